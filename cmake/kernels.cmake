@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: Apache-2.0
+# THE kernel table: one row per kernel library. The runtime registry, the tests and the
+# benches see it through the generated kernels.inc.
+#
+# Axes of variation that change a kernel's structure are GeneratorParams (one library each):
+#   activation   softmax | sigmoid | identity  (the softmax couples the classes)
+#   target kind  i32 | u8 (index maps, N,[1,]spatial) | f32 (dense maps, N,C,spatial)
+# Everything else (weights, ignore_index, smoothing, reduction) is a run-time argument.
+
+segloss_add_runtime(segloss_runtime_x86 FROM segloss_region_generators TARGETS x86-64-linux)
+
+set(_segloss_activations softmax sigmoid identity)
+set(_segloss_target_kinds i32 u8 f32)
+set(_segloss_labels_i32 labels.type=int32 labels.dim=4)
+set(_segloss_labels_u8 labels.type=uint8 labels.dim=4)
+set(_segloss_labels_f32 labels.type=float32 labels.dim=5)
+
+foreach (kind IN LISTS _segloss_target_kinds)
+    set(lp ${_segloss_labels_${kind}} target_kind=${kind})
+    if (NOT kind STREQUAL "f32")
+        # Pointwise normaliser and label validation (index maps only).
+        segloss_kernel(label_stats_${kind} FAMILY pointwise GENERATOR label_stats STAGE label_stats
+                       ACTIVATION identity TARGET_KIND ${kind} PARAMS ${lp})
+    endif ()
+    foreach (act IN LISTS _segloss_activations)
+        set(p ${lp} activation=${act})
+        # Pointwise family: cross-entropy. value: line sums only; grad: line sums + gradient
+        # (fused, one read of the inputs); map: the per-voxel loss of reduction=none.
+        foreach (out IN ITEMS value grad map)
+            segloss_kernel(ce_${act}_${kind}_${out} FAMILY pointwise GENERATOR pointwise STAGE pointwise_${out}
+                           ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p} output=${out})
+        endforeach ()
+        # Region family: pass 1 (group sums) and pass 2 (gradient from per-group coefficients).
+        segloss_kernel(region_stats_${act}_${kind} FAMILY region GENERATOR region_stats STAGE region_stats
+                       ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p})
+        segloss_kernel(region_grad_${act}_${kind} FAMILY region GENERATOR region_grad STAGE region_grad
+                       ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p})
+    endforeach ()
+endforeach ()
+# The region epilogue is tiny and shape-independent: one library for every region loss.
+segloss_kernel(region_epilogue FAMILY region GENERATOR region_epilogue STAGE region_epilogue
+               ACTIVATION identity TARGET_KIND f32)
+
+segloss_write_kernel_table("${CMAKE_BINARY_DIR}/generated")

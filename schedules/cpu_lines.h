@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// CPU schedule shared by every family: the unit of work is one x line (fixed y, z, n). Lines
+// are grouped into parallel tasks of `grain` lines; everything that a line needs (softmax
+// terms, partial sums) is computed per line and stays in L1.
+#pragma once
+
+#include <vector>
+
+#include "Halide.h"
+#include "generators/common/layout.h"
+#include "schedules/schedule.h"
+
+namespace segloss::schedules {
+
+struct LineLoops {
+    Halide::Var yo{"yo"}, yi{"yi"};
+};
+
+// Reorders f so that its x (and class) loops sit inside the y loop, then splits y into chunks
+// of `grain` lines that run in parallel (nested in parallel z slices). y, z and n are never
+// fused: Halide's bounds inference loses the one-line extent of per-line intermediates
+// through a fused loop and would compute whole planes per line.
+inline void split_lines(Halide::Func f, const std::vector<Halide::VarOrRVar> &inner,
+                        const gen::Vars &v, const LineLoops &l, int grain) {
+    using namespace Halide;
+    std::vector<VarOrRVar> order(inner);
+    order.insert(order.end(), {v.y, v.z, v.n});
+    f.reorder(order);
+    f.split(v.y, l.yo, l.yi, grain, TailStrategy::GuardWithIf).parallel(l.yo).parallel(v.z);
+}
+
+// Computes per-voxel helpers once per line, vectorised over x (every stage).
+inline void compute_per_line(const std::vector<Halide::Func> &funcs, Halide::LoopLevel at,
+                             const gen::Vars &v, int vec) {
+    using namespace Halide;
+    for (Func f : funcs) {
+        f.compute_at(at).vectorize(v.x, vec, TailStrategy::GuardWithIf);
+        for (int i = 0; i < f.num_update_definitions(); i++) {
+            f.update(i).vectorize(v.x, vec, TailStrategy::GuardWithIf);
+        }
+    }
+}
+
+inline int vector_width(const Halide::Target &t, const CpuParams &p) {
+    return p.vector > 0 ? p.vector : t.natural_vector_size<float>();
+}
+
+}  // namespace segloss::schedules
