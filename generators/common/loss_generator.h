@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+// The base of every generator that reads logits and targets: their Inputs, GeneratorParams,
+// contracts and estimates live here once. Derived generators declare their extra Inputs
+// after these (so every kernel's signature starts logits, labels, has_ignore, ignore_index).
+#pragma once
+
+#include "Halide.h"
+#include "generators/common/activations.h"
+#include "generators/common/layout.h"
+#include "generators/common/targets.h"
+
+namespace segloss::gen {
+
+template <typename T>
+class LossGenerator : public Halide::Generator<T> {
+public:
+    template <typename U>
+    using GP = Halide::GeneratorParam<U>;
+    template <typename U>
+    using In = Halide::GeneratorInput<U>;
+
+    GP<ActivationKind> activation{"activation", ActivationKind::Softmax, kActivationNames};
+    GP<TargetKind> target_kind{"target_kind", TargetKind::I32, kTargetKindNames};
+
+    // Logits, PyTorch N,C,D,H,W: Halide (x, y, z, c, n) (probabilities for activation=identity).
+    In<Halide::Buffer<float, 5>> logits{"logits"};
+    // Index map (x, y, z, n), int32 or uint8, or dense map (x, y, z, c, n), float32.
+    In<Halide::Buffer<>> labels{"labels"};
+    // Index maps: voxels labelled ignore_index take no part when has_ignore != 0.
+    In<int> has_ignore{"has_ignore"};
+    In<int> ignore_index{"ignore_index"};
+
+protected:
+    Vars v;
+
+    Halide::Expr num_classes() { return logits.dim(3).extent(); }
+    ActivationForward forward(const std::string &tag = "") {
+        return activation_forward(activation, logits, num_classes(), v, tag);
+    }
+    Targets targets() {
+        return expand_targets(labels, target_kind, num_classes(), has_ignore, ignore_index, v);
+    }
+
+    // Strided views are allowed; returns the condition of the dense fast path. Estimates are
+    // a [2, 4, 128, 128, 128] batch (set always: autoschedulers and RunGen read them).
+    Halide::Expr declare_inputs() {
+        allow_any_stride(logits);
+        allow_any_stride(labels);
+        logits.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
+        if (target_kind == TargetKind::F32) {
+            labels.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
+        } else {
+            labels.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
+        }
+        return innermost_dense(logits) && innermost_dense(labels);
+    }
+};
+
+}  // namespace segloss::gen

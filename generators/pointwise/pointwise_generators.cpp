@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pointwise family: one pass reads logits and targets, writes the gradient and reduces the loss
+// to per-line partial sums (summed in float64 by the runtime in a fixed order).
+#include "Halide.h"
+#include "generators/common/abi.h"
+#include "generators/common/loss_generator.h"
+#include "generators/common/sums.h"
+#include "generators/pointwise/formulas.h"
+#include "schedules/cpu_lines.h"
+
+namespace segloss::gen {
+namespace {
+
+using namespace Halide;
+
+class Pointwise : public LossGenerator<Pointwise> {
+public:
+    // value: line sums; grad: line sums and gradient in one pass; map: per-voxel loss.
+    enum class Out { Value, Grad, Map };
+    GeneratorParam<Out> output{"output", Out::Grad, {{"value", Out::Value}, {"grad", Out::Grad}, {"map", Out::Map}}};
+
+    // Class weights (c): all ones for an unweighted loss.
+    Input<Buffer<float, 1>> weight{"weight"};
+    // Factor applied to the gradient: upstream gradient / normaliser (set by the runtime).
+    Input<float> grad_scale{"grad_scale"};
+
+    // Per-line partial sums (slot, y, z, n), slots abi::PointwiseSlot (value, grad).
+    Output<Buffer<float, 4>> *rows = nullptr;
+    Output<Buffer<float, 5>> *grad = nullptr;  // (x, y, z, c, n) (grad)
+    Output<Buffer<float, 4>> *map = nullptr;   // per-voxel loss (x, y, z, n), NaN where non-finite (map)
+
+    void configure() {
+        if (output != Out::Map) rows = add_output<Buffer<float, 4>>("rows");
+        if (output == Out::Grad) grad = add_output<Buffer<float, 5>>("grad");
+        if (output == Out::Map) map = add_output<Buffer<float, 4>>("map");
+    }
+
+    void generate() {
+        const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
+
+        // The algorithm.
+        ActivationForward act = forward();
+        Targets tg = targets();
+        PointwiseTerms ce = cross_entropy(act, tg, weight, num_classes(), v);
+
+        // With the gradient, the line sums get their own copy of the algorithm: it runs right
+        // after the gradient over the same few lines, which are still in L1/L2, so the inputs
+        // are read from memory once. (Sharing the per-line Funcs through compute_with at the
+        // line level makes Halide's bounds inference compute whole planes per line.)
+        ActivationForward act_sum = grad ? forward("_sum") : act;
+        PointwiseTerms ce_sum = grad ? cross_entropy(act_sum, tg, weight, num_classes(), v, "_sum") : ce;
+
+        Expr counted = tg.counted;
+        Func contrib("contrib");  // what each voxel adds to the line sums
+        contrib(x, y, z, n) = {select(counted && !act_sum.bad, ce_sum.loss(x, y, z, n), 0.0f),
+                               select(counted && act_sum.bad, 1.0f, 0.0f)};
+        LineSum line = fixed_order_line_sum("loss", contrib, logits.dim(0).extent(), {y, z, n}, v);
+        if (rows) {
+            (*rows)(v.k, y, z, n) = mux(v.k, {line.line(y, z, n)[0], line.line(y, z, n)[1]});
+            rows->bound(v.k, 0, abi::kNumPointwiseSlots);
+        }
+        if (grad) {
+            (*grad)(x, y, z, c, n) =
+                select(counted, nan_if(act.bad, grad_scale * ce.dx(x, y, z, c, n)), 0.0f);
+        }
+        if (map) {
+            (*map)(x, y, z, n) = select(counted, nan_if(act.bad, ce.loss(x, y, z, n)), 0.0f);
+        }
+
+        // Contracts: strided views are allowed; the dense case gets its own vectorised path.
+        Expr dense = declare_inputs();
+        weight.set_estimates({{0, 4}});
+        if (rows) rows->set_estimates({{0, abi::kNumPointwiseSlots}, {0, 128}, {0, 128}, {0, 2}});
+        if (grad) {
+            allow_any_stride(*grad);
+            dense = dense && innermost_dense(*grad);
+            grad->set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
+        }
+        if (map) {
+            allow_any_stride(*map);
+            dense = dense && innermost_dense(*map);
+            map->set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
+        }
+
+        // Schedule.
+        if (auto_schedule) return;
+        const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise");
+        const int vec = schedules::vector_width(get_target(), sp);
+        schedules::LineLoops l;
+        auto per_line_of = [](const ActivationForward &a, const PointwiseTerms &t) {
+            std::vector<Func> f = a.row_funcs;
+            f.insert(f.end(), t.row_funcs.begin(), t.row_funcs.end());
+            f.push_back(t.loss);
+            return f;
+        };
+
+        // The first output owns the loop nest; with the gradient, the line sums are fused into
+        // its loop over tasks of `grain` lines (see above).
+        Func lead = grad ? Func(*grad) : (map ? Func(*map) : Func(*rows));
+        if (grad) {
+            split_lines(*grad, {x, c}, v, l, sp.grain);
+            grad->vectorize(x, vec, TailStrategy::GuardWithIf);
+        }
+        if (map) {
+            split_lines(*map, {x}, v, l, sp.grain);
+            map->vectorize(x, vec, TailStrategy::GuardWithIf);
+        }
+        if (rows) {
+            split_lines(*rows, {v.k}, v, l, sp.grain);
+            rows->unroll(v.k);
+            schedule_line_lanes(line, LoopLevel(*rows, l.yi), v);
+        }
+        if (grad) {
+            rows->compute_with(lead, l.yo);
+            std::vector<Func> grad_funcs = act.row_funcs;
+            grad_funcs.insert(grad_funcs.end(), ce.row_funcs.begin(), ce.row_funcs.end());
+            schedules::compute_per_line(grad_funcs, LoopLevel(lead, l.yi), v, vec);
+            schedules::compute_per_line(per_line_of(act_sum, ce_sum), LoopLevel(*rows, l.yi), v, vec);
+        } else {
+            schedules::compute_per_line(per_line_of(act, ce), LoopLevel(lead, l.yi), v, vec);
+        }
+        lead.specialize(dense);
+    }
+};
+
+}  // namespace
+}  // namespace segloss::gen
+
+HALIDE_REGISTER_GENERATOR(segloss::gen::Pointwise, pointwise)
