@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+// Region family: pass 1 (group sums), the epilogue (loss and per-group coefficients), pass 2
+// (gradient). Bad labels are found in pass 1, before the gradient is written.
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
+#include "../../generators/common/abi.h"
+#include "../src/failure.h"
+#include "../src/registry.h"
+#include "../src/value.h"
+#include "families.h"
+
+namespace segloss::rt {
+namespace {
+
+static_assert(SEGLOSS_REGION_NUM_STATS == abi::kNumRegionStats, "segloss.h and abi.h disagree");
+static_assert(SEGLOSS_REGION_NUM_COEFS == abi::kNumRegionCoefs, "segloss.h and abi.h disagree");
+
+int region_loss_kind(segloss_loss_kind_t loss) {
+    switch (loss) {
+    case SEGLOSS_LOSS_DICE: return abi::kRegionDice;
+    default: fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "not a region loss");
+    }
+}
+
+void check_region_params(const segloss_loss_params_t &p, int64_t C) {
+    if (!p.include_background && C < 2) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "include_background=false leaves no class with C = ", C);
+    }
+}
+
+// Shape of the value for reduction=none: N,C' (or 1,C' with batch).
+std::vector<int64_t> none_shape(const segloss_loss_params_t &p, int64_t N, int64_t C) {
+    return {p.batch ? 1 : N, p.include_background ? C : C - 1};
+}
+
+void check_invalid(const std::vector<double> &stats, int64_t N, int64_t C) {
+    double invalid = 0;
+    for (int64_t n = 0; n < N; n++) invalid += stats[(n * C) * abi::kNumRegionStats + abi::kStatInvalid];
+    if (invalid > 0) {
+        fail(SEGLOSS_STATUS_INVALID_LABEL, static_cast<int64_t>(invalid), " target labels are outside [0, ", C,
+             ") and are not ignore_index");
+    }
+}
+
+void run_stats(Call &call, const Problem &pb, double *stats) {
+    Kernel k = find_kernel(Stage::region_stats, pb.act, pb.kind);
+    HalideView logits = pb.logits_view(), target = pb.target_view();
+    HalideView out = HalideView::dense(stats, {abi::kNumRegionStats, int(pb.C), int(pb.N)});
+    call.run(k.name, k.as<RegionStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, out.get());
+}
+
+struct EpilogueOut {
+    std::vector<double> group_loss;  // (c, n)
+    double total = 0;
+};
+
+EpilogueOut run_epilogue(Call &call, const segloss_loss_params_t &p, const std::vector<float> &weight,
+                         double *stats, float *coef, int64_t N, int64_t C, float grad_scale) {
+    Kernel k = find_kernel(Stage::region_epilogue, Act::identity, TargetKind::f32);
+    EpilogueOut o;
+    o.group_loss.assign(static_cast<size_t>(N * C), 0.0);
+    HalideView s = HalideView::dense(stats, {abi::kNumRegionStats, int(C), int(N)});
+    HalideView w = HalideView::dense(const_cast<float *>(weight.data()), {int(C)});
+    HalideView gl = HalideView::dense(o.group_loss.data(), {int(C), int(N)});
+    HalideView t = HalideView::dense(&o.total, {1});
+    HalideView cf = HalideView::dense(coef, {abi::kNumRegionCoefs, int(C), int(N)});
+    call.run(k.name, k.as<RegionEpilogueFn>(), s.get(), w.get(), region_loss_kind(p.loss), p.smooth_nr,
+             p.smooth_dr, p.include_background ? 1 : 0, p.batch ? 1 : 0, p.squared_pred ? 1 : 0,
+             static_cast<int>(p.reduction), grad_scale, gl.get(), t.get(), cf.get());
+    return o;
+}
+
+void write_value(const segloss_loss_params_t &p, const Tensor &value, const EpilogueOut &o, int64_t N, int64_t C) {
+    if (p.reduction != SEGLOSS_REDUCTION_NONE) {
+        write_scalar(value, o.total);
+    } else {
+        std::vector<double> v;
+        const int64_t first = p.include_background ? 0 : 1;
+        for (int64_t n = 0; n < (p.batch ? 1 : N); n++) {
+            for (int64_t c = first; c < C; c++) v.push_back(o.group_loss[n * C + c]);
+        }
+        write_elements(value, v);
+    }
+    if (p.check_finite) {
+        bool finite = std::isfinite(o.total);
+        for (double g : o.group_loss) finite = finite && std::isfinite(g);
+        if (!finite) fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (non-finite inputs)");
+    }
+}
+
+void run_grad(Call &call, const Problem &pb, float *coef, const Tensor &grad) {
+    Kernel k = find_kernel(Stage::region_grad, pb.act, pb.kind);
+    HalideView logits = pb.logits_view(), target = pb.target_view();
+    HalideView cf = HalideView::dense(coef, {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
+    HalideView g(grad, pb.logits_axes());
+    call.run(k.name, k.as<RegionGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, cf.get(), g.get());
+}
+
+// A caller's dense float tensor of the given C-order shape (N, C, slots).
+Tensor read_group_tensor(const DLTensor *dl, const char *what, int bits, int64_t N, int64_t C, int slots) {
+    Tensor t = read_tensor(dl, what);
+    if (!is_dtype(t, kDLFloat, bits)) fail(SEGLOSS_STATUS_UNSUPPORTED, what, " must be float", bits);
+    if (t.ndim != 3 || (N > 0 && t.shape[0] != N) || (C > 0 && t.shape[1] != C) || t.shape[2] != slots) {
+        fail(SEGLOSS_STATUS_INVALID_SHAPE, what, " must have shape [N, C, ", slots, "]");
+    }
+    if (t.strides[2] != 1 || t.strides[1] != slots || t.strides[0] != slots * t.shape[1]) {
+        fail(SEGLOSS_STATUS_INVALID_SHAPE, what, " must be contiguous");
+    }
+    return t;
+}
+
+}  // namespace
+
+void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const DLTensor *grad_dl, float grad_scale) {
+    const segloss_loss_params_t &p = *pb.params;
+    check_region_params(p, pb.C);
+    Tensor value = read_value(pb, value_dl, none_shape(p, pb.N, pb.C));
+    Tensor grad;
+    if (grad_dl) {
+        grad = check_grad(pb, grad_dl);
+        require_disjoint(grad, value);
+    }
+    std::vector<double> stats(static_cast<size_t>(abi::kNumRegionStats * pb.C * pb.N));
+    std::vector<float> coef(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N));
+    run_stats(call, pb, stats.data());
+    check_invalid(stats, pb.N, pb.C);
+    EpilogueOut o = run_epilogue(call, p, pb.weight, stats.data(), coef.data(), pb.N, pb.C, grad_scale);
+    if (grad_dl) run_grad(call, pb, coef.data(), grad);
+    write_value(p, value, o, pb.N, pb.C);
+}
+
+void region_stats(Call &call, const Problem &pb, const DLTensor *stats_dl) {
+    Tensor stats = read_group_tensor(stats_dl, "stats", 64, pb.N, pb.C, abi::kNumRegionStats);
+    require_disjoint(stats, pb.logits);
+    require_disjoint(stats, pb.target);
+    run_stats(call, pb, reinterpret_cast<double *>(stats.data));
+}
+
+void region_epilogue(Call &call, const segloss_loss_params_t *params, const DLTensor *stats_dl,
+                     const DLTensor *value_dl, const DLTensor *coef_dl, float grad_scale) {
+    check_params(params);
+    const segloss_loss_params_t &p = *params;
+    Tensor stats = read_group_tensor(stats_dl, "stats", 64, 0, 0, abi::kNumRegionStats);
+    const int64_t N = stats.shape[0], C = stats.shape[1];
+    if (N > INT32_MAX || C > INT32_MAX) fail(SEGLOSS_STATUS_TOO_LARGE, "stats is too large");
+    check_region_params(p, C);
+    std::vector<float> weight(static_cast<size_t>(C), 1.0f);
+    if (p.weight) {
+        if (p.num_weights != C) fail(SEGLOSS_STATUS_INVALID_SHAPE, "weight has ", p.num_weights, " values for ", C, " classes");
+        weight.assign(p.weight, p.weight + C);
+        for (float w : weight) {
+            if (!(std::isfinite(w) && w >= 0)) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "weights must be finite and >= 0");
+        }
+    }
+    std::vector<double> s(reinterpret_cast<double *>(stats.data), reinterpret_cast<double *>(stats.data) + stats.numel);
+    check_invalid(s, N, C);
+    Tensor value = read_tensor(value_dl, "value");
+    std::vector<int64_t> want = none_shape(p, N, C);
+    bool ok = p.reduction == SEGLOSS_REDUCTION_NONE ? (value.ndim == 2 && value.shape[0] == want[0] && value.shape[1] == want[1])
+                                                    : value.numel == 1;
+    if (!ok) fail(SEGLOSS_STATUS_INVALID_SHAPE, "value has the wrong shape for this reduction");
+    if (!is_dtype(value, kDLFloat, 32) && !is_dtype(value, kDLFloat, 64)) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, "value must be float32 or float64");
+    }
+    require_disjoint(value, stats);
+    std::vector<float> coef(static_cast<size_t>(abi::kNumRegionCoefs * C * N));
+    Tensor coef_t;
+    if (coef_dl) {
+        coef_t = read_group_tensor(coef_dl, "coef", 32, N, C, abi::kNumRegionCoefs);
+        require_disjoint(coef_t, value);
+        require_disjoint(coef_t, stats);
+    }
+    EpilogueOut o = run_epilogue(call, p, weight, s.data(), coef.data(), N, C, grad_scale);
+    if (coef_dl) std::copy(coef.begin(), coef.end(), reinterpret_cast<float *>(coef_t.data));
+    write_value(p, value, o, N, C);
+}
+
+void region_grad(Call &call, const Problem &pb, const DLTensor *coef_dl, const DLTensor *grad_dl) {
+    Tensor coef = read_group_tensor(coef_dl, "coef", 32, pb.N, pb.C, abi::kNumRegionCoefs);
+    Tensor grad = check_grad(pb, grad_dl);
+    require_disjoint(grad, coef);
+    run_grad(call, pb, reinterpret_cast<float *>(coef.data), grad);
+}
+
+}  // namespace segloss::rt

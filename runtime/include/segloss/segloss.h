@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* segloss: segmentation losses and their gradients, C ABI (C99).
+ *
+ * Every function returns a status; the message of the last failure of a context is
+ * segloss_last_error(ctx). The caller owns every tensor; nothing is written outside the output
+ * tensors, and on an error status the outputs' contents are unspecified (nothing else is
+ * touched). Tensors are DLPack (v0.6) DLTensor descriptors: logits are N,C,spatial with 1 to 3
+ * spatial axes, contiguous or strided (strides in elements; NULL strides = compact row-major).
+ *
+ * Thread safety: concurrent calls are safe on different contexts; a context is used by one
+ * thread at a time. segloss_set_num_threads and segloss_set_max_cpu_isa are process-wide.
+ */
+#ifndef SEGLOSS_SEGLOSS_H
+#define SEGLOSS_SEGLOSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dlpack/dlpack.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SEGLOSS_API __attribute__((visibility("default")))
+#else
+#define SEGLOSS_API
+#endif
+
+/** Version of the library ("MAJOR.MINOR.PATCH"). */
+#define SEGLOSS_VERSION_MAJOR 0
+#define SEGLOSS_VERSION_MINOR 1
+#define SEGLOSS_VERSION_PATCH 0
+
+/** Status of every call. Values are stable and only ever appended. */
+typedef enum segloss_status {
+    SEGLOSS_STATUS_OK = 0,               /**< success */
+    SEGLOSS_STATUS_INVALID_ARGUMENT = 1, /**< null pointer, bad option value, wrong params size,
+                                              outputs that overlap each other or an input */
+    SEGLOSS_STATUS_INVALID_SHAPE = 2,    /**< wrong rank, mismatched extents, zero-size tensor,
+                                              weight length != C, wrong output shape */
+    SEGLOSS_STATUS_UNSUPPORTED = 3,      /**< a dtype, device or combination this build has no
+                                              kernel for (e.g. CUDA tensors: not built yet) */
+    SEGLOSS_STATUS_INVALID_LABEL = 4,    /**< an index label outside [0, C) that is not
+                                              ignore_index; found before any output is written */
+    SEGLOSS_STATUS_NONFINITE = 5,        /**< check_finite is on and the loss is NaN or Inf */
+    SEGLOSS_STATUS_TOO_LARGE = 6,        /**< an extent or stride does not fit in 32 bits */
+    SEGLOSS_STATUS_OUT_OF_MEMORY = 7,    /**< an allocation failed */
+    SEGLOSS_STATUS_INTERNAL = 8          /**< a kernel failed; see segloss_last_error */
+} segloss_status_t;
+
+typedef enum segloss_loss_kind {
+    SEGLOSS_LOSS_CE = 0,   /**< cross-entropy (pointwise) */
+    SEGLOSS_LOSS_DICE = 1  /**< soft Dice, 1 - (2I + s_nr) / (P + G + s_dr) (region) */
+} segloss_loss_kind_t;
+
+typedef enum segloss_activation {
+    SEGLOSS_ACTIVATION_SOFTMAX = 0, /**< softmax over the class axis (default) */
+    SEGLOSS_ACTIVATION_SIGMOID = 1, /**< sigmoid per channel (multi-label or binary) */
+    SEGLOSS_ACTIVATION_NONE = 2     /**< the input already holds probabilities */
+} segloss_activation_t;
+
+typedef enum segloss_reduction {
+    SEGLOSS_REDUCTION_MEAN = 0,
+    SEGLOSS_REDUCTION_SUM = 1,
+    SEGLOSS_REDUCTION_NONE = 2 /**< per voxel (pointwise losses) or per group (region losses) */
+} segloss_reduction_t;
+
+/** Options of a loss (LOSSES.md). Fill with segloss_loss_params_init, then change fields. */
+typedef struct segloss_loss_params {
+    size_t struct_size; /**< sizeof(segloss_loss_params_t), set by segloss_loss_params_init */
+    segloss_loss_kind_t loss;
+    segloss_activation_t activation;
+    int include_background; /**< 0: class 0 is left out of the loss (the softmax keeps it) */
+    int batch;              /**< region losses: one group per class over the whole batch */
+    segloss_reduction_t reduction;
+    const float *weight;    /**< per-class weights (C values, finite, >= 0), or NULL */
+    int64_t num_weights;
+    int has_ignore_index;   /**< index targets: voxels labelled ignore_index take no part */
+    int64_t ignore_index;
+    float smooth_nr;        /**< region losses: numerator smoothing (default 1e-5) */
+    float smooth_dr;        /**< region losses: denominator smoothing (default 1e-5) */
+    int squared_pred;       /**< Dice: denominator sum p^2 + sum g^2 (V-Net) */
+    int check_finite;       /**< return SEGLOSS_STATUS_NONFINITE instead of a NaN/Inf loss */
+} segloss_loss_params_t;
+
+/** Number of statistics per group in the region stages' stats tensor. */
+#define SEGLOSS_REGION_NUM_STATS 8
+/** Number of coefficients per group in the region stages' coef tensor. */
+#define SEGLOSS_REGION_NUM_COEFS 3
+
+typedef struct segloss_context *segloss_context_t;
+
+/** "MAJOR.MINOR.PATCH" of the library that is linked. */
+SEGLOSS_API const char *segloss_version(void);
+/** A constant English name for a status ("SEGLOSS_STATUS_OK", ...). */
+SEGLOSS_API const char *segloss_status_string(segloss_status_t status);
+
+SEGLOSS_API segloss_status_t segloss_context_create(segloss_context_t *ctx);
+SEGLOSS_API void segloss_context_destroy(segloss_context_t ctx);
+/** Message of the last failed call on ctx ("" after a success). Valid until the next call. */
+SEGLOSS_API const char *segloss_last_error(segloss_context_t ctx);
+/** Kernels that the last call on ctx ran, e.g. "label_stats_i32,ce_softmax_i32_grad". */
+SEGLOSS_API const char *segloss_last_kernel(segloss_context_t ctx);
+
+/** Process-wide CPU thread count of the kernels (0 = one per core, the default). */
+SEGLOSS_API segloss_status_t segloss_set_num_threads(int num_threads);
+
+typedef enum segloss_cpu_isa {
+    SEGLOSS_CPU_ISA_BASELINE = 0, /**< x86-64 (SSE2) */
+    SEGLOSS_CPU_ISA_SSE41 = 1,
+    SEGLOSS_CPU_ISA_AVX2 = 2,     /**< AVX2 + FMA + F16C */
+    SEGLOSS_CPU_ISA_AVX512 = 3,   /**< AVX-512 (Skylake) */
+    SEGLOSS_CPU_ISA_ALL = 100     /**< no cap (default) */
+} segloss_cpu_isa_t;
+/** Process-wide cap on the CPU kernel variant (as oneDNN's max ISA), for testing every level
+ * on one machine. Call before the first kernel runs: variants are chosen once per kernel. */
+SEGLOSS_API segloss_status_t segloss_set_max_cpu_isa(segloss_cpu_isa_t isa);
+
+/** Fills *params with LOSSES.md's defaults for `loss`. */
+SEGLOSS_API segloss_status_t segloss_loss_params_init(segloss_loss_params_t *params,
+                                                      segloss_loss_kind_t loss);
+/** Loss kind from its LOSSES.md name ("ce", "dice"). */
+SEGLOSS_API segloss_status_t segloss_loss_from_name(const char *name, segloss_loss_kind_t *loss);
+SEGLOSS_API const char *segloss_loss_name(segloss_loss_kind_t loss);
+
+/** Computes a loss and, when grad is not NULL, its gradient w.r.t. the logits (w.r.t. the
+ * probabilities for activation=none) multiplied by grad_scale (the upstream gradient).
+ *
+ *  logits  float32, N,C,spatial (1 to 3 spatial axes)
+ *  target  index map int32 or uint8, N,spatial or N,1,spatial; or dense map float32, N,C,spatial
+ *  value   float32 or float64. mean/sum: one element. none: CE N,spatial (float32);
+ *          Dice N,C' (or 1,C' with batch), C' = C without the left-out background
+ *  grad    NULL or float32 with the logits' shape, any strides, not overlapping anything else
+ */
+SEGLOSS_API segloss_status_t segloss_loss_compute(segloss_context_t ctx,
+                                                  const segloss_loss_params_t *params,
+                                                  const DLTensor *logits, const DLTensor *target,
+                                                  DLTensor *value, DLTensor *grad,
+                                                  float grad_scale);
+
+/* Region losses as stages, so distributed training can all-reduce the statistics between
+ * pass 1 and the epilogue (exact batch Dice over many ranks).
+ *  stats  float64, N,C,SEGLOSS_REGION_NUM_STATS (I, P, G, P2, G2, counted, invalid, nonfinite)
+ *  coef   float32, N,C,SEGLOSS_REGION_NUM_COEFS (dL/dI, dL/dP, dL/dP2, already scaled) */
+SEGLOSS_API segloss_status_t segloss_region_stats(segloss_context_t ctx,
+                                                  const segloss_loss_params_t *params,
+                                                  const DLTensor *logits, const DLTensor *target,
+                                                  DLTensor *stats);
+SEGLOSS_API segloss_status_t segloss_region_epilogue(segloss_context_t ctx,
+                                                     const segloss_loss_params_t *params,
+                                                     const DLTensor *stats, DLTensor *value,
+                                                     DLTensor *coef, float grad_scale);
+SEGLOSS_API segloss_status_t segloss_region_grad(segloss_context_t ctx,
+                                                 const segloss_loss_params_t *params,
+                                                 const DLTensor *logits, const DLTensor *target,
+                                                 const DLTensor *coef, DLTensor *grad);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SEGLOSS_SEGLOSS_H */

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+// segloss C++ API: RAII and exceptions over the C ABI (header-only; the ABI stays C).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "segloss/segloss.h"
+
+namespace segloss {
+
+// Thrown for every status other than SEGLOSS_STATUS_OK.
+class Error : public std::runtime_error {
+public:
+    Error(segloss_status_t status, const std::string &message)
+        : std::runtime_error(std::string(segloss_status_string(status)) + ": " + message), status_(status) {}
+    segloss_status_t status() const noexcept { return status_; }
+
+private:
+    segloss_status_t status_;
+};
+
+inline void check(segloss_status_t s, const char *message = "") {
+    if (s != SEGLOSS_STATUS_OK) throw Error(s, message);
+}
+
+// Loss options with LOSSES.md's defaults; setters chain.
+class LossParams {
+public:
+    explicit LossParams(segloss_loss_kind_t loss = SEGLOSS_LOSS_CE) { check(segloss_loss_params_init(&p_, loss)); }
+    explicit LossParams(const std::string &name) {
+        segloss_loss_kind_t k;
+        if (segloss_loss_from_name(name.c_str(), &k) != SEGLOSS_STATUS_OK) {
+            throw Error(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown loss '" + name + "'");
+        }
+        check(segloss_loss_params_init(&p_, k));
+    }
+    LossParams &activation(segloss_activation_t a) { p_.activation = a; return *this; }
+    LossParams &include_background(bool b) { p_.include_background = b; return *this; }
+    LossParams &batch(bool b) { p_.batch = b; return *this; }
+    LossParams &reduction(segloss_reduction_t r) { p_.reduction = r; return *this; }
+    LossParams &weight(std::vector<float> w) {
+        weight_ = std::move(w);
+        p_.weight = weight_.empty() ? nullptr : weight_.data();
+        p_.num_weights = static_cast<int64_t>(weight_.size());
+        return *this;
+    }
+    LossParams &ignore_index(int64_t i) { p_.has_ignore_index = 1; p_.ignore_index = i; return *this; }
+    LossParams &smooth(float nr, float dr) { p_.smooth_nr = nr; p_.smooth_dr = dr; return *this; }
+    LossParams &squared_pred(bool b) { p_.squared_pred = b; return *this; }
+    LossParams &check_finite(bool b) { p_.check_finite = b; return *this; }
+
+    LossParams(const LossParams &o) : p_(o.p_) { weight(o.weight_); }
+    LossParams &operator=(const LossParams &o) { p_ = o.p_; return weight(o.weight_); }
+
+    const segloss_loss_params_t *get() const { return &p_; }
+    segloss_loss_params_t *get() { return &p_; }
+
+private:
+    segloss_loss_params_t p_{};
+    std::vector<float> weight_;
+};
+
+// Owns a segloss_context_t. Not copyable; one thread at a time.
+class Context {
+public:
+    Context() { check(segloss_context_create(&ctx_), "cannot create a context"); }
+    ~Context() { segloss_context_destroy(ctx_); }
+    Context(const Context &) = delete;
+    Context &operator=(const Context &) = delete;
+    Context(Context &&o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
+
+    // Loss value (and gradient when grad != nullptr) as segloss_loss_compute.
+    void compute(const LossParams &params, const DLTensor &logits, const DLTensor &target, DLTensor &value,
+                 DLTensor *grad = nullptr, float grad_scale = 1.0f) {
+        raise(segloss_loss_compute(ctx_, params.get(), &logits, &target, &value, grad, grad_scale));
+    }
+    void region_stats(const LossParams &p, const DLTensor &logits, const DLTensor &target, DLTensor &stats) {
+        raise(segloss_region_stats(ctx_, p.get(), &logits, &target, &stats));
+    }
+    void region_epilogue(const LossParams &p, const DLTensor &stats, DLTensor &value, DLTensor *coef,
+                         float grad_scale = 1.0f) {
+        raise(segloss_region_epilogue(ctx_, p.get(), &stats, &value, coef, grad_scale));
+    }
+    void region_grad(const LossParams &p, const DLTensor &logits, const DLTensor &target, const DLTensor &coef,
+                     DLTensor &grad) {
+        raise(segloss_region_grad(ctx_, p.get(), &logits, &target, &coef, &grad));
+    }
+
+    std::string last_kernel() const { return segloss_last_kernel(ctx_); }
+    segloss_context_t get() const { return ctx_; }
+
+private:
+    void raise(segloss_status_t s) {
+        if (s != SEGLOSS_STATUS_OK) throw Error(s, segloss_last_error(ctx_));
+    }
+    segloss_context_t ctx_ = nullptr;
+};
+
+}  // namespace segloss

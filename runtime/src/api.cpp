@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// The C entry points: catch every failure at the ABI boundary and turn it into a status and
+// the context's message.
+#include <cmath>
+#include <cstring>
+#include <new>
+
+#include "../devices/cpu.h"
+#include "../families/families.h"
+#include "context.h"
+#include "failure.h"
+#include "problem.h"
+
+using namespace segloss::rt;
+
+namespace {
+
+template <typename F>
+segloss_status_t guarded(segloss_context *ctx, F &&body) {
+    if (!ctx) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    ctx->last_error.clear();
+    try {
+        ensure_cpu_runtime();
+        body();
+        return SEGLOSS_STATUS_OK;
+    } catch (const Failure &f) {
+        ctx->last_error = f.message;
+        return f.status;
+    } catch (const std::bad_alloc &) {
+        ctx->last_error = "out of memory";
+        return SEGLOSS_STATUS_OUT_OF_MEMORY;
+    } catch (...) {
+        ctx->last_error = "unexpected internal error";
+        return SEGLOSS_STATUS_INTERNAL;
+    }
+}
+
+struct LossName {
+    segloss_loss_kind_t kind;
+    const char *name;
+};
+const LossName kLossNames[] = {{SEGLOSS_LOSS_CE, "ce"}, {SEGLOSS_LOSS_DICE, "dice"}};
+
+}  // namespace
+
+extern "C" {
+
+const char *segloss_version(void) {
+#define SEGLOSS_STR2(x) #x
+#define SEGLOSS_STR(x) SEGLOSS_STR2(x)
+    return SEGLOSS_STR(SEGLOSS_VERSION_MAJOR) "." SEGLOSS_STR(SEGLOSS_VERSION_MINOR) "." SEGLOSS_STR(SEGLOSS_VERSION_PATCH);
+}
+
+const char *segloss_status_string(segloss_status_t s) {
+    switch (s) {
+    case SEGLOSS_STATUS_OK: return "SEGLOSS_STATUS_OK";
+    case SEGLOSS_STATUS_INVALID_ARGUMENT: return "SEGLOSS_STATUS_INVALID_ARGUMENT";
+    case SEGLOSS_STATUS_INVALID_SHAPE: return "SEGLOSS_STATUS_INVALID_SHAPE";
+    case SEGLOSS_STATUS_UNSUPPORTED: return "SEGLOSS_STATUS_UNSUPPORTED";
+    case SEGLOSS_STATUS_INVALID_LABEL: return "SEGLOSS_STATUS_INVALID_LABEL";
+    case SEGLOSS_STATUS_NONFINITE: return "SEGLOSS_STATUS_NONFINITE";
+    case SEGLOSS_STATUS_TOO_LARGE: return "SEGLOSS_STATUS_TOO_LARGE";
+    case SEGLOSS_STATUS_OUT_OF_MEMORY: return "SEGLOSS_STATUS_OUT_OF_MEMORY";
+    case SEGLOSS_STATUS_INTERNAL: return "SEGLOSS_STATUS_INTERNAL";
+    }
+    return "SEGLOSS_STATUS_UNKNOWN";
+}
+
+segloss_status_t segloss_context_create(segloss_context_t *ctx) {
+    if (!ctx) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    *ctx = new (std::nothrow) segloss_context();
+    return *ctx ? SEGLOSS_STATUS_OK : SEGLOSS_STATUS_OUT_OF_MEMORY;
+}
+
+void segloss_context_destroy(segloss_context_t ctx) { delete ctx; }
+
+const char *segloss_last_error(segloss_context_t ctx) { return ctx ? ctx->last_error.c_str() : "context is NULL"; }
+
+const char *segloss_last_kernel(segloss_context_t ctx) { return ctx ? ctx->last_kernel.c_str() : ""; }
+
+segloss_status_t segloss_set_num_threads(int n) {
+    if (n < 0) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    set_num_threads(n);
+    return SEGLOSS_STATUS_OK;
+}
+
+segloss_status_t segloss_set_max_cpu_isa(segloss_cpu_isa_t isa) {
+    if (isa < SEGLOSS_CPU_ISA_BASELINE || (isa > SEGLOSS_CPU_ISA_AVX512 && isa != SEGLOSS_CPU_ISA_ALL)) {
+        return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    }
+    set_max_cpu_isa(isa);
+    return SEGLOSS_STATUS_OK;
+}
+
+segloss_status_t segloss_loss_params_init(segloss_loss_params_t *p, segloss_loss_kind_t loss) {
+    if (!p || (loss != SEGLOSS_LOSS_CE && loss != SEGLOSS_LOSS_DICE)) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    std::memset(p, 0, sizeof(*p));
+    p->struct_size = sizeof(*p);
+    p->loss = loss;
+    p->activation = SEGLOSS_ACTIVATION_SOFTMAX;
+    p->include_background = 1;
+    p->batch = 0;
+    p->reduction = SEGLOSS_REDUCTION_MEAN;
+    p->smooth_nr = 1e-5f;
+    p->smooth_dr = 1e-5f;
+    return SEGLOSS_STATUS_OK;
+}
+
+segloss_status_t segloss_loss_from_name(const char *name, segloss_loss_kind_t *loss) {
+    if (!name || !loss) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    for (const LossName &l : kLossNames) {
+        if (!std::strcmp(l.name, name)) {
+            *loss = l.kind;
+            return SEGLOSS_STATUS_OK;
+        }
+    }
+    return SEGLOSS_STATUS_INVALID_ARGUMENT;
+}
+
+const char *segloss_loss_name(segloss_loss_kind_t loss) {
+    for (const LossName &l : kLossNames) {
+        if (l.kind == loss) return l.name;
+    }
+    return "unknown";
+}
+
+segloss_status_t segloss_loss_compute(segloss_context_t ctx, const segloss_loss_params_t *params,
+                                      const DLTensor *logits, const DLTensor *target, DLTensor *value,
+                                      DLTensor *grad, float grad_scale) {
+    return guarded(ctx, [&] {
+        Problem pb = make_problem(params, logits, target);
+        if (!std::isfinite(grad_scale)) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "grad_scale must be finite");
+        Call call(ctx);
+        if (params->loss == SEGLOSS_LOSS_CE) {
+            run_pointwise(call, pb, value, grad, grad_scale);
+        } else {
+            run_region(call, pb, value, grad, grad_scale);
+        }
+    });
+}
+
+segloss_status_t segloss_region_stats(segloss_context_t ctx, const segloss_loss_params_t *params,
+                                      const DLTensor *logits, const DLTensor *target, DLTensor *stats) {
+    return guarded(ctx, [&] {
+        Problem pb = make_problem(params, logits, target);
+        if (params->loss == SEGLOSS_LOSS_CE) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ce is not a region loss");
+        Call call(ctx);
+        region_stats(call, pb, stats);
+    });
+}
+
+segloss_status_t segloss_region_epilogue(segloss_context_t ctx, const segloss_loss_params_t *params,
+                                         const DLTensor *stats, DLTensor *value, DLTensor *coef,
+                                         float grad_scale) {
+    return guarded(ctx, [&] {
+        check_params(params);
+        if (params->loss == SEGLOSS_LOSS_CE) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ce is not a region loss");
+        if (!std::isfinite(grad_scale)) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "grad_scale must be finite");
+        Call call(ctx);
+        region_epilogue(call, params, stats, value, coef, grad_scale);
+    });
+}
+
+segloss_status_t segloss_region_grad(segloss_context_t ctx, const segloss_loss_params_t *params,
+                                     const DLTensor *logits, const DLTensor *target, const DLTensor *coef,
+                                     DLTensor *grad) {
+    return guarded(ctx, [&] {
+        Problem pb = make_problem(params, logits, target);
+        if (params->loss == SEGLOSS_LOSS_CE) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ce is not a region loss");
+        Call call(ctx);
+        region_grad(call, pb, coef, grad);
+    });
+}
+
+}  // extern "C"

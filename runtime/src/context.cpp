@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "context.h"
+
+#include "HalideRuntime.h"
+#include "failure.h"
+
+namespace segloss::rt {
+
+void Call::add_halide_message(const char *msg) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!halide_messages_.empty()) halide_messages_ += "; ";
+    halide_messages_ += msg;
+    while (!halide_messages_.empty() && halide_messages_.back() == '\n') halide_messages_.pop_back();
+}
+
+void Call::kernel_failed(const char *name, int rc) {
+    segloss_status_t status = SEGLOSS_STATUS_INTERNAL;
+    switch (rc) {
+    case halide_error_code_out_of_memory:
+    case halide_error_code_device_malloc_failed:
+        status = SEGLOSS_STATUS_OUT_OF_MEMORY;
+        break;
+    case halide_error_code_buffer_allocation_too_large:
+    case halide_error_code_buffer_extents_too_large:
+        status = SEGLOSS_STATUS_TOO_LARGE;
+        break;
+    default:
+        break;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    fail(status, "kernel ", name, " failed with Halide error ", rc, ": ", halide_messages_);
+}
+
+}  // namespace segloss::rt

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "problem.h"
+
+#include <climits>
+#include <cmath>
+
+#include "failure.h"
+
+namespace segloss::rt {
+
+void check_params(const segloss_loss_params_t *p) {
+    if (!p) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "params is NULL");
+    if (p->struct_size != sizeof(segloss_loss_params_t)) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "params.struct_size is ", p->struct_size, ", expected ",
+             sizeof(segloss_loss_params_t), " (call segloss_loss_params_init)");
+    }
+    if (p->loss != SEGLOSS_LOSS_CE && p->loss != SEGLOSS_LOSS_DICE) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown loss kind ", int(p->loss));
+    }
+    if (p->activation < SEGLOSS_ACTIVATION_SOFTMAX || p->activation > SEGLOSS_ACTIVATION_NONE) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown activation ", int(p->activation));
+    }
+    if (p->reduction < SEGLOSS_REDUCTION_MEAN || p->reduction > SEGLOSS_REDUCTION_NONE) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown reduction ", int(p->reduction));
+    }
+    if (p->weight == nullptr && p->num_weights != 0) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "weight is NULL but num_weights is ", p->num_weights);
+    }
+    if (!(std::isfinite(p->smooth_nr) && p->smooth_nr >= 0 && std::isfinite(p->smooth_dr) && p->smooth_dr >= 0)) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "smooth_nr and smooth_dr must be finite and >= 0");
+    }
+    if (p->has_ignore_index && (p->ignore_index < INT32_MIN || p->ignore_index > INT32_MAX)) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ignore_index ", p->ignore_index, " does not fit in 32 bits");
+    }
+}
+
+namespace {
+
+// Halide axes (x, y, z) of the spatial axes that start at tensor axis `first`.
+std::vector<int> spatial_axes(int first, int rank) {
+    std::vector<int> a;
+    for (int i = 0; i < 3; i++) a.push_back(i < rank ? first + rank - 1 - i : -1);
+    return a;
+}
+
+}  // namespace
+
+std::vector<int> Problem::logits_axes() const {
+    std::vector<int> a = spatial_axes(2, spatial_rank);
+    a.push_back(1);
+    a.push_back(0);
+    return a;
+}
+
+std::vector<int> Problem::voxel_axes(int offset) const {
+    std::vector<int> a = spatial_axes(1 + offset, spatial_rank);
+    a.push_back(0);
+    return a;
+}
+
+HalideView Problem::logits_view() const { return HalideView(logits, logits_axes()); }
+
+HalideView Problem::target_view() const {
+    if (kind == TargetKind::f32) return HalideView(target, logits_axes());
+    return HalideView(target, voxel_axes(target.ndim == logits.ndim ? 1 : 0));
+}
+
+Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, const DLTensor *target) {
+    check_params(p);
+    Problem pb;
+    pb.params = p;
+    pb.logits = read_tensor(logits, "logits");
+    pb.target = read_tensor(target, "target");
+    const Tensor &L = pb.logits, &T = pb.target;
+    if (!is_dtype(L, kDLFloat, 32)) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, "logits must be float32, got ", dtype_name(L.dtype));
+    }
+    if (L.ndim < 3) {
+        fail(SEGLOSS_STATUS_INVALID_SHAPE, "logits must be N,C,spatial with 1 to 3 spatial axes; got ",
+             L.ndim, " dimensions");
+    }
+    pb.N = L.shape[0];
+    pb.C = L.shape[1];
+    pb.spatial_rank = L.ndim - 2;
+    pb.voxels = L.numel / pb.C;
+    pb.act = p->activation == SEGLOSS_ACTIVATION_SIGMOID ? Act::sigmoid
+             : p->activation == SEGLOSS_ACTIVATION_NONE  ? Act::identity
+                                                         : Act::softmax;
+
+    // Target: an index map N,spatial or N,1,spatial (int32/uint8), or a dense map like the logits.
+    if (is_dtype(T, kDLInt, 32) || is_dtype(T, kDLUInt, 8)) {
+        pb.kind = is_dtype(T, kDLInt, 32) ? TargetKind::i32 : TargetKind::u8;
+        const int off = T.ndim == L.ndim ? 1 : 0;
+        if ((T.ndim != L.ndim && T.ndim != L.ndim - 1) || (off && T.shape[1] != 1)) {
+            fail(SEGLOSS_STATUS_INVALID_SHAPE, "an index target must be N,spatial or N,1,spatial for logits of ",
+                 L.ndim, " dimensions");
+        }
+        if (T.shape[0] != pb.N) fail(SEGLOSS_STATUS_INVALID_SHAPE, "target batch ", T.shape[0], " != logits batch ", pb.N);
+        for (int i = 0; i < pb.spatial_rank; i++) {
+            if (T.shape[1 + off + i] != L.shape[2 + i]) {
+                fail(SEGLOSS_STATUS_INVALID_SHAPE, "target spatial extent ", T.shape[1 + off + i], " != logits ",
+                     L.shape[2 + i], " in spatial axis ", i);
+            }
+        }
+    } else if (is_dtype(T, kDLFloat, 32)) {
+        pb.kind = TargetKind::f32;
+        if (T.ndim != L.ndim) fail(SEGLOSS_STATUS_INVALID_SHAPE, "a dense target must have the logits' shape N,C,spatial");
+        for (int i = 0; i < L.ndim; i++) {
+            if (T.shape[i] != L.shape[i]) {
+                fail(SEGLOSS_STATUS_INVALID_SHAPE, "dense target extent ", T.shape[i], " != logits ", L.shape[i],
+                     " in dimension ", i);
+            }
+        }
+        if (p->has_ignore_index) {
+            fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ignore_index applies to index targets only, not dense maps");
+        }
+    } else {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, "target dtype ", dtype_name(T.dtype),
+             " is not supported (int32 or uint8 index maps, float32 dense maps)");
+    }
+
+    if (p->weight) {
+        if (p->num_weights != pb.C) {
+            fail(SEGLOSS_STATUS_INVALID_SHAPE, "weight has ", p->num_weights, " values for ", pb.C, " classes");
+        }
+        for (int64_t c = 0; c < pb.C; c++) {
+            if (!(std::isfinite(p->weight[c]) && p->weight[c] >= 0)) {
+                fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "weight[", c, "] = ", p->weight[c], " is not finite and >= 0");
+            }
+        }
+        pb.weight.assign(p->weight, p->weight + pb.C);
+    } else {
+        pb.weight.assign(static_cast<size_t>(pb.C), 1.0f);
+    }
+    pb.has_ignore = p->has_ignore_index ? 1 : 0;
+    pb.ignore_index = static_cast<int>(p->ignore_index);
+    // Both views check that extents and strides fit 32 bits.
+    (void)pb.logits_view();
+    (void)pb.target_view();
+    return pb;
+}
+
+Tensor check_grad(const Problem &pb, const DLTensor *grad) {
+    Tensor g = read_tensor(grad, "grad");
+    if (!is_dtype(g, kDLFloat, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "grad must be float32, got ", dtype_name(g.dtype));
+    if (g.ndim != pb.logits.ndim) fail(SEGLOSS_STATUS_INVALID_SHAPE, "grad must have the logits' shape");
+    for (int i = 0; i < g.ndim; i++) {
+        if (g.shape[i] != pb.logits.shape[i]) fail(SEGLOSS_STATUS_INVALID_SHAPE, "grad must have the logits' shape");
+    }
+    require_disjoint(g, pb.logits);
+    require_disjoint(g, pb.target);
+    (void)HalideView(g, pb.logits_axes());
+    return g;
+}
+
+}  // namespace segloss::rt

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// Validation of a loss call, once and independent of the device: params, logits, target.
+#pragma once
+
+#include <vector>
+
+#include "segloss/segloss.h"
+#include "tensor.h"
+
+namespace segloss::rt {
+
+enum class Act { softmax, sigmoid, identity };
+enum class TargetKind { i32, u8, f32 };
+
+struct Problem {
+    const segloss_loss_params_t *params = nullptr;
+    Tensor logits, target;
+    Act act = Act::softmax;
+    TargetKind kind = TargetKind::i32;
+    int64_t N = 0, C = 0;
+    int spatial_rank = 0;
+    int64_t voxels = 0;              // N * spatial
+    std::vector<float> weight;       // C values (ones when unweighted)
+    int has_ignore = 0;
+    int ignore_index = 0;
+
+    // Halide views: logits (x, y, z, c, n); target (x, y, z, n) or (x, y, z, c, n).
+    HalideView logits_view() const;
+    HalideView target_view() const;
+    // Halide axes of a tensor shaped like the logits (grad).
+    std::vector<int> logits_axes() const;
+    // Halide axes (x, y, z, n) of a tensor shaped N,spatial (a per-voxel map).
+    std::vector<int> voxel_axes(int offset) const;
+};
+
+// Checks the params struct itself (size, enum ranges, numeric options).
+void check_params(const segloss_loss_params_t *p);
+
+// Checks logits and target against each other and against the params; fails with the
+// documented status on the first problem found.
+Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, const DLTensor *target);
+
+// Checks that an optional gradient tensor has the logits' shape and dtype and overlaps nothing.
+Tensor check_grad(const Problem &pb, const DLTensor *grad);
+
+}  // namespace segloss::rt

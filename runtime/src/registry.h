@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// The kernel registry: every CPU kernel library of cmake/kernels.cmake, found by stage,
+// activation and target kind. Signatures are those of the generated headers.
+#pragma once
+
+#include "HalideRuntime.h"
+#include "problem.h"
+
+namespace segloss::rt {
+
+enum class Stage {
+    label_stats, pointwise_value, pointwise_grad, pointwise_map,
+    region_stats, region_grad, region_epilogue
+};
+
+using Buf = halide_buffer_t *;
+using UC = const void *;
+using LabelStatsFn = int (*)(UC, Buf labels, Buf weight, int has_ignore, int ignore_index, Buf rows);
+// Every loss kernel starts (logits, labels, has_ignore, ignore_index): generators/common/loss_generator.h.
+using PointwiseValueFn = int (*)(UC, Buf logits, Buf labels, int, int, Buf weight, float grad_scale, Buf rows);
+using PointwiseGradFn = int (*)(UC, Buf, Buf, int, int, Buf weight, float grad_scale, Buf rows, Buf grad);
+using PointwiseMapFn = int (*)(UC, Buf, Buf, int, int, Buf weight, float grad_scale, Buf map);
+using RegionStatsFn = int (*)(UC, Buf logits, Buf labels, int has_ignore, int ignore_index, Buf stats);
+using RegionGradFn = int (*)(UC, Buf logits, Buf labels, int, int, Buf coef, Buf grad);
+using RegionEpilogueFn = int (*)(UC, Buf stats, Buf weight, int loss_kind, float snr, float sdr,
+                                 int include_background, int batch, int squared_pred, int reduction,
+                                 float grad_scale, Buf group_loss, Buf total, Buf coef);
+
+struct Kernel {
+    const char *name;
+    void *fn;
+    template <typename Fn>
+    Fn as() const { return reinterpret_cast<Fn>(fn); }
+};
+
+// The kernel for (stage, activation, target kind); fails with UNSUPPORTED if none was built.
+Kernel find_kernel(Stage stage, Act act, TargetKind kind);
+
+}  // namespace segloss::rt

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "tensor.h"
+
+#include <climits>
+#include <cstring>
+
+#include "failure.h"
+
+namespace segloss::rt {
+
+const char *dtype_name(DLDataType dt) {
+    if (dt.lanes != 1) return "vector";
+    switch (dt.code) {
+    case kDLFloat: return dt.bits == 32 ? "float32" : dt.bits == 64 ? "float64" : dt.bits == 16 ? "float16" : "float";
+    case kDLInt: return dt.bits == 32 ? "int32" : dt.bits == 64 ? "int64" : dt.bits == 8 ? "int8" : "int";
+    case kDLUInt: return dt.bits == 8 ? "uint8" : dt.bits == 1 ? "bool" : "uint";
+    case kDLBfloat: return "bfloat16";
+    default: return "unknown";
+    }
+}
+
+bool is_dtype(const Tensor &t, uint8_t code, int bits) {
+    return t.dtype.code == code && t.dtype.bits == bits && t.dtype.lanes == 1;
+}
+
+Tensor read_tensor(const DLTensor *dl, const char *what) {
+    if (!dl) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, what, " is NULL");
+    Tensor t;
+    t.what = what;
+    if (dl->device.device_type == kDLCUDA || dl->device.device_type == kDLCUDAManaged) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on a CUDA device: this build of segloss has CPU kernels only");
+    }
+    if (dl->device.device_type != kDLCPU && dl->device.device_type != kDLCUDAHost) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on device type ", int(dl->device.device_type),
+             ": only CPU memory is supported");
+    }
+    if (dl->ndim < 1 || dl->ndim > kMaxRank) {
+        fail(SEGLOSS_STATUS_INVALID_SHAPE, what, " has ", dl->ndim, " dimensions; 1 to ", kMaxRank, " are supported");
+    }
+    if (!dl->shape) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, what, " has a NULL shape");
+    if (dl->dtype.lanes != 1) fail(SEGLOSS_STATUS_UNSUPPORTED, what, " has vector dtype (lanes ", int(dl->dtype.lanes), ")");
+    t.ndim = dl->ndim;
+    t.dtype = dl->dtype;
+    t.numel = 1;
+    for (int i = 0; i < t.ndim; i++) {
+        if (dl->shape[i] <= 0) {
+            fail(SEGLOSS_STATUS_INVALID_SHAPE, what, " has extent ", dl->shape[i], " in dimension ", i,
+                 ": empty and negative extents are rejected");
+        }
+        t.shape[i] = dl->shape[i];
+        if (t.numel > INT64_MAX / t.shape[i]) fail(SEGLOSS_STATUS_TOO_LARGE, what, " has more than 2^63 elements");
+        t.numel *= t.shape[i];
+    }
+    if (dl->strides) {
+        for (int i = 0; i < t.ndim; i++) t.strides[i] = dl->strides[i];
+    } else {
+        int64_t s = 1;
+        for (int i = t.ndim - 1; i >= 0; i--) {
+            t.strides[i] = s;
+            s *= t.shape[i];
+        }
+    }
+    if (!dl->data) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, what, " has a NULL data pointer");
+    t.data = static_cast<char *>(dl->data) + dl->byte_offset;
+    const int64_t elem = (t.dtype.bits + 7) / 8;
+    // Byte range: the lowest and highest element addresses (strides may be negative).
+    __int128 lo = 0, hi = 0;
+    for (int i = 0; i < t.ndim; i++) {
+        __int128 span = static_cast<__int128>(t.shape[i] - 1) * t.strides[i] * elem;
+        (span < 0 ? lo : hi) += span;
+    }
+    const __int128 base = static_cast<__int128>(reinterpret_cast<uintptr_t>(t.data));
+    if (base + lo < 0 || base + hi + elem > static_cast<__int128>(UINTPTR_MAX)) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, what, " spans addresses outside the address space");
+    }
+    t.lo = static_cast<uintptr_t>(base + lo);
+    t.hi = static_cast<uintptr_t>(base + hi + elem);
+    return t;
+}
+
+void require_disjoint(const Tensor &a, const Tensor &b) {
+    if (a.lo < b.hi && b.lo < a.hi) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, a.what, " and ", b.what, " overlap in memory");
+    }
+}
+
+halide_type_t halide_type_of_dl(DLDataType dt) {
+    switch (dt.code) {
+    case kDLFloat: return halide_type_t(halide_type_float, dt.bits);
+    case kDLInt: return halide_type_t(halide_type_int, dt.bits);
+    default: return halide_type_t(halide_type_uint, dt.bits);
+    }
+}
+
+void HalideView::init(void *data, halide_type_t type, int dims) {
+    std::memset(&buf_, 0, sizeof(buf_));
+    buf_.host = static_cast<uint8_t *>(data);
+    buf_.type = type;
+    buf_.dimensions = dims;
+    buf_.dim = dim_;
+}
+
+HalideView &HalideView::operator=(HalideView &&o) noexcept {
+    buf_ = o.buf_;
+    std::memcpy(dim_, o.dim_, sizeof(dim_));
+    buf_.dim = dim_;
+    return *this;
+}
+
+HalideView::HalideView(const Tensor &t, const std::vector<int> &axes) {
+    init(t.data, halide_type_of_dl(t.dtype), static_cast<int>(axes.size()));
+    for (size_t i = 0; i < axes.size(); i++) {
+        int64_t extent = 1, stride = 0;
+        if (axes[i] >= 0) {
+            extent = t.shape[axes[i]];
+            stride = t.strides[axes[i]];
+        }
+        if (extent > INT32_MAX || stride > INT32_MAX || stride < INT32_MIN) {
+            fail(SEGLOSS_STATUS_TOO_LARGE, t.what, " has an extent or stride beyond 32 bits (extent ",
+                 extent, ", stride ", stride, "); split the batch");
+        }
+        dim_[i] = halide_dimension_t(0, static_cast<int32_t>(extent), static_cast<int32_t>(stride));
+    }
+}
+
+}  // namespace segloss::rt

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// DLTensor -> checked host view -> halide_buffer_t. Knows DLPack and Halide's buffer layout,
+// nothing about losses.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "HalideRuntime.h"
+#include "segloss/segloss.h"
+
+namespace segloss::rt {
+
+constexpr int kMaxRank = 5;
+
+struct Tensor {
+    const char *what = "";  // name used in messages ("logits", "target", ...)
+    int ndim = 0;
+    int64_t shape[kMaxRank] = {};
+    int64_t strides[kMaxRank] = {};  // elements
+    DLDataType dtype{};
+    char *data = nullptr;            // data + byte_offset
+    int64_t numel = 0;
+    uintptr_t lo = 0, hi = 0;        // [lo, hi): bytes the tensor can touch
+};
+
+// Checks the descriptor (non-null, CPU device, 1..5 dims, no zero extent, non-null data,
+// lanes == 1) and computes its strides and byte range. Fails with the documented status.
+Tensor read_tensor(const DLTensor *t, const char *what);
+
+bool is_dtype(const Tensor &t, uint8_t code, int bits);
+const char *dtype_name(DLDataType dt);
+
+// Fails with INVALID_ARGUMENT if the byte ranges of a and b overlap.
+void require_disjoint(const Tensor &a, const Tensor &b);
+
+// A halide_buffer_t over a Tensor. `axes` lists the tensor axis of each Halide dimension,
+// innermost first; -1 adds an extent-1 dimension. Every extent and stride must fit int32.
+class HalideView {
+public:
+    HalideView() = default;
+    HalideView(const Tensor &t, const std::vector<int> &axes);
+    // A dense buffer over caller memory of the given Halide extents (innermost first).
+    template <typename T>
+    static HalideView dense(T *data, const std::vector<int> &extents);
+    halide_buffer_t *get() { return &buf_; }
+    HalideView(const HalideView &) = delete;
+    HalideView &operator=(const HalideView &) = delete;
+    HalideView(HalideView &&o) noexcept { *this = std::move(o); }
+    HalideView &operator=(HalideView &&o) noexcept;
+
+private:
+    void init(void *data, halide_type_t type, int dims);
+    halide_buffer_t buf_{};
+    halide_dimension_t dim_[kMaxRank] = {};
+};
+
+halide_type_t halide_type_of_dl(DLDataType dt);
+
+template <typename T>
+HalideView HalideView::dense(T *data, const std::vector<int> &extents) {
+    HalideView v;
+    halide_type_t type = sizeof(T) == 8 ? halide_type_t(halide_type_float, 64)
+                                        : halide_type_t(halide_type_float, 32);
+    v.init(data, type, static_cast<int>(extents.size()));
+    int stride = 1;
+    for (size_t i = 0; i < extents.size(); i++) {
+        v.dim_[i] = halide_dimension_t(0, extents[i], stride);
+        stride *= extents[i];
+    }
+    return v;
+}
+
+}  // namespace segloss::rt

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+// The value output of a loss call: one scalar (mean, sum) or a map (none).
+#pragma once
+
+#include <vector>
+
+#include "problem.h"
+
+namespace segloss::rt {
+
+// Reads the value tensor and checks it against `shape` (the expected shape for reduction none;
+// any one-element tensor for mean and sum) and against the inputs (no overlap).
+Tensor read_value(const Problem &pb, const DLTensor *value, const std::vector<int64_t> &none_shape);
+
+// Writes x into a one-element float32 or float64 tensor.
+void write_scalar(const Tensor &value, double x);
+// Writes v[i] to element i (row-major over the tensor's shape) of a float32/float64 tensor.
+void write_elements(const Tensor &value, const std::vector<double> &v);
+
+// Adds rows(slot, line) over the lines, in float64 in a fixed order (the kernels' partial sums).
+std::vector<double> sum_lines(const std::vector<float> &rows, int slots);
+
+}  // namespace segloss::rt
