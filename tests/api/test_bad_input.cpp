@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+// The bad-input matrix: each case returns its documented status, says why, and writes nothing
+// (the outputs keep their sentinel).
+#include <climits>
+#include <cmath>
+#include <cstring>
+
+#include <catch2/catch.hpp>
+
+#include "segloss/segloss.h"
+#include "support/host_tensor.h"
+
+using namespace segloss::test;
+
+namespace {
+
+const float kSentinel = 12345.0f;
+
+// A valid problem [2, 3, 4, 5] with int32 labels, plus outputs holding a sentinel.
+struct Fixture {
+    HostTensor<float> logits{{2, 3, 4, 5}};
+    HostTensor<int32_t> labels{{2, 4, 5}};
+    HostTensor<float> value{{1}, false, kSentinel};
+    HostTensor<float> grad{{2, 3, 4, 5}, false, kSentinel};
+    DLTensor l, t, v, g;
+    segloss_loss_params_t p;
+    segloss_context_t ctx = nullptr;
+
+    explicit Fixture(segloss_loss_kind_t loss = SEGLOSS_LOSS_CE) {
+        for (int64_t i = 0; i < logits.numel(); i++) logits.flat(i) = std::sin(0.7 * i) * 5;
+        for (int64_t i = 0; i < labels.numel(); i++) labels.flat(i) = static_cast<int32_t>(i % 3);
+        l = logits.dl();
+        t = labels.dl();
+        v = value.dl();
+        g = grad.dl();
+        segloss_loss_params_init(&p, loss);
+        segloss_context_create(&ctx);
+    }
+    ~Fixture() { segloss_context_destroy(ctx); }
+    segloss_status_t run(DLTensor *grad_out = nullptr) {
+        return segloss_loss_compute(ctx, &p, &l, &t, &v, grad_out ? grad_out : &g, 1.0f);
+    }
+    bool untouched() const {
+        for (int64_t i = 0; i < grad.numel(); i++) {
+            if (grad.flat(i) != kSentinel) return false;
+        }
+        return value.flat(0) == kSentinel;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a valid call succeeds (the fixture itself is good)", "[bad_input]") {
+    auto loss = GENERATE(SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE);
+    Fixture f(loss);
+    REQUIRE(f.run() == SEGLOSS_STATUS_OK);
+    REQUIRE(std::isfinite(f.value.flat(0)));
+    REQUIRE(std::string(segloss_last_error(f.ctx)).empty());
+}
+
+TEST_CASE("bad inputs return their documented status and write nothing", "[bad_input]") {
+    auto loss = GENERATE(SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE);
+    Fixture f(loss);
+    segloss_status_t want = SEGLOSS_STATUS_OK;
+    // Everything a section points the descriptors at lives as long as the final call.
+    int64_t bad_shape[5] = {2, 3, 4, 5, 1};
+    int64_t s6[6] = {2, 3, 4, 5, 1, 1};
+    int64_t ts_spatial[3] = {2, 4, 4}, ts_batch[3] = {1, 4, 5}, gs[4] = {2, 3, 5, 4}, vs[1] = {2};
+    float w2[2] = {1, 1}, wneg[3] = {1, -1, 1};
+    int64_t huge[4] = {2, 3, 4, int64_t(1) << 32}, strides[4] = {0, 0, 0, 0};
+    int64_t lhuge[3] = {2, 4, int64_t(1) << 32}, lstrides[3] = {0, 0, 0};
+    HostTensor<float> big({2}, false, kSentinel), dense({2, 3, 4, 5});
+
+    SECTION("null pointers") {
+        REQUIRE(segloss_loss_compute(nullptr, &f.p, &f.l, &f.t, &f.v, &f.g, 1) == SEGLOSS_STATUS_INVALID_ARGUMENT);
+        REQUIRE(segloss_loss_compute(f.ctx, nullptr, &f.l, &f.t, &f.v, &f.g, 1) == SEGLOSS_STATUS_INVALID_ARGUMENT);
+        REQUIRE(segloss_loss_compute(f.ctx, &f.p, nullptr, &f.t, &f.v, &f.g, 1) == SEGLOSS_STATUS_INVALID_ARGUMENT);
+        REQUIRE(segloss_loss_compute(f.ctx, &f.p, &f.l, nullptr, &f.v, &f.g, 1) == SEGLOSS_STATUS_INVALID_ARGUMENT);
+        REQUIRE(segloss_loss_compute(f.ctx, &f.p, &f.l, &f.t, nullptr, &f.g, 1) == SEGLOSS_STATUS_INVALID_ARGUMENT);
+        f.l.data = nullptr;
+        want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+    }
+    SECTION("zero-size logits") {
+        bad_shape[3] = 0;
+        f.l.shape = bad_shape;
+        f.l.strides = nullptr;
+        want = SEGLOSS_STATUS_INVALID_SHAPE;
+    }
+    SECTION("rank too small") {
+        f.l.ndim = 2;
+        f.l.strides = nullptr;
+        want = SEGLOSS_STATUS_INVALID_SHAPE;
+    }
+    SECTION("rank too large") {
+        f.l.ndim = 6;
+        f.l.shape = s6;
+        f.l.strides = nullptr;
+        REQUIRE(f.run() == SEGLOSS_STATUS_INVALID_SHAPE);
+        want = SEGLOSS_STATUS_INVALID_SHAPE;
+        f.l.ndim = 2;
+    }
+    SECTION("target spatial mismatch") {
+        f.t.shape = ts_spatial;
+        f.t.strides = nullptr;
+        want = SEGLOSS_STATUS_INVALID_SHAPE;
+    }
+    SECTION("target batch mismatch") {
+        f.t.shape = ts_batch;
+        f.t.strides = nullptr;
+        want = SEGLOSS_STATUS_INVALID_SHAPE;
+    }
+    SECTION("grad of the wrong shape") {
+        f.g.shape = gs;
+        f.g.strides = nullptr;
+        want = SEGLOSS_STATUS_INVALID_SHAPE;
+    }
+    SECTION("value of the wrong size") {
+        f.v = big.dl();
+        f.v.shape = vs;
+        want = SEGLOSS_STATUS_INVALID_SHAPE;
+        REQUIRE(f.run() == want);
+        REQUIRE(big.flat(0) == kSentinel);
+        f.v = f.value.dl();
+        f.l.ndim = 2;  // keep the outputs untouched for the common check below
+    }
+    SECTION("float64 logits are unsupported") {
+        f.l.dtype = {kDLFloat, 64, 1};
+        want = SEGLOSS_STATUS_UNSUPPORTED;
+    }
+    SECTION("int64 labels are unsupported") {
+        f.t.dtype = {kDLInt, 64, 1};
+        want = SEGLOSS_STATUS_UNSUPPORTED;
+    }
+    SECTION("a label >= C") {
+        f.labels.flat(17) = 3;
+        want = SEGLOSS_STATUS_INVALID_LABEL;
+    }
+    SECTION("a negative label that is not ignore_index") {
+        f.labels.flat(3) = -1;
+        f.p.has_ignore_index = 1;
+        f.p.ignore_index = 255;
+        want = SEGLOSS_STATUS_INVALID_LABEL;
+    }
+    SECTION("CUDA tensors are unsupported in this build") {
+        f.l.device = {kDLCUDA, 0};
+        want = SEGLOSS_STATUS_UNSUPPORTED;
+    }
+    SECTION("a gradient that overlaps the logits") {
+        f.g.data = f.logits.storage().data();
+        want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+    }
+    SECTION("a value that overlaps the gradient") {
+        f.v.data = f.grad.storage().data() + 5;
+        want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+    }
+    SECTION("weights of the wrong length") {
+        f.p.weight = w2;
+        f.p.num_weights = 2;
+        want = SEGLOSS_STATUS_INVALID_SHAPE;
+    }
+    SECTION("a negative weight") {
+        f.p.weight = wneg;
+        f.p.num_weights = 3;
+        want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+    }
+    SECTION("params from another ABI version") {
+        f.p.struct_size = 8;
+        want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+    }
+    SECTION("an unknown option value") {
+        f.p.reduction = static_cast<segloss_reduction_t>(9);
+        want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+    }
+    SECTION("negative smoothing") {
+        f.p.smooth_dr = -1;
+        want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+    }
+    SECTION("ignore_index with a dense target") {
+        f.t = dense.dl();
+        f.p.has_ignore_index = 1;
+        want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+        REQUIRE(f.run() == want);
+        f.l.ndim = 2;
+        want = SEGLOSS_STATUS_INVALID_SHAPE;
+    }
+    SECTION("extents beyond 32 bits") {
+        // Stride-0 view: a huge logical extent over a tiny buffer; rejected before any access.
+        f.l.shape = huge;
+        f.l.strides = strides;
+        f.t.shape = lhuge;
+        f.t.strides = lstrides;
+        want = SEGLOSS_STATUS_TOO_LARGE;
+    }
+    SECTION("a non-finite upstream gradient") {
+        REQUIRE(segloss_loss_compute(f.ctx, &f.p, &f.l, &f.t, &f.v, &f.g, NAN) == SEGLOSS_STATUS_INVALID_ARGUMENT);
+        f.l.data = nullptr;
+        want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+    }
+    INFO("message: " << segloss_last_error(f.ctx));
+    REQUIRE(f.run() == want);
+    REQUIRE(std::strlen(segloss_last_error(f.ctx)) > 0);
+    REQUIRE(f.untouched());
+}
+
+TEST_CASE("region options that leave no class are rejected", "[bad_input][dice]") {
+    HostTensor<float> logits({2, 1, 4, 5});
+    HostTensor<int32_t> labels({2, 4, 5});
+    HostTensor<float> value({1}, false, kSentinel);
+    DLTensor l = logits.dl(), t = labels.dl(), v = value.dl();
+    segloss_loss_params_t p;
+    segloss_loss_params_init(&p, SEGLOSS_LOSS_DICE);
+    p.include_background = 0;
+    segloss_context_t ctx;
+    segloss_context_create(&ctx);
+    REQUIRE(segloss_loss_compute(ctx, &p, &l, &t, &v, nullptr, 1) == SEGLOSS_STATUS_INVALID_ARGUMENT);
+    REQUIRE(value.flat(0) == kSentinel);
+    segloss_context_destroy(ctx);
+}
+
+TEST_CASE("status strings and version", "[api]") {
+    REQUIRE(std::string(segloss_status_string(SEGLOSS_STATUS_INVALID_LABEL)) == "SEGLOSS_STATUS_INVALID_LABEL");
+    REQUIRE(std::string(segloss_version()) == "0.1.0");
+    segloss_loss_kind_t k;
+    REQUIRE(segloss_loss_from_name("dice", &k) == SEGLOSS_STATUS_OK);
+    REQUIRE(k == SEGLOSS_LOSS_DICE);
+    REQUIRE(segloss_loss_from_name("nope", &k) == SEGLOSS_STATUS_INVALID_ARGUMENT);
+}

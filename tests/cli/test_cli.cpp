@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// The `segloss` command on .npy files: JSON on stdout, the gradient file, and the error path
+// (one line on stderr, exit status 2, nothing written).
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "../../tools/cli/npy.h"
+#include "segloss/segloss.hpp"
+
+namespace {
+
+// Minimal .npy writer for the fixtures (any dtype descriptor).
+void write_npy(const std::string &path, const std::string &descr, const std::vector<int64_t> &shape,
+               const void *data, size_t bytes) {
+    std::string dims;
+    for (int64_t e : shape) dims += std::to_string(e) + ",";
+    std::string h = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
+    h.append((64 - (10 + h.size() + 1) % 64) % 64, ' ');
+    h += '\n';
+    std::ofstream out(path, std::ios::binary);
+    out.write("\x93NUMPY\x01\x00", 8);
+    const char len[2] = {char(h.size() & 0xff), char(h.size() >> 8)};
+    out.write(len, 2);
+    out << h;
+    out.write(static_cast<const char *>(data), static_cast<std::streamsize>(bytes));
+}
+
+struct Result {
+    int status;
+    std::string out, err;
+};
+
+Result run(const std::string &args) {
+    const std::string err_path = "cli_stderr.txt";
+    const std::string cmd = std::string(SEGLOSS_CLI_PATH) + " " + args + " 2>" + err_path;
+    FILE *p = popen(cmd.c_str(), "r");
+    Result r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    r.status = WEXITSTATUS(pclose(p));
+    std::ifstream e(err_path);
+    r.err.assign(std::istreambuf_iterator<char>(e), {});
+    return r;
+}
+
+double json_value(const std::string &out) {
+    const size_t at = out.find("\"value\": ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(out.substr(at + 9));
+}
+
+bool exists(const std::string &path) { return access(path.c_str(), F_OK) == 0; }
+
+// Fixtures: float64 logits [2, 3, 4, 5] and int64 labels [2, 4, 5] (the NumPy defaults).
+struct Files {
+    std::vector<double> logits;
+    std::vector<int64_t> labels;
+    Files() {
+        for (int i = 0; i < 120; i++) logits.push_back(std::sin(1.3 * i) * 4);
+        for (int i = 0; i < 40; i++) labels.push_back((i * 7) % 3);
+        write_npy("cli_logits.npy", "<f8", {2, 3, 4, 5}, logits.data(), logits.size() * 8);
+        write_npy("cli_labels.npy", "<i8", {2, 4, 5}, labels.data(), labels.size() * 8);
+        std::remove("cli_grad.npy");
+    }
+    // The same problem through the C++ API.
+    double api(const segloss::LossParams &p, std::vector<float> &grad) {
+        std::vector<float> l(logits.begin(), logits.end());
+        std::vector<int32_t> t(labels.begin(), labels.end());
+        std::vector<int64_t> ls{2, 3, 4, 5}, ts{2, 4, 5}, vs{1};
+        double v = 0;
+        grad.assign(120, 0);
+        DLTensor lt{l.data(), {kDLCPU, 0}, 4, {kDLFloat, 32, 1}, ls.data(), nullptr, 0};
+        DLTensor tt{t.data(), {kDLCPU, 0}, 3, {kDLInt, 32, 1}, ts.data(), nullptr, 0};
+        DLTensor vt{&v, {kDLCPU, 0}, 1, {kDLFloat, 64, 1}, vs.data(), nullptr, 0};
+        DLTensor gt{grad.data(), {kDLCPU, 0}, 4, {kDLFloat, 32, 1}, ls.data(), nullptr, 0};
+        segloss::Context().compute(p, lt, tt, vt, &gt);
+        return v;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("cli: loss value and gradient file match the API", "[cli]") {
+    Files f;
+    Result r = run("loss ce --logits cli_logits.npy --target cli_labels.npy --grad-out cli_grad.npy");
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out.find("\"loss\": \"ce\"") != std::string::npos);
+    REQUIRE(r.out.find("\"options\": {") != std::string::npos);
+    std::vector<float> grad;
+    const double want = f.api(segloss::LossParams(SEGLOSS_LOSS_CE), grad);
+    REQUIRE(json_value(r.out) == Approx(want).epsilon(1e-6));
+    segloss::cli::NpyArray g = segloss::cli::read_npy("cli_grad.npy");
+    REQUIRE(g.descr == "<f4");
+    REQUIRE(g.shape == std::vector<int64_t>{2, 3, 4, 5});
+    const float *gd = reinterpret_cast<const float *>(g.data.data());
+    for (int i = 0; i < 120; i++) REQUIRE(gd[i] == grad[i]);
+}
+
+TEST_CASE("cli: options by their LOSSES.md names", "[cli]") {
+    Files f;
+    Result r = run("loss dice --logits cli_logits.npy --target cli_labels.npy --set include_background=false "
+                   "--set batch=true --set weight=0.5,1,2 --set smooth_nr=0.1");
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    std::vector<float> grad;
+    segloss::LossParams p(SEGLOSS_LOSS_DICE);
+    p.include_background(false).batch(true).weight({0.5f, 1, 2});
+    p.get()->smooth_nr = 0.1f;
+    REQUIRE(json_value(r.out) == Approx(f.api(p, grad)).epsilon(1e-6));
+    REQUIRE(r.out.find("\"batch\": true") != std::string::npos);
+
+    Result none = run("loss dice --logits cli_logits.npy --target cli_labels.npy --set reduction=none");
+    REQUIRE(none.status == 0);
+    REQUIRE(none.out.find("\"value_shape\": [2, 3]") != std::string::npos);
+}
+
+TEST_CASE("cli: bad files and options fail with one line and write nothing", "[cli]") {
+    Files f;
+    for (const char *args : {
+             "loss ce --logits cli_logits.npy --target cli_labels.npy --set nope=1 --grad-out cli_grad.npy",
+             "loss ce --logits cli_logits.npy --target cli_labels.npy --set batch=maybe --grad-out cli_grad.npy",
+             "loss ce --logits missing.npy --target cli_labels.npy --grad-out cli_grad.npy",
+             "loss focal_nonexistent --logits cli_logits.npy --target cli_labels.npy --grad-out cli_grad.npy",
+             "loss ce --logits cli_labels.npy --target cli_labels.npy --grad-out cli_grad.npy",
+             "loss ce --logits cli_logits.npy --target cli_bad_labels.npy --grad-out cli_grad.npy",
+         }) {
+        std::vector<int64_t> bad(40, 1);
+        bad[5] = 9;  // >= C
+        write_npy("cli_bad_labels.npy", "<i8", {2, 4, 5}, bad.data(), bad.size() * 8);
+        Result r = run(args);
+        INFO(args << "\nstderr: " << r.err);
+        REQUIRE(r.status == 2);
+        REQUIRE(r.out.empty());
+        REQUIRE(!r.err.empty());
+        REQUIRE(r.err.find('\n') == r.err.size() - 1);  // exactly one line
+        REQUIRE(!exists("cli_grad.npy"));
+    }
+}

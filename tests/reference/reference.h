@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// float64 references written plainly from LOSSES.md, one loop per formula, no shortcuts
+// shared with the kernels. Their gradients are checked against central finite differences
+// (tests/reference/test_reference.cpp) before they are used to judge the kernels.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "segloss/segloss.h"
+
+namespace segloss::ref {
+
+// A problem in plain row-major arrays: logits x[n][c][v], index labels label[n][v] or dense
+// targets dense[n][c][v] (V = voxels per image).
+struct Case {
+    int64_t N = 0, C = 0, V = 0;
+    std::vector<double> x;
+    bool dense_target = false;
+    std::vector<int64_t> label;
+    std::vector<double> dense;
+    double g(int64_t n, int64_t c, int64_t v) const {
+        return dense_target ? dense[(n * C + c) * V + v] : (label[n * V + v] == c ? 1.0 : 0.0);
+    }
+    bool counted(const segloss_loss_params_t &p, int64_t n, int64_t v) const {
+        return dense_target || !(p.has_ignore_index && label[n * V + v] == p.ignore_index);
+    }
+};
+
+struct Result {
+    double value = 0;            // mean or sum
+    std::vector<double> values;  // reduction none: per voxel [n][v] (ce) or per group (dice)
+    std::vector<double> grad;    // d(value or sum of values)/dx [n][c][v], times grad_scale
+};
+
+Result cross_entropy(const Case &k, const segloss_loss_params_t &p, double grad_scale);
+Result dice(const Case &k, const segloss_loss_params_t &p, double grad_scale);
+Result loss(const Case &k, const segloss_loss_params_t &p, double grad_scale);
+
+// Probabilities of one voxel from its logits under the params' activation.
+std::vector<double> activate(const Case &k, const segloss_loss_params_t &p, int64_t n, int64_t v);
+
+}  // namespace segloss::ref

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// The float64 references' gradients against central finite differences of their own values,
+// so that the references can be trusted to judge the kernels.
+#include <cmath>
+
+#include <catch2/catch.hpp>
+
+#include "reference/reference.h"
+#include "support/loss_tester.h"
+
+using namespace segloss;
+using namespace segloss::test;
+
+namespace {
+
+// Sum of the outputs: the value (mean/sum) or the sum of the per-element values (none).
+double objective(const ref::Case &k, const segloss_loss_params_t &p) {
+    ref::Result r = ref::loss(k, p, 1.0);
+    if (p.reduction != SEGLOSS_REDUCTION_NONE) return r.value;
+    double s = 0;
+    for (double v : r.values) s += v;
+    return s;
+}
+
+void check_fd(LossTester &t) {
+    t.make_inputs();
+    ref::Case k = t.reference_case();
+    const segloss_loss_params_t &p = *t.params().get();
+    ref::Result r = ref::loss(k, p, 1.0);
+    const double h = p.activation == SEGLOSS_ACTIVATION_NONE ? 1e-7 : 1e-5;
+    for (size_t i = 0; i < k.x.size(); i++) {
+        const double x0 = k.x[i];
+        k.x[i] = x0 + h;
+        const double up = objective(k, p);
+        k.x[i] = x0 - h;
+        const double down = objective(k, p);
+        k.x[i] = x0;
+        const double fd = (up - down) / (2 * h);
+        INFO("element " << i << ": analytic " << r.grad[i] << ", finite difference " << fd);
+        REQUIRE(std::fabs(fd - r.grad[i]) <= 1e-5 * std::fabs(fd) + 1e-7);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("reference gradients match central finite differences", "[reference]") {
+    auto loss = GENERATE(SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE);
+    auto act = GENERATE(SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_SIGMOID, SEGLOSS_ACTIVATION_NONE);
+    auto target = GENERATE(Target::I32, Target::F32);
+    auto reduction = GENERATE(SEGLOSS_REDUCTION_MEAN, SEGLOSS_REDUCTION_SUM, SEGLOSS_REDUCTION_NONE);
+    auto variant = GENERATE(0, 1);  // 1: weights, ignored voxels, batch, no background, squared
+    LossTester t(loss);
+    t.shape({2, 3, 2, 3}).target(target).logit_range(4).seed(7 + variant);
+    t.params().activation(act).reduction(reduction);
+    if (variant) {
+        t.params().weight({0.5f, 2.0f, 1.25f}).batch(true).include_background(false).squared_pred(true);
+        if (target != Target::F32) t.ignore(2, 0.2);
+    }
+    check_fd(t);
+}
