@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
+// `--set name=value` options, names and values exactly as LOSSES.md spells them.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "segloss/segloss.hpp"
+
+namespace segloss::cli {
+
+// Applies one option; throws std::runtime_error naming the option on a bad name or value.
+void apply_option(LossParams &params, const std::string &name, const std::string &value);
+
+// The effective options as a JSON object (for the CLI's output).
+std::string options_json(const LossParams &params);
+
+}  // namespace segloss::cli
