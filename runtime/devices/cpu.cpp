@@ -11,6 +11,18 @@ namespace segloss::rt {
 namespace {
 
 std::atomic<int> g_max_isa{SEGLOSS_CPU_ISA_ALL};
+std::atomic<int> g_num_threads{0};
+
+// Halide's pool keeps the threads it has spawned, so halide_set_num_threads cannot go back down
+// to one thread; a thread count of 1 therefore runs parallel loops inline, on the caller's
+// thread. (The loop order is irrelevant to the results: every reduction has a fixed order.)
+int do_par_for(void *user_context, halide_task_t f, int min, int size, uint8_t *closure) {
+    if (g_num_threads.load() != 1) return halide_default_do_par_for(user_context, f, min, size, closure);
+    for (int i = min; i < min + size; i++) {
+        if (int rc = f(user_context, i, closure)) return rc;
+    }
+    return 0;
+}
 
 // Halide's default handler calls abort(); ours files the message with the call that raised it.
 void on_halide_error(void *user_context, const char *msg) {
@@ -39,12 +51,14 @@ void ensure_cpu_runtime() {
     std::call_once(once, [] {
         halide_set_error_handler(on_halide_error);
         halide_set_custom_can_use_target_features(capped_can_use);
+        halide_set_custom_do_par_for(do_par_for);
     });
 }
 
 void set_num_threads(int n) {
     ensure_cpu_runtime();
-    halide_set_num_threads(n);
+    g_num_threads.store(n);
+    if (n != 1) halide_set_num_threads(n);
 }
 
 void set_max_cpu_isa(segloss_cpu_isa_t isa) {

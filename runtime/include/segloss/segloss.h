@@ -104,7 +104,9 @@ SEGLOSS_API const char *segloss_last_error(segloss_context_t ctx);
 /** Kernels that the last call on ctx ran, e.g. "label_stats_i32,ce_softmax_i32_grad". */
 SEGLOSS_API const char *segloss_last_kernel(segloss_context_t ctx);
 
-/** Process-wide CPU thread count of the kernels (0 = one per core, the default). */
+/** Process-wide CPU thread count of the kernels (0 = one per core, the default; 1 = run on the
+ * caller's thread). Halide's pool keeps threads it has started: a count between 2 and the
+ * number already started does not shrink it. Results are bitwise the same for any count. */
 SEGLOSS_API segloss_status_t segloss_set_num_threads(int num_threads);
 
 typedef enum segloss_cpu_isa {
