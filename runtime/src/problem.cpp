@@ -29,6 +29,11 @@ void check_params(const segloss_loss_params_t *p) {
     if (!(std::isfinite(p->smooth_nr) && p->smooth_nr >= 0 && std::isfinite(p->smooth_dr) && p->smooth_dr >= 0)) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "smooth_nr and smooth_dr must be finite and >= 0");
     }
+    if (p->loss == SEGLOSS_LOSS_CE && (!p->include_background || p->batch || p->squared_pred)) {
+        // Region options would change a CE call's meaning silently; say so instead.
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "include_background=false, batch and squared_pred do not apply to ce",
+             " (to leave background voxels out of ce, set ignore_index=0)");
+    }
     if (p->has_ignore_index && (p->ignore_index < INT32_MIN || p->ignore_index > INT32_MAX)) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ignore_index ", p->ignore_index, " does not fit in 32 bits");
     }

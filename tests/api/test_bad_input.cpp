@@ -202,6 +202,16 @@ TEST_CASE("bad inputs return their documented status and write nothing", "[bad_i
     REQUIRE(f.untouched());
 }
 
+TEST_CASE("region options are refused for ce rather than ignored", "[bad_input][ce]") {
+    auto option = GENERATE(0, 1, 2);
+    Fixture f(SEGLOSS_LOSS_CE);
+    if (option == 0) f.p.include_background = 0;
+    if (option == 1) f.p.batch = 1;
+    if (option == 2) f.p.squared_pred = 1;
+    REQUIRE(f.run() == SEGLOSS_STATUS_INVALID_ARGUMENT);
+    REQUIRE(f.untouched());
+}
+
 TEST_CASE("region options that leave no class are rejected", "[bad_input][dice]") {
     HostTensor<float> logits({2, 1, 4, 5});
     HostTensor<int32_t> labels({2, 4, 5});

@@ -40,6 +40,10 @@ int64_t parse_int(const std::string &name, const std::string &v) {
 
 void apply_option(LossParams &params, const std::string &name, const std::string &value) {
     segloss_loss_params_t &p = *params.get();
+    const bool region_only = name == "batch" || name == "squared_pred" || name == "smooth_nr" || name == "smooth_dr";
+    if (region_only && p.loss == SEGLOSS_LOSS_CE) {
+        throw std::runtime_error("option '" + name + "' does not apply to loss ce");
+    }
     if (name == "activation") {
         if (value == "softmax") p.activation = SEGLOSS_ACTIVATION_SOFTMAX;
         else if (value == "sigmoid") p.activation = SEGLOSS_ACTIVATION_SIGMOID;
