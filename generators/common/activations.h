@@ -34,23 +34,21 @@ struct ActivationForward {
     std::vector<Halide::Func> row_funcs;
 };
 
-// logits: (x, y, z, c, n), C classes. `tag` suffixes the Funcs' names, so that a pipeline can
-// hold two independently scheduled copies.
+// logits: (x, y, z, c, n), C classes.
 inline ActivationForward activation_forward(ActivationKind kind, Halide::Func logits,
-                                            Halide::Expr C, const Vars &v,
-                                            const std::string &tag = "") {
+                                            Halide::Expr C, const Vars &v) {
     using namespace Halide;
     const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
     ActivationForward a;
     a.kind = kind;
     a.logits = logits;
-    RDom rc(0, C, "rc" + tag);
+    RDom rc(0, C, "rc");
     Expr xr = logits(x, y, z, rc, n);
     Expr xc = logits(x, y, z, c, n);
 
     // Per voxel: max, the first class that attains it, and the count of non-finite inputs
     // (Halide's max() and exp() drop NaN, so they are counted explicitly).
-    Func vox("vox" + tag);
+    Func vox("vox");
     vox(x, y, z, n) = {Float(32).min(), 0, 0};
     Tuple cur = vox(x, y, z, n);
     if (kind == ActivationKind::Softmax) {
@@ -62,19 +60,19 @@ inline ActivationForward activation_forward(ActivationKind kind, Halide::Func lo
     a.bad = vox(x, y, z, n)[2] != 0;
     a.row_funcs.push_back(vox);
 
-    a.p = Func("p" + tag);
-    a.q = Func("q" + tag);
+    a.p = Func("p");
+    a.q = Func("q");
     if (kind == ActivationKind::Softmax) {
         // One exp per element: e is kept for the line. se = 1 + rest, where rest sums the
         // classes other than the arg max, so log(se) = log1p(rest) keeps its precision when
         // the prediction is confident, and so does 1 - p_argmax = rest / se.
         Expr m = vox(x, y, z, n)[0], argmax = vox(x, y, z, n)[1];
-        a.e = Func("e" + tag);
+        a.e = Func("e");
         a.e(x, y, z, c, n) = exp(xc - m);
-        Func rest("se_rest" + tag);
+        Func rest("se_rest");
         rest(x, y, z, n) = 0.0f;
         rest(x, y, z, n) += select(rc == argmax, 0.0f, a.e(x, y, z, rc, n));
-        Func inv("inv_se" + tag);
+        Func inv("inv_se");
         inv(x, y, z, n) = 1.0f / (1.0f + rest(x, y, z, n));
         a.max = m;
         a.log_se = log1p_accurate(rest(x, y, z, n));
@@ -83,7 +81,7 @@ inline ActivationForward activation_forward(ActivationKind kind, Halide::Func lo
         a.row_funcs.insert(a.row_funcs.end(), {a.e, rest, inv});
     } else if (kind == ActivationKind::Sigmoid) {
         // sigmoid(x) and sigmoid(-x) from exp(-|x|), which never overflows.
-        a.e = Func("e" + tag);
+        a.e = Func("e");
         a.e(x, y, z, c, n) = exp(-abs(xc));
         Expr e = a.e(x, y, z, c, n);
         a.p(x, y, z, c, n) = select(xc >= 0, 1.0f, e) / (1.0f + e);

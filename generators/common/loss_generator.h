@@ -34,18 +34,23 @@ protected:
     Vars v;
 
     Halide::Expr num_classes() { return logits.dim(3).extent(); }
-    ActivationForward forward(const std::string &tag = "") {
-        return activation_forward(activation, logits, num_classes(), v, tag);
-    }
+    ActivationForward forward() { return activation_forward(activation, logits, num_classes(), v); }
     Targets targets() {
         return expand_targets(labels, target_kind, num_classes(), has_ignore, ignore_index, v);
     }
 
-    // Strided views are allowed; returns the condition of the dense fast path. Estimates are
-    // a [2, 4, 128, 128, 128] batch (set always: autoschedulers and RunGen read them).
+    // Strided views are allowed; returns the condition of the dense fast path. Every buffer
+    // starts at 0 and the labels span the logits' extents (the runtime guarantees both); stated,
+    // so that bounds inference can prove that fused loop nests need the same line. Estimates
+    // are a [2, 4, 128, 128, 128] batch (set always: autoschedulers and RunGen read them).
     Halide::Expr declare_inputs() {
         allow_any_stride(logits);
         allow_any_stride(labels);
+        for (int d = 0; d < 5; d++) logits.dim(d).set_min(0);
+        const bool dense_map = target_kind == TargetKind::F32;
+        for (int d = 0; d < (dense_map ? 5 : 4); d++) {
+            labels.dim(d).set_bounds(0, logits.dim(!dense_map && d == 3 ? 4 : d).extent());
+        }
         logits.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
         if (target_kind == TargetKind::F32) {
             labels.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
@@ -53,6 +58,16 @@ protected:
             labels.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
         }
         return innermost_dense(logits) && innermost_dense(labels);
+    }
+
+    // States that an output is shaped like the logits along the given logits dimensions
+    // (-1: a dimension of its own, starting at 0).
+    template <typename Out>
+    void bound_like_logits(Out &out, const std::vector<int> &logits_dims) {
+        for (size_t d = 0; d < logits_dims.size(); d++) {
+            if (logits_dims[d] < 0) out.dim(d).set_min(0);
+            else out.dim(d).set_bounds(0, logits.dim(logits_dims[d]).extent());
+        }
     }
 };
 

@@ -27,20 +27,19 @@ struct PointwiseTerms {
 //  identity: -sum_c w_c g_c log p_c on probabilities (terms with g_c = 0 are 0);
 //            d/dp_c = -w_c g_c / p_c
 inline PointwiseTerms cross_entropy(const ActivationForward &act, const Targets &t,
-                                    Halide::Func weight, Halide::Expr C, const Vars &v,
-                                    const std::string &tag = "") {
+                                    Halide::Func weight, Halide::Expr C, const Vars &v) {
     using namespace Halide;
     const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
     PointwiseTerms r;
-    r.loss = Func("voxel_loss" + tag);
-    r.dx = Func("voxel_dx" + tag);
-    RDom rc(0, C, "rcl" + tag);
+    r.loss = Func("voxel_loss");
+    r.dx = Func("voxel_dx");
+    RDom rc(0, C, "rcl");
     Func logits = act.logits, g = t.g;
     Expr gc = g(x, y, z, c, n), gr = g(x, y, z, rc, n);
     Expr wg_c = weight(c) * gc, wg_r = weight(rc) * gr;
     Expr xc = logits(x, y, z, c, n), xr = logits(x, y, z, rc, n);
     Expr pc = act.p(x, y, z, c, n), qc = act.q(x, y, z, c, n);
-    Func acc("ce_acc" + tag);
+    Func acc("ce_acc");
     switch (act.kind) {
     case ActivationKind::Softmax: {
         acc(x, y, z, n) = {0.0f, 0.0f};

@@ -43,17 +43,10 @@ public:
         Targets tg = targets();
         PointwiseTerms ce = cross_entropy(act, tg, weight, num_classes(), v);
 
-        // With the gradient, the line sums get their own copy of the algorithm: it runs right
-        // after the gradient over the same few lines, which are still in L1/L2, so the inputs
-        // are read from memory once. (Sharing the per-line Funcs through compute_with at the
-        // line level makes Halide's bounds inference compute whole planes per line.)
-        ActivationForward act_sum = grad ? forward("_sum") : act;
-        PointwiseTerms ce_sum = grad ? cross_entropy(act_sum, tg, weight, num_classes(), v, "_sum") : ce;
-
         Expr counted = tg.counted;
         Func contrib("contrib");  // what each voxel adds to the line sums
-        contrib(x, y, z, n) = {select(counted && !act_sum.bad, ce_sum.loss(x, y, z, n), 0.0f),
-                               select(counted && act_sum.bad, 1.0f, 0.0f)};
+        contrib(x, y, z, n) = {select(counted && !act.bad, ce.loss(x, y, z, n), 0.0f),
+                               select(counted && act.bad, 1.0f, 0.0f)};
         LineSum line = fixed_order_line_sum("loss", contrib, logits.dim(0).extent(), {y, z, n}, v);
         if (rows) {
             (*rows)(v.k, y, z, n) = mux(v.k, {line.line(y, z, n)[0], line.line(y, z, n)[1]});
@@ -70,14 +63,19 @@ public:
         // Contracts: strided views are allowed; the dense case gets its own vectorised path.
         Expr dense = declare_inputs();
         weight.set_estimates({{0, 4}});
-        if (rows) rows->set_estimates({{0, abi::kNumPointwiseSlots}, {0, 128}, {0, 128}, {0, 2}});
+        if (rows) {
+            bound_like_logits(*rows, {-1, 1, 2, 4});
+            rows->set_estimates({{0, abi::kNumPointwiseSlots}, {0, 128}, {0, 128}, {0, 2}});
+        }
         if (grad) {
             allow_any_stride(*grad);
+            bound_like_logits(*grad, {0, 1, 2, 3, 4});
             dense = dense && innermost_dense(*grad);
             grad->set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
         }
         if (map) {
             allow_any_stride(*map);
+            bound_like_logits(*map, {0, 1, 2, 4});
             dense = dense && innermost_dense(*map);
             map->set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
         }
@@ -87,15 +85,14 @@ public:
         const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise");
         const int vec = schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;
-        auto per_line_of = [](const ActivationForward &a, const PointwiseTerms &t) {
-            std::vector<Func> f = a.row_funcs;
-            f.insert(f.end(), t.row_funcs.begin(), t.row_funcs.end());
-            f.push_back(t.loss);
-            return f;
-        };
+        std::vector<Func> per_line = act.row_funcs;
+        per_line.insert(per_line.end(), ce.row_funcs.begin(), ce.row_funcs.end());
+        per_line.push_back(ce.loss);
 
         // The first output owns the loop nest; with the gradient, the line sums are fused into
-        // its loop over tasks of `grain` lines (see above).
+        // its line loop and share the per-line intermediates, so the inputs are read once and
+        // the softmax computed once. (This needs the bounds stated in declare_inputs: without
+        // them Halide cannot prove that both outputs need the same line.)
         Func lead = grad ? Func(*grad) : (map ? Func(*map) : Func(*rows));
         if (grad) {
             split_lines(*grad, {x, c}, v, l, sp.grain);
@@ -110,15 +107,8 @@ public:
             rows->unroll(v.k);
             schedule_line_lanes(line, LoopLevel(*rows, l.yi), v);
         }
-        if (grad) {
-            rows->compute_with(lead, l.yo);
-            std::vector<Func> grad_funcs = act.row_funcs;
-            grad_funcs.insert(grad_funcs.end(), ce.row_funcs.begin(), ce.row_funcs.end());
-            schedules::compute_per_line(grad_funcs, LoopLevel(lead, l.yi), v, vec);
-            schedules::compute_per_line(per_line_of(act_sum, ce_sum), LoopLevel(*rows, l.yi), v, vec);
-        } else {
-            schedules::compute_per_line(per_line_of(act, ce), LoopLevel(lead, l.yi), v, vec);
-        }
+        if (grad) rows->compute_with(lead, l.yi);
+        schedules::compute_per_line(per_line, LoopLevel(lead, l.yi), v, vec);
         lead.specialize(dense);
     }
 };

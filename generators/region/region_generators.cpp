@@ -100,6 +100,7 @@ public:
 
         Expr dense = declare_inputs() && innermost_dense(grad);
         allow_any_stride(grad);
+        bound_like_logits(grad, {0, 1, 2, 3, 4});
         coef.set_estimates({{0, abi::kNumRegionCoefs}, {0, 4}, {0, 2}});
         grad.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
 
