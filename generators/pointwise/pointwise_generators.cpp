@@ -108,7 +108,7 @@ public:
             schedule_line_lanes(line, LoopLevel(*rows, l.yi), v);
         }
         if (grad) rows->compute_with(lead, l.yi);
-        schedules::compute_per_line(per_line, LoopLevel(lead, l.yi), v, vec);
+        schedules::compute_per_line(per_line, LoopLevel(lead, l.yi), LoopLevel(lead, l.yo), v, vec);
         lead.specialize(dense);
     }
 };

@@ -67,7 +67,7 @@ public:
         schedules::split_lines(line.line, {c}, v, l, sp.grain);
         line.line.specialize(dense);
         schedule_line_lanes(line, LoopLevel(line.line, l.yi), v);
-        schedules::compute_per_line(act.row_funcs, LoopLevel(line.line, l.yi), v, vec);
+        schedules::compute_per_line(act.row_funcs, LoopLevel(line.line, l.yi), LoopLevel(line.line, l.yo), v, vec);
         group.compute_root();
         group.update().parallel(n);
     }
@@ -112,7 +112,7 @@ public:
         schedules::split_lines(grad, {x, c}, v, l, sp.grain);
         grad.vectorize(x, vec, TailStrategy::GuardWithIf);
         grad.specialize(dense);
-        schedules::compute_per_line(per_line, LoopLevel(grad, l.yi), v, vec);
+        schedules::compute_per_line(per_line, LoopLevel(grad, l.yi), LoopLevel(grad, l.yo), v, vec);
     }
 };
 
