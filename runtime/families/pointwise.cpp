@@ -51,7 +51,7 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     const bool none = p.reduction == SEGLOSS_REDUCTION_NONE;
     std::vector<int64_t> map_shape{pb.N};
     for (int i = 0; i < pb.spatial_rank; i++) map_shape.push_back(pb.logits.shape[2 + i]);
-    Tensor value = read_value(pb, value_dl, map_shape);
+    Tensor value = read_value(value_dl, p.reduction, map_shape, {&pb.logits, &pb.target});
     if (none && !is_dtype(value, kDLFloat, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "the per-voxel value map must be float32");
     Tensor grad;
     if (grad_dl) {
@@ -95,12 +95,7 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), hi, ii, weight.get(), scale, map_v.get());
         if (p.check_finite) {
             for (int64_t i = 0; i < value.numel; i++) {
-                int64_t rest = i, off = 0;
-                for (int d = value.ndim - 1; d >= 0; d--) {
-                    off += (rest % value.shape[d]) * value.strides[d];
-                    rest /= value.shape[d];
-                }
-                if (!std::isfinite(reinterpret_cast<const float *>(value.data)[off])) {
+                if (!std::isfinite(reinterpret_cast<const float *>(value.data)[element_offset(value, i)])) {
                     fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite at voxel ", i);
                 }
             }

@@ -116,7 +116,7 @@ Tensor read_group_tensor(const DLTensor *dl, const char *what, int bits, int64_t
 void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const DLTensor *grad_dl, float grad_scale) {
     const segloss_loss_params_t &p = *pb.params;
     check_region_params(p, pb.C);
-    Tensor value = read_value(pb, value_dl, none_shape(p, pb.N, pb.C));
+    Tensor value = read_value(value_dl, p.reduction, none_shape(p, pb.N, pb.C), {&pb.logits, &pb.target});
     Tensor grad;
     if (grad_dl) {
         grad = check_grad(pb, grad_dl);
@@ -146,25 +146,10 @@ void region_epilogue(Call &call, const segloss_loss_params_t *params, const DLTe
     const int64_t N = stats.shape[0], C = stats.shape[1];
     if (N > INT32_MAX || C > INT32_MAX) fail(SEGLOSS_STATUS_TOO_LARGE, "stats is too large");
     check_region_params(p, C);
-    std::vector<float> weight(static_cast<size_t>(C), 1.0f);
-    if (p.weight) {
-        if (p.num_weights != C) fail(SEGLOSS_STATUS_INVALID_SHAPE, "weight has ", p.num_weights, " values for ", C, " classes");
-        weight.assign(p.weight, p.weight + C);
-        for (float w : weight) {
-            if (!(std::isfinite(w) && w >= 0)) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "weights must be finite and >= 0");
-        }
-    }
+    const std::vector<float> weight = read_weights(p, C);
     std::vector<double> s(reinterpret_cast<double *>(stats.data), reinterpret_cast<double *>(stats.data) + stats.numel);
     check_invalid(s, N, C);
-    Tensor value = read_tensor(value_dl, "value");
-    std::vector<int64_t> want = none_shape(p, N, C);
-    bool ok = p.reduction == SEGLOSS_REDUCTION_NONE ? (value.ndim == 2 && value.shape[0] == want[0] && value.shape[1] == want[1])
-                                                    : value.numel == 1;
-    if (!ok) fail(SEGLOSS_STATUS_INVALID_SHAPE, "value has the wrong shape for this reduction");
-    if (!is_dtype(value, kDLFloat, 32) && !is_dtype(value, kDLFloat, 64)) {
-        fail(SEGLOSS_STATUS_UNSUPPORTED, "value must be float32 or float64");
-    }
-    require_disjoint(value, stats);
+    Tensor value = read_value(value_dl, p.reduction, none_shape(p, N, C), {&stats});
     std::vector<float> coef(static_cast<size_t>(abi::kNumRegionCoefs * C * N));
     Tensor coef_t;
     if (coef_dl) {

@@ -39,6 +39,17 @@ void check_params(const segloss_loss_params_t *p) {
     }
 }
 
+std::vector<float> read_weights(const segloss_loss_params_t &p, int64_t C) {
+    if (!p.weight) return std::vector<float>(static_cast<size_t>(C), 1.0f);
+    if (p.num_weights != C) fail(SEGLOSS_STATUS_INVALID_SHAPE, "weight has ", p.num_weights, " values for ", C, " classes");
+    for (int64_t c = 0; c < C; c++) {
+        if (!(std::isfinite(p.weight[c]) && p.weight[c] >= 0)) {
+            fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "weight[", c, "] = ", p.weight[c], " is not finite and >= 0");
+        }
+    }
+    return std::vector<float>(p.weight, p.weight + C);
+}
+
 namespace {
 
 // Halide axes (x, y, z) of the spatial axes that start at tensor axis `first`.
@@ -124,19 +135,7 @@ Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, con
              " is not supported (int32 or uint8 index maps, float32 dense maps)");
     }
 
-    if (p->weight) {
-        if (p->num_weights != pb.C) {
-            fail(SEGLOSS_STATUS_INVALID_SHAPE, "weight has ", p->num_weights, " values for ", pb.C, " classes");
-        }
-        for (int64_t c = 0; c < pb.C; c++) {
-            if (!(std::isfinite(p->weight[c]) && p->weight[c] >= 0)) {
-                fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "weight[", c, "] = ", p->weight[c], " is not finite and >= 0");
-            }
-        }
-        pb.weight.assign(p->weight, p->weight + pb.C);
-    } else {
-        pb.weight.assign(static_cast<size_t>(pb.C), 1.0f);
-    }
+    pb.weight = read_weights(*p, pb.C);
     pb.has_ignore = p->has_ignore_index ? 1 : 0;
     pb.ignore_index = static_cast<int>(p->ignore_index);
     // Both views check that extents and strides fit 32 bits.

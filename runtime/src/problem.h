@@ -36,6 +36,9 @@ struct Problem {
 // Checks the params struct itself (size, enum ranges, numeric options).
 void check_params(const segloss_loss_params_t *p);
 
+// The class weights (C values, all ones when params has none), checked: length C, finite, >= 0.
+std::vector<float> read_weights(const segloss_loss_params_t &p, int64_t C);
+
 // Checks logits and target against each other and against the params; fails with the
 // documented status on the first problem found.
 Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, const DLTensor *target);

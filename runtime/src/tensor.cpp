@@ -23,6 +23,15 @@ bool is_dtype(const Tensor &t, uint8_t code, int bits) {
     return t.dtype.code == code && t.dtype.bits == bits && t.dtype.lanes == 1;
 }
 
+int64_t element_offset(const Tensor &t, int64_t i) {
+    int64_t offset = 0;
+    for (int d = t.ndim - 1; d >= 0; d--) {
+        offset += (i % t.shape[d]) * t.strides[d];
+        i /= t.shape[d];
+    }
+    return offset;
+}
+
 Tensor read_tensor(const DLTensor *dl, const char *what) {
     if (!dl) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, what, " is NULL");
     Tensor t;

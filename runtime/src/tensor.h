@@ -29,6 +29,8 @@ struct Tensor {
 Tensor read_tensor(const DLTensor *t, const char *what);
 
 bool is_dtype(const Tensor &t, uint8_t code, int bits);
+// Offset in elements of element i (row-major over the tensor's shape).
+int64_t element_offset(const Tensor &t, int64_t i);
 const char *dtype_name(DLDataType dt);
 
 // Fails with INVALID_ARGUMENT if the byte ranges of a and b overlap.

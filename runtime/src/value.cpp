@@ -5,12 +5,13 @@
 
 namespace segloss::rt {
 
-Tensor read_value(const Problem &pb, const DLTensor *value, const std::vector<int64_t> &none_shape) {
+Tensor read_value(const DLTensor *value, segloss_reduction_t reduction, const std::vector<int64_t> &none_shape,
+                  std::initializer_list<const Tensor *> inputs) {
     Tensor v = read_tensor(value, "value");
     if (!is_dtype(v, kDLFloat, 32) && !is_dtype(v, kDLFloat, 64)) {
         fail(SEGLOSS_STATUS_UNSUPPORTED, "value must be float32 or float64, got ", dtype_name(v.dtype));
     }
-    if (pb.params->reduction == SEGLOSS_REDUCTION_NONE) {
+    if (reduction == SEGLOSS_REDUCTION_NONE) {
         bool same = v.ndim == static_cast<int>(none_shape.size());
         for (int i = 0; same && i < v.ndim; i++) same = v.shape[i] == none_shape[i];
         if (!same) {
@@ -21,8 +22,7 @@ Tensor read_value(const Problem &pb, const DLTensor *value, const std::vector<in
     } else if (v.numel != 1) {
         fail(SEGLOSS_STATUS_INVALID_SHAPE, "value of reduction=mean/sum must have one element, got ", v.numel);
     }
-    require_disjoint(v, pb.logits);
-    require_disjoint(v, pb.target);
+    for (const Tensor *t : inputs) require_disjoint(v, *t);
     return v;
 }
 
@@ -30,11 +30,7 @@ void write_scalar(const Tensor &value, double x) { write_elements(value, {x}); }
 
 void write_elements(const Tensor &value, const std::vector<double> &v) {
     for (size_t i = 0; i < v.size(); i++) {
-        int64_t rest = static_cast<int64_t>(i), offset = 0;
-        for (int d = value.ndim - 1; d >= 0; d--) {
-            offset += (rest % value.shape[d]) * value.strides[d];
-            rest /= value.shape[d];
-        }
+        const int64_t offset = element_offset(value, static_cast<int64_t>(i));
         if (value.dtype.bits == 64) {
             reinterpret_cast<double *>(value.data)[offset] = v[i];
         } else {

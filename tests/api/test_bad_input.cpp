@@ -235,3 +235,31 @@ TEST_CASE("status strings and version", "[api]") {
     REQUIRE(k == SEGLOSS_LOSS_DICE);
     REQUIRE(segloss_loss_from_name("nope", &k) == SEGLOSS_STATUS_INVALID_ARGUMENT);
 }
+
+TEST_CASE("the region epilogue stage validates like the one-shot call", "[bad_input][dice]") {
+    HostTensor<double> stats({2, 3, SEGLOSS_REGION_NUM_STATS});
+    for (int64_t i = 0; i < stats.numel(); i++) stats.flat(i) = 1.0 + (i % 5);
+    for (int64_t g = 0; g < 6; g++) {
+        stats.flat(g * SEGLOSS_REGION_NUM_STATS + 6) = 0;  // no invalid labels
+        stats.flat(g * SEGLOSS_REGION_NUM_STATS + 7) = 0;  // no non-finite voxels
+    }
+    HostTensor<float> coef({2, 3, SEGLOSS_REGION_NUM_COEFS}, false, kSentinel);
+    HostTensor<double> wrong({2}, false, kSentinel), value({1}, false, kSentinel);
+    DLTensor s = stats.dl(), c = coef.dl(), w = wrong.dl(), v = value.dl();
+    segloss_loss_params_t p;
+    segloss_loss_params_init(&p, SEGLOSS_LOSS_DICE);
+    segloss_context_t ctx;
+    segloss_context_create(&ctx);
+    REQUIRE(segloss_region_epilogue(ctx, &p, &s, &w, &c, 1) == SEGLOSS_STATUS_INVALID_SHAPE);
+    float neg[3] = {1, -2, 1};
+    p.weight = neg;
+    p.num_weights = 3;
+    REQUIRE(segloss_region_epilogue(ctx, &p, &s, &v, &c, 1) == SEGLOSS_STATUS_INVALID_ARGUMENT);
+    for (int64_t i = 0; i < coef.numel(); i++) REQUIRE(coef.flat(i) == kSentinel);
+    REQUIRE(value.flat(0) == kSentinel);
+    p.weight = nullptr;
+    p.num_weights = 0;
+    REQUIRE(segloss_region_epilogue(ctx, &p, &s, &v, &c, 1) == SEGLOSS_STATUS_OK);
+    REQUIRE(std::isfinite(value.flat(0)));
+    segloss_context_destroy(ctx);
+}
