@@ -23,6 +23,8 @@ enum RegionStat {
     kStatG,       // sum g
     kStatP2,      // sum p^2
     kStatG2,      // sum g^2
+    kStatSsPos,   // sum (g-p)^2 g      (sensitivity term)
+    kStatSsNeg,   // sum (g-p)^2 (1-g)  (specificity term)
     kStatCount,   // counted voxels
     kStatInvalid, // voxels whose label is neither in [0, C) nor ignore_index
     kStatNonfinite, // counted voxels with a non-finite logit (they are left out of the sums)
@@ -30,11 +32,40 @@ enum RegionStat {
 };
 
 // Slots of the per-group coefficients dL/d(sum), coef(slot, c, n), float32: the gradient pass
-// computes dL/dp_v = coef_I * g_v + coef_P + 2 * coef_P2 * p_v on counted voxels.
-enum RegionCoef { kCoefI = 0, kCoefP, kCoefP2, kNumRegionCoefs };
+// computes on counted voxels
+//   dL/dp_v = coef_I g + coef_P + 2 coef_P2 p + 2 (p - g) (coef_SsPos g + coef_SsNeg (1 - g)).
+enum RegionCoef { kCoefI = 0, kCoefP, kCoefP2, kCoefSsPos, kCoefSsNeg, kNumRegionCoefs };
 
-// Region losses the epilogue knows (its loss_kind argument).
-enum RegionLoss { kRegionDice = 0 };
+// A region loss is a base (the per-group loss from the sums) and a transform of it.
+enum RegionBase { kBaseDice = 0, kBaseIou, kBaseTversky, kBaseSensSpec, kBaseGeneralizedDice };
+enum RegionTransform {
+    kTransformNone = 0,
+    kTransformRoot,     // focal Tversky: max(L, 1e-7)^(1/gamma)
+    kTransformPenalty,  // penalty generalized Dice: L / (1 + k (1 - L))
+    kTransformLogCosh   // log(cosh(L))
+};
+// Class weights of the generalized Dice.
+enum GdWeight { kGdSquare = 0, kGdSimple, kGdUniform };
+
+// Slots of the epilogue's options vector (float32; enums and flags as small integers).
+enum RegionOption {
+    kOptBase = 0,          // RegionBase
+    kOptTransform,         // RegionTransform
+    kOptSmoothNr,
+    kOptSmoothDr,
+    kOptIncludeBackground, // 0 or 1
+    kOptBatch,             // 0 or 1
+    kOptSquaredPred,       // 0 or 1 (Dice)
+    kOptReduction,         // Reduction
+    kOptExcludeEmpty,      // 1: groups with G = 0 leave the mean
+    kOptAlpha,             // Tversky: weight of FP
+    kOptBeta,              // Tversky: weight of FN
+    kOptR,                 // sensitivity-specificity: weight of the sensitivity term
+    kOptGamma,             // root transform exponent 1/gamma
+    kOptPenaltyK,          // penalty transform k
+    kOptGdWeight,          // GdWeight
+    kNumRegionOptions
+};
 
 // Reductions (the epilogue's reduction argument).
 enum Reduction { kReduceMean = 0, kReduceSum = 1, kReduceNone = 2 };

@@ -36,6 +36,7 @@ public:
         contrib(x, y, z, c, n) = {
             select(ok, p * g, zero),  select(ok, p, zero),       select(tg.counted, g, zero),
             select(ok, p * p, zero),  select(tg.counted, g * g, zero),
+            select(ok, (g - p) * (g - p) * g, zero), select(ok, (g - p) * (g - p) * (one - g), zero),
             select(tg.counted, one, zero), select(tg.invalid, one, zero),
             select(tg.counted && act.bad, one, zero)};
         LineSum line = fixed_order_line_sum("stats", contrib, logits.dim(0).extent(), {y, z, c, n}, v);
@@ -86,12 +87,17 @@ public:
         // The algorithm.
         ActivationForward act = forward();
         Targets tg = targets();
-        // a = dL/dp_v = coef_I g + coef_P + 2 coef_P2 p (only counted voxels enter the sums).
+        // a = dL/dp_v (abi::RegionCoef); only counted voxels enter the sums. The (g - p)^2 terms
+        // are strict: a coefficient may be huge where its factor is exactly 0 (r / (G + eps) of
+        // an absent class), and fast-math reassociation of c1 g + c2 (1 - g) into
+        // c2 + g (c1 - c2) would cancel the small one away.
+        Expr g = tg.g(x, y, z, c, n), p = act.p(x, y, z, c, n);
+        Expr ss = strict_float(2.0f * (p - g) *
+                               (coef(abi::kCoefSsPos, c, n) * g + coef(abi::kCoefSsNeg, c, n) * (1.0f - g)));
         Func a("dl_dp");
         a(x, y, z, c, n) = select(tg.counted,
-                                  coef(abi::kCoefI, c, n) * tg.g(x, y, z, c, n) +
-                                      coef(abi::kCoefP, c, n) +
-                                      2.0f * coef(abi::kCoefP2, c, n) * act.p(x, y, z, c, n),
+                                  coef(abi::kCoefI, c, n) * g + coef(abi::kCoefP, c, n) +
+                                      2.0f * coef(abi::kCoefP2, c, n) * p + ss,
                                   0.0f);
         std::vector<Func> per_line = act.row_funcs;
         per_line.push_back(a);
@@ -122,26 +128,28 @@ public:
     Input<Buffer<double, 3>> stats{"stats"};
     // Class weights (c): the per-group loss is multiplied by w_c before the reduction.
     Input<Buffer<float, 1>> weight{"weight"};
-    Input<int> loss_kind{"loss_kind"};  // abi::RegionLoss
-    Input<float> smooth_nr{"smooth_nr"};
-    Input<float> smooth_dr{"smooth_dr"};
-    Input<int> include_background{"include_background"};
-    Input<int> batch{"batch"};
-    Input<int> squared_pred{"squared_pred"};
-    Input<int> reduction{"reduction"};  // abi::Reduction
+    // The loss and its options, slots abi::RegionOption.
+    Input<Buffer<float, 1>> options{"options"};
     Input<float> grad_scale{"grad_scale"};
 
-    // Weighted loss of every group (c, n); with batch the groups are (c, 0).
+    // Weighted loss of every group (c, n), 0 elsewhere. Class-wise losses: groups (c, n), or
+    // (c, 0) with batch. Generalized Dice: one group per image, stored at the first included class.
     Output<Buffer<double, 2>> group_loss{"group_loss"};
-    // The reduced loss (mean or sum over the included groups), extent 1.
+    // The reduced loss (mean or sum over the groups), extent 1.
     Output<Buffer<double, 1>> total{"total"};
-    // dL/d(sum) per group (slot, c, n), scaled by grad_scale, weights and the reduction.
+    // dL/d(sum) per group (slot, c, n), slots abi::RegionCoef, scaled by grad_scale, weights and
+    // the reduction.
     Output<Buffer<float, 3>> coef{"coef"};
 
     void generate() {
         Var k("k"), c("c"), n("n"), i("i");
         Expr C = stats.dim(1).extent();
         Expr N = stats.dim(2).extent();
+        auto opt = [&](int slot) { return cast<double>(options(slot)); };
+        auto flag = [&](int slot) { return options(slot) != 0.0f; };
+        Expr base = cast<int>(options(abi::kOptBase));
+        Expr include_background = flag(abi::kOptIncludeBackground), batch = flag(abi::kOptBatch);
+        Expr reduction = cast<int>(options(abi::kOptReduction));
 
         // The algorithm.
         // Group sums: per (c, n), or over the batch (n = 0..N-1 in order) with batch=true.
@@ -150,40 +158,88 @@ public:
         Func batch_sum("batch_sum");
         batch_sum(k, c) = cast<double>(0);
         batch_sum(k, c) += stats(k, c, rn);
-        S(k, c, n) = select(batch != 0, batch_sum(k, c), stats(k, c, n));
+        S(k, c, n) = select(batch, batch_sum(k, c), stats(k, c, n));
+        Expr included = include_background || c > 0;
 
-        GroupSums s{S(abi::kStatI, c, n), S(abi::kStatP, c, n), S(abi::kStatG, c, n),
-                    S(abi::kStatP2, c, n), S(abi::kStatG2, c, n)};
-        RegionOptions o{cast<double>(smooth_nr), cast<double>(smooth_dr), squared_pred != 0};
-        GroupLoss gl = dice_loss(s, o);  // loss_kind selects among epilogues (only Dice so far)
-        Expr bad = S(abi::kStatNonfinite, c, n) > 0;
-        Expr w = cast<double>(weight(c));
+        // Class-wise bases.
+        GroupSums s{S(abi::kStatI, c, n),     S(abi::kStatP, c, n),     S(abi::kStatG, c, n),
+                    S(abi::kStatP2, c, n),    S(abi::kStatG2, c, n),    S(abi::kStatSsPos, c, n),
+                    S(abi::kStatSsNeg, c, n), S(abi::kStatCount, c, n)};
+        RegionOptions o{opt(abi::kOptSmoothNr), opt(abi::kOptSmoothDr), flag(abi::kOptSquaredPred),
+                        opt(abi::kOptAlpha),    opt(abi::kOptBeta),     opt(abi::kOptR)};
+        const std::vector<GroupLoss> class_wise = {dice_loss(s, o), iou_loss(s, o), tversky_loss(s, o),
+                                                   sensitivity_specificity_loss(s, o)};
 
-        Expr included = include_background != 0 || c > 0;
-        Expr groups = select(batch != 0, 1, N) * select(include_background != 0, C, C - 1);
-        Expr norm = select(reduction == abi::kReduceMean, f64(1) / cast<double>(max(groups, 1)), f64(1));
+        // Generalized Dice, one group per image: class weights from G (constants for the
+        // gradient); an absent class takes the largest finite weight of its group (MONAI).
+        Expr w_type = cast<int>(options(abi::kOptGdWeight));
+        Func gd_raw("gd_raw");
+        gd_raw(c, n) = select(included && s.G > 0,
+                              select(w_type == abi::kGdSquare, f64(1) / (s.G * s.G),
+                                     w_type == abi::kGdSimple, f64(1) / s.G, f64(1)),
+                              f64(0));
+        RDom rc(0, C, "rc");
+        Func gd_max("gd_max"), gd_w("gd_w"), gd_sum("gd_sum");
+        gd_max(n) = f64(0);
+        gd_max(n) = max(gd_max(n), gd_raw(rc, n));
+        gd_w(c, n) = select(!included, f64(0), w_type == abi::kGdUniform, f64(1),
+                            s.G > 0, gd_raw(c, n), gd_max(n));
+        Expr wc = gd_w(rc, n);
+        gd_sum(n) = {f64(0), f64(0), f64(0)};
+        gd_sum(n) = {gd_sum(n)[0] + wc * S(abi::kStatI, rc, n),
+                     gd_sum(n)[1] + wc * (S(abi::kStatP, rc, n) + S(abi::kStatG, rc, n)),
+                     gd_sum(n)[2] + select(include_background || rc > 0, S(abi::kStatG, rc, n), f64(0))};
+        Expr gd_num = f64(2) * gd_sum(n)[0] + o.smooth_nr, gd_den = gd_sum(n)[1] + o.smooth_dr;
+        GroupLoss gd = zero_derivatives(f64(1) - gd_num / gd_den);
+        gd.dI = f64(-2) * gd_w(c, n) / gd_den;
+        gd.dP = gd_w(c, n) * gd_num / (gd_den * gd_den);
+
+        // The loss of the group that (c, n) belongs to, with derivatives w.r.t. the sums of (c, n).
+        Expr is_gd = base == abi::kBaseGeneralizedDice;
+        auto pick = [&](Expr GroupLoss::*field) {
+            Expr e = gd.*field;
+            for (int b = abi::kBaseSensSpec; b >= abi::kBaseDice; b--) e = select(base == b, class_wise[b].*field, e);
+            return e;
+        };
+        GroupLoss gl{pick(&GroupLoss::loss), pick(&GroupLoss::dI),     pick(&GroupLoss::dP),
+                     pick(&GroupLoss::dP2),  pick(&GroupLoss::dSsPos), pick(&GroupLoss::dSsNeg)};
+        Transformed t = transform_loss(cast<int>(options(abi::kOptTransform)), gl.loss, opt(abi::kOptGamma),
+                                       opt(abi::kOptPenaltyK));
+
+        // Which (c, n) hold a group's loss, which groups an empty target drops, and the mean.
+        Expr first_class = select(include_background, 0, 1);
+        Expr holds_group = select(is_gd, c == first_class, included) && (!batch || n == 0);
+        Expr group_G = select(is_gd, gd_sum(n)[2], s.G);
+        Expr dropped = flag(abi::kOptExcludeEmpty) && group_G == f64(0);
+        Expr bad = S(abi::kStatNonfinite, 0, n) > 0;  // the same for every class of an image
+        Expr w = select(is_gd, f64(1), cast<double>(weight(c)));
 
         Func loss("loss");
-        loss(c, n) = nan_if(bad, w * gl.loss);
-        group_loss(c, n) = select(included && (batch == 0 || n == 0), loss(c, n), f64(0));
+        loss(c, n) = select(holds_group && !dropped, nan_if(bad, w * t.value), f64(0));
+        group_loss(c, n) = loss(c, n);
 
         RDom rg(0, C, 0, N, "rg");
-        rg.where(include_background != 0 || rg.x > 0);
-        rg.where(batch == 0 || rg.y == 0);
         Func sum("sum");
-        sum(i) = cast<double>(0);
-        sum(i) += loss(rg.x, rg.y);
-        total(i) = sum(i) * norm;
+        sum(i) = {f64(0), 0};
+        Expr counts = select(is_gd, rg.x == first_class, include_background || rg.x > 0) && (!batch || rg.y == 0);
+        Expr rg_G = select(is_gd, gd_sum(rg.y)[2], S(abi::kStatG, rg.x, rg.y));
+        Expr rg_kept = counts && !(flag(abi::kOptExcludeEmpty) && rg_G == f64(0));
+        sum(i) = {sum(i)[0] + loss(rg.x, rg.y), sum(i)[1] + select(rg_kept, 1, 0)};
+        // A mean over no group (every group dropped) is 0 with a zero gradient, never NaN.
+        Expr groups = sum(0)[1];
+        Expr norm = select(reduction != abi::kReduceMean, f64(1), groups > 0, f64(1) / cast<double>(groups), f64(0));
+        total(i) = sum(0)[0] * norm;
 
-        Expr scale = select(included, cast<double>(grad_scale) * w * norm, f64(0));
-        Expr d = mux(k, {gl.dI, gl.dP, gl.dP2});
-        coef(k, c, n) = cast<float>(nan_if(bad && included, scale * d));
+        Expr in_grad = included && !dropped;
+        Expr scale = select(in_grad, cast<double>(grad_scale) * w * norm * t.slope, f64(0));
+        Expr d = mux(k, {gl.dI, gl.dP, gl.dP2, gl.dSsPos, gl.dSsNeg});
+        coef(k, c, n) = cast<float>(nan_if(bad && in_grad, scale * d));
         coef.bound(k, 0, abi::kNumRegionCoefs);
         total.bound(i, 0, 1);
-        (void)loss_kind;
 
         stats.set_estimates({{0, abi::kNumRegionStats}, {0, 4}, {0, 2}});
         weight.set_estimates({{0, 4}});
+        options.set_estimates({{0, abi::kNumRegionOptions}});
         group_loss.set_estimates({{0, 4}, {0, 2}});
         total.set_estimates({{0, 1}});
         coef.set_estimates({{0, abi::kNumRegionCoefs}, {0, 4}, {0, 2}});
@@ -191,7 +247,12 @@ public:
         // Schedule: a few hundred numbers; everything at root, serial.
         if (auto_schedule) return;
         batch_sum.compute_root();
+        gd_raw.compute_root();
+        gd_max.compute_root();
+        gd_w.compute_root();
+        gd_sum.compute_root();
         loss.compute_root();
+        sum.compute_root();
     }
 };
 

@@ -7,6 +7,7 @@
 
 #include "../../generators/common/abi.h"
 #include "../src/failure.h"
+#include "../src/losses.h"
 #include "../src/registry.h"
 #include "../src/value.h"
 #include "families.h"
@@ -16,12 +17,40 @@ namespace {
 
 static_assert(SEGLOSS_REGION_NUM_STATS == abi::kNumRegionStats, "segloss.h and abi.h disagree");
 static_assert(SEGLOSS_REGION_NUM_COEFS == abi::kNumRegionCoefs, "segloss.h and abi.h disagree");
+static_assert(int(SEGLOSS_REGION_STAT_SS_NEG) == abi::kStatSsNeg && int(SEGLOSS_REGION_STAT_COUNT) == abi::kStatCount &&
+                  int(SEGLOSS_REGION_STAT_NONFINITE) == abi::kStatNonfinite,
+              "segloss.h and abi.h disagree");
 
-int region_loss_kind(segloss_loss_kind_t loss) {
-    switch (loss) {
-    case SEGLOSS_LOSS_DICE: return abi::kRegionDice;
-    default: fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "not a region loss");
+bool is_generalized_dice(const segloss_loss_params_t &p) {
+    return find_loss(p.loss)->region_base == abi::kBaseGeneralizedDice;
+}
+
+// The epilogue's options vector (abi::RegionOption) from the params.
+std::vector<float> epilogue_options(const segloss_loss_params_t &p) {
+    const LossInfo &l = *find_loss(p.loss);
+    std::vector<float> o(abi::kNumRegionOptions, 0.0f);
+    o[abi::kOptBase] = static_cast<float>(l.region_base);
+    o[abi::kOptTransform] = static_cast<float>(l.region_transform);
+    o[abi::kOptSmoothNr] = p.smooth_nr;
+    o[abi::kOptSmoothDr] = p.smooth_dr;
+    o[abi::kOptIncludeBackground] = p.include_background ? 1.0f : 0.0f;
+    o[abi::kOptBatch] = p.batch ? 1.0f : 0.0f;
+    o[abi::kOptSquaredPred] = p.squared_pred ? 1.0f : 0.0f;
+    o[abi::kOptReduction] = static_cast<float>(p.reduction);
+    o[abi::kOptExcludeEmpty] = p.empty == SEGLOSS_EMPTY_EXCLUDE ? 1.0f : 0.0f;
+    o[abi::kOptAlpha] = p.alpha;
+    o[abi::kOptBeta] = p.beta;
+    if (p.loss == SEGLOSS_LOSS_ASYMMETRIC) {
+        // (1+b^2) I / ((1+b^2) I + b^2 FN + FP) is Tversky's index with these weights.
+        const double b2 = static_cast<double>(p.b) * p.b;
+        o[abi::kOptAlpha] = static_cast<float>(1 / (1 + b2));
+        o[abi::kOptBeta] = static_cast<float>(b2 / (1 + b2));
     }
+    o[abi::kOptR] = p.r;
+    o[abi::kOptGamma] = p.gamma;
+    o[abi::kOptPenaltyK] = p.k;
+    o[abi::kOptGdWeight] = static_cast<float>(p.w_type);
+    return o;
 }
 
 void check_region_params(const segloss_loss_params_t &p, int64_t C) {
@@ -30,8 +59,9 @@ void check_region_params(const segloss_loss_params_t &p, int64_t C) {
     }
 }
 
-// Shape of the value for reduction=none: N,C' (or 1,C' with batch).
+// Shape of the value for reduction=none: N,C' (or 1,C' with batch); N,1 for the generalized Dice.
 std::vector<int64_t> none_shape(const segloss_loss_params_t &p, int64_t N, int64_t C) {
+    if (is_generalized_dice(p)) return {p.batch ? 1 : N, 1};
     return {p.batch ? 1 : N, p.include_background ? C : C - 1};
 }
 
@@ -66,9 +96,9 @@ EpilogueOut run_epilogue(Call &call, const segloss_loss_params_t &p, const std::
     HalideView gl = HalideView::dense(o.group_loss.data(), {int(C), int(N)});
     HalideView t = HalideView::dense(&o.total, {1});
     HalideView cf = HalideView::dense(coef, {abi::kNumRegionCoefs, int(C), int(N)});
-    call.run(k.name, k.as<RegionEpilogueFn>(), s.get(), w.get(), region_loss_kind(p.loss), p.smooth_nr,
-             p.smooth_dr, p.include_background ? 1 : 0, p.batch ? 1 : 0, p.squared_pred ? 1 : 0,
-             static_cast<int>(p.reduction), grad_scale, gl.get(), t.get(), cf.get());
+    std::vector<float> options = epilogue_options(p);
+    HalideView opt = HalideView::dense(options.data(), {abi::kNumRegionOptions});
+    call.run(k.name, k.as<RegionEpilogueFn>(), s.get(), w.get(), opt.get(), grad_scale, gl.get(), t.get(), cf.get());
     return o;
 }
 
@@ -76,10 +106,12 @@ void write_value(const segloss_loss_params_t &p, const Tensor &value, const Epil
     if (p.reduction != SEGLOSS_REDUCTION_NONE) {
         write_scalar(value, o.total);
     } else {
+        // The generalized Dice keeps an image's loss at its first included class.
         std::vector<double> v;
         const int64_t first = p.include_background ? 0 : 1;
+        const int64_t last = is_generalized_dice(p) ? first + 1 : C;
         for (int64_t n = 0; n < (p.batch ? 1 : N); n++) {
-            for (int64_t c = first; c < C; c++) v.push_back(o.group_loss[n * C + c]);
+            for (int64_t c = first; c < last; c++) v.push_back(o.group_loss[n * C + c]);
         }
         write_elements(value, v);
     }

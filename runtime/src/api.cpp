@@ -9,6 +9,7 @@
 #include "../families/families.h"
 #include "context.h"
 #include "failure.h"
+#include "losses.h"
 #include "problem.h"
 
 using namespace segloss::rt;
@@ -35,11 +36,11 @@ segloss_status_t guarded(segloss_context *ctx, F &&body) {
     }
 }
 
-struct LossName {
-    segloss_loss_kind_t kind;
-    const char *name;
-};
-const LossName kLossNames[] = {{SEGLOSS_LOSS_CE, "ce"}, {SEGLOSS_LOSS_DICE, "dice"}};
+void require_region_loss(const segloss_loss_params_t *p) {
+    if (find_loss(p->loss)->family != Family::region) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, segloss_loss_name(p->loss), " is not a region loss");
+    }
+}
 
 }  // namespace
 
@@ -93,35 +94,21 @@ segloss_status_t segloss_set_max_cpu_isa(segloss_cpu_isa_t isa) {
 }
 
 segloss_status_t segloss_loss_params_init(segloss_loss_params_t *p, segloss_loss_kind_t loss) {
-    if (!p || (loss != SEGLOSS_LOSS_CE && loss != SEGLOSS_LOSS_DICE)) return SEGLOSS_STATUS_INVALID_ARGUMENT;
-    std::memset(p, 0, sizeof(*p));
-    p->struct_size = sizeof(*p);
-    p->loss = loss;
-    p->activation = SEGLOSS_ACTIVATION_SOFTMAX;
-    p->include_background = 1;
-    p->batch = 0;
-    p->reduction = SEGLOSS_REDUCTION_MEAN;
-    p->smooth_nr = 1e-5f;
-    p->smooth_dr = 1e-5f;
+    if (!p || !find_loss(loss)) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    default_params(*p, loss);
     return SEGLOSS_STATUS_OK;
 }
 
 segloss_status_t segloss_loss_from_name(const char *name, segloss_loss_kind_t *loss) {
-    if (!name || !loss) return SEGLOSS_STATUS_INVALID_ARGUMENT;
-    for (const LossName &l : kLossNames) {
-        if (!std::strcmp(l.name, name)) {
-            *loss = l.kind;
-            return SEGLOSS_STATUS_OK;
-        }
-    }
-    return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    const LossInfo *l = find_loss(name);
+    if (!l || !loss) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    *loss = l->kind;
+    return SEGLOSS_STATUS_OK;
 }
 
 const char *segloss_loss_name(segloss_loss_kind_t loss) {
-    for (const LossName &l : kLossNames) {
-        if (l.kind == loss) return l.name;
-    }
-    return "unknown";
+    const LossInfo *l = find_loss(loss);
+    return l ? l->name : "unknown";
 }
 
 segloss_status_t segloss_loss_compute(segloss_context_t ctx, const segloss_loss_params_t *params,
@@ -131,7 +118,7 @@ segloss_status_t segloss_loss_compute(segloss_context_t ctx, const segloss_loss_
         Problem pb = make_problem(params, logits, target);
         if (!std::isfinite(grad_scale)) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "grad_scale must be finite");
         Call call(ctx);
-        if (params->loss == SEGLOSS_LOSS_CE) {
+        if (find_loss(params->loss)->family == Family::pointwise) {
             run_pointwise(call, pb, value, grad, grad_scale);
         } else {
             run_region(call, pb, value, grad, grad_scale);
@@ -143,7 +130,7 @@ segloss_status_t segloss_region_stats(segloss_context_t ctx, const segloss_loss_
                                       const DLTensor *logits, const DLTensor *target, DLTensor *stats) {
     return guarded(ctx, [&] {
         Problem pb = make_problem(params, logits, target);
-        if (params->loss == SEGLOSS_LOSS_CE) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ce is not a region loss");
+        require_region_loss(params);
         Call call(ctx);
         region_stats(call, pb, stats);
     });
@@ -154,7 +141,7 @@ segloss_status_t segloss_region_epilogue(segloss_context_t ctx, const segloss_lo
                                          float grad_scale) {
     return guarded(ctx, [&] {
         check_params(params);
-        if (params->loss == SEGLOSS_LOSS_CE) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ce is not a region loss");
+        require_region_loss(params);
         if (!std::isfinite(grad_scale)) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "grad_scale must be finite");
         Call call(ctx);
         region_epilogue(call, params, stats, value, coef, grad_scale);
@@ -166,7 +153,7 @@ segloss_status_t segloss_region_grad(segloss_context_t ctx, const segloss_loss_p
                                      DLTensor *grad) {
     return guarded(ctx, [&] {
         Problem pb = make_problem(params, logits, target);
-        if (params->loss == SEGLOSS_LOSS_CE) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ce is not a region loss");
+        require_region_loss(params);
         Call call(ctx);
         region_grad(call, pb, coef, grad);
     });

@@ -5,8 +5,50 @@
 #include <cmath>
 
 #include "failure.h"
+#include "losses.h"
 
 namespace segloss::rt {
+
+namespace {
+
+void require_option(bool ok, const char *loss, const char *what) {
+    if (!ok) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, loss, ": ", what);
+}
+
+// Options of the region losses (LOSSES.md), checked whether the loss uses them or not only
+// where a wrong value would silently change the result.
+void check_region_options(const segloss_loss_params_t &p, const LossInfo &l) {
+    const char *n = l.name;
+    require_option(p.empty == SEGLOSS_EMPTY_SMOOTH || p.empty == SEGLOSS_EMPTY_EXCLUDE, n, "unknown empty policy");
+    require_option(!p.squared_pred || p.loss == SEGLOSS_LOSS_DICE || p.loss == SEGLOSS_LOSS_LOG_COSH_DICE, n,
+                   "squared_pred applies to dice and log_cosh_dice only");
+    switch (p.loss) {
+    case SEGLOSS_LOSS_TVERSKY:
+    case SEGLOSS_LOSS_FOCAL_TVERSKY:
+        require_option(std::isfinite(p.alpha) && std::isfinite(p.beta) && p.alpha >= 0 && p.beta >= 0, n,
+                       "alpha and beta must be finite and >= 0");
+        require_option(p.loss != SEGLOSS_LOSS_FOCAL_TVERSKY || (std::isfinite(p.gamma) && p.gamma > 0), n,
+                       "gamma must be finite and > 0");
+        break;
+    case SEGLOSS_LOSS_ASYMMETRIC:
+        require_option(std::isfinite(p.b) && p.b > 0, n, "b must be finite and > 0");
+        break;
+    case SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY:
+        require_option(p.r >= 0 && p.r <= 1, n, "r must be in [0, 1]");
+        break;
+    case SEGLOSS_LOSS_GENERALIZED_DICE:
+    case SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE:
+        require_option(p.w_type >= SEGLOSS_GD_WEIGHT_SQUARE && p.w_type <= SEGLOSS_GD_WEIGHT_UNIFORM, n,
+                       "unknown w_type");
+        require_option(p.weight == nullptr, n, "the class weights are w_type's; weight does not apply");
+        require_option(p.loss != SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE || (std::isfinite(p.k) && p.k >= 0), n,
+                       "k must be finite and >= 0");
+        break;
+    default: break;
+    }
+}
+
+}  // namespace
 
 void check_params(const segloss_loss_params_t *p) {
     if (!p) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "params is NULL");
@@ -14,9 +56,8 @@ void check_params(const segloss_loss_params_t *p) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "params.struct_size is ", p->struct_size, ", expected ",
              sizeof(segloss_loss_params_t), " (call segloss_loss_params_init)");
     }
-    if (p->loss != SEGLOSS_LOSS_CE && p->loss != SEGLOSS_LOSS_DICE) {
-        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown loss kind ", int(p->loss));
-    }
+    const LossInfo *loss = find_loss(p->loss);
+    if (!loss) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown loss kind ", int(p->loss));
     if (p->activation < SEGLOSS_ACTIVATION_SOFTMAX || p->activation > SEGLOSS_ACTIVATION_NONE) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown activation ", int(p->activation));
     }
@@ -29,11 +70,13 @@ void check_params(const segloss_loss_params_t *p) {
     if (!(std::isfinite(p->smooth_nr) && p->smooth_nr >= 0 && std::isfinite(p->smooth_dr) && p->smooth_dr >= 0)) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "smooth_nr and smooth_dr must be finite and >= 0");
     }
-    if (p->loss == SEGLOSS_LOSS_CE && (!p->include_background || p->batch || p->squared_pred)) {
-        // Region options would change a CE call's meaning silently; say so instead.
-        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "include_background=false, batch and squared_pred do not apply to ce",
-             " (to leave background voxels out of ce, set ignore_index=0)");
+    if (loss->family == Family::pointwise &&
+        (!p->include_background || p->batch || p->squared_pred || p->empty != SEGLOSS_EMPTY_SMOOTH)) {
+        // Region options would change a pointwise call's meaning silently; say so instead.
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "include_background=false, batch, squared_pred and empty do not apply to ",
+             loss->name, " (to leave background voxels out, set ignore_index=0)");
     }
+    if (loss->family == Family::region) check_region_options(*p, *loss);
     if (p->has_ignore_index && (p->ignore_index < INT32_MIN || p->ignore_index > INT32_MAX)) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ignore_index ", p->ignore_index, " does not fit in 32 bits");
     }

@@ -22,9 +22,8 @@ using PointwiseGradFn = int (*)(UC, Buf, Buf, int, int, Buf weight, float grad_s
 using PointwiseMapFn = int (*)(UC, Buf, Buf, int, int, Buf weight, float grad_scale, Buf map);
 using RegionStatsFn = int (*)(UC, Buf logits, Buf labels, int has_ignore, int ignore_index, Buf stats);
 using RegionGradFn = int (*)(UC, Buf logits, Buf labels, int, int, Buf coef, Buf grad);
-using RegionEpilogueFn = int (*)(UC, Buf stats, Buf weight, int loss_kind, float snr, float sdr,
-                                 int include_background, int batch, int squared_pred, int reduction,
-                                 float grad_scale, Buf group_loss, Buf total, Buf coef);
+using RegionEpilogueFn = int (*)(UC, Buf stats, Buf weight, Buf options, float grad_scale, Buf group_loss,
+                                 Buf total, Buf coef);
 
 struct Kernel {
     const char *name;

@@ -212,6 +212,43 @@ TEST_CASE("region options are refused for ce rather than ignored", "[bad_input][
     REQUIRE(f.untouched());
 }
 
+TEST_CASE("region options are refused for ce rather than ignored: empty", "[bad_input][ce]") {
+    Fixture f(SEGLOSS_LOSS_CE);
+    f.p.empty = SEGLOSS_EMPTY_EXCLUDE;
+    REQUIRE(f.run() == SEGLOSS_STATUS_INVALID_ARGUMENT);
+    REQUIRE(f.untouched());
+}
+
+TEST_CASE("out-of-range options of each region loss are refused", "[bad_input][region]") {
+    auto bad = GENERATE(range(0, 13));
+    segloss_loss_kind_t kinds[] = {SEGLOSS_LOSS_TVERSKY, SEGLOSS_LOSS_TVERSKY, SEGLOSS_LOSS_FOCAL_TVERSKY,
+                                   SEGLOSS_LOSS_FOCAL_TVERSKY, SEGLOSS_LOSS_ASYMMETRIC,
+                                   SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY, SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY,
+                                   SEGLOSS_LOSS_GENERALIZED_DICE, SEGLOSS_LOSS_GENERALIZED_DICE,
+                                   SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE, SEGLOSS_LOSS_IOU, SEGLOSS_LOSS_DICE,
+                                   SEGLOSS_LOSS_TVERSKY};
+    Fixture f(kinds[bad]);
+    static const float w[3] = {1, 1, 1};
+    switch (bad) {
+    case 0: f.p.alpha = -0.1f; break;
+    case 1: f.p.beta = NAN; break;
+    case 2: f.p.gamma = 0; break;
+    case 3: f.p.gamma = -1; break;
+    case 4: f.p.b = 0; break;
+    case 5: f.p.r = 1.5f; break;
+    case 6: f.p.r = NAN; break;
+    case 7: f.p.w_type = static_cast<segloss_gd_weight_t>(3); break;
+    case 8: f.p.weight = w; f.p.num_weights = 3; break;  // generalized Dice makes its own weights
+    case 9: f.p.k = -1; break;
+    case 10: f.p.squared_pred = 1; break;  // Dice's option
+    case 11: f.p.empty = static_cast<segloss_empty_t>(2); break;
+    case 12: f.p.loss = static_cast<segloss_loss_kind_t>(99); break;
+    }
+    INFO("case " << bad);
+    REQUIRE(f.run() == SEGLOSS_STATUS_INVALID_ARGUMENT);
+    REQUIRE(f.untouched());
+}
+
 TEST_CASE("region options that leave no class are rejected", "[bad_input][dice]") {
     HostTensor<float> logits({2, 1, 4, 5});
     HostTensor<int32_t> labels({2, 4, 5});
@@ -240,8 +277,8 @@ TEST_CASE("the region epilogue stage validates like the one-shot call", "[bad_in
     HostTensor<double> stats({2, 3, SEGLOSS_REGION_NUM_STATS});
     for (int64_t i = 0; i < stats.numel(); i++) stats.flat(i) = 1.0 + (i % 5);
     for (int64_t g = 0; g < 6; g++) {
-        stats.flat(g * SEGLOSS_REGION_NUM_STATS + 6) = 0;  // no invalid labels
-        stats.flat(g * SEGLOSS_REGION_NUM_STATS + 7) = 0;  // no non-finite voxels
+        stats.flat(g * SEGLOSS_REGION_NUM_STATS + SEGLOSS_REGION_STAT_INVALID) = 0;
+        stats.flat(g * SEGLOSS_REGION_NUM_STATS + SEGLOSS_REGION_STAT_NONFINITE) = 0;
     }
     HostTensor<float> coef({2, 3, SEGLOSS_REGION_NUM_COEFS}, false, kSentinel);
     HostTensor<double> wrong({2}, false, kSentinel), value({1}, false, kSentinel);

@@ -171,7 +171,7 @@ TEST_CASE("the region stages compose to the one-shot call", "[cross][dice]") {
     REQUIRE(value.flat(0) == one.value);
     REQUIRE(grad.storage() == one.grad);
     // Statistics summed by the caller (an all-reduce) give batch Dice: stats of two halves.
-    REQUIRE(stats.flat(SEGLOSS_REGION_NUM_STATS * 0 + 5) > 0);  // counted voxels
+    REQUIRE(stats.flat(SEGLOSS_REGION_NUM_STATS * 0 + SEGLOSS_REGION_STAT_COUNT) > 0);
 }
 
 TEST_CASE("dice of a 256^3 volume matches the float64 reference to 1e-5", "[cross][dice][large]") {

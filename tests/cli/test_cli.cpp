@@ -123,6 +123,37 @@ TEST_CASE("cli: options by their LOSSES.md names", "[cli]") {
     REQUIRE(none.out.find("\"value_shape\": [2, 3]") != std::string::npos);
 }
 
+TEST_CASE("cli: every region loss by name, with its own options", "[cli]") {
+    Files f;
+    struct Row {
+        const char *args;
+        segloss::LossParams params;
+    };
+    const Row rows[] = {
+        {"iou", segloss::LossParams(SEGLOSS_LOSS_IOU)},
+        {"tversky --set alpha=0.5 --set beta=0.5", segloss::LossParams(SEGLOSS_LOSS_TVERSKY).alpha(0.5f).beta(0.5f)},
+        {"focal_tversky --set gamma=2", segloss::LossParams(SEGLOSS_LOSS_FOCAL_TVERSKY).gamma(2)},
+        {"asymmetric --set b=2", segloss::LossParams(SEGLOSS_LOSS_ASYMMETRIC).b(2)},
+        {"sensitivity_specificity --set r=0.1", segloss::LossParams(SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY).r(0.1f)},
+        {"generalized_dice --set w_type=simple",
+         segloss::LossParams(SEGLOSS_LOSS_GENERALIZED_DICE).w_type(SEGLOSS_GD_WEIGHT_SIMPLE)},
+        {"penalty_generalized_dice --set k=1 --set empty=exclude",
+         segloss::LossParams(SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE).k(1).empty(SEGLOSS_EMPTY_EXCLUDE)},
+        {"log_cosh_dice --set squared_pred=true", segloss::LossParams(SEGLOSS_LOSS_LOG_COSH_DICE).squared_pred(true)},
+    };
+    for (const Row &row : rows) {
+        Result r = run(std::string("loss ") + row.args + " --logits cli_logits.npy --target cli_labels.npy");
+        INFO(row.args << "\nstderr: " << r.err);
+        REQUIRE(r.status == 0);
+        std::vector<float> grad;
+        REQUIRE(json_value(r.out) == Approx(f.api(row.params, grad)).epsilon(1e-6));
+    }
+    // An option of another loss is refused by name.
+    Result r = run("loss dice --logits cli_logits.npy --target cli_labels.npy --set gamma=2");
+    REQUIRE(r.status == 2);
+    REQUIRE(r.err.find("'gamma' does not apply to loss dice") != std::string::npos);
+}
+
 TEST_CASE("cli: bad files and options fail with one line and write nothing", "[cli]") {
     Files f;
     for (const char *args : {

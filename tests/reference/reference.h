@@ -34,7 +34,8 @@ struct Result {
 };
 
 Result cross_entropy(const Case &k, const segloss_loss_params_t &p, double grad_scale);
-Result dice(const Case &k, const segloss_loss_params_t &p, double grad_scale);
+// Every region loss (dice, iou, tversky, ..., generalized_dice).
+Result region(const Case &k, const segloss_loss_params_t &p, double grad_scale);
 Result loss(const Case &k, const segloss_loss_params_t &p, double grad_scale);
 
 // Probabilities of one voxel from its logits under the params' activation.

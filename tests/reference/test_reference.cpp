@@ -44,16 +44,23 @@ void check_fd(LossTester &t) {
 }  // namespace
 
 TEST_CASE("reference gradients match central finite differences", "[reference]") {
-    auto loss = GENERATE(SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE);
+    auto loss = GENERATE(SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_IOU, SEGLOSS_LOSS_TVERSKY,
+                         SEGLOSS_LOSS_FOCAL_TVERSKY, SEGLOSS_LOSS_ASYMMETRIC, SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY,
+                         SEGLOSS_LOSS_GENERALIZED_DICE, SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE,
+                         SEGLOSS_LOSS_LOG_COSH_DICE);
     auto act = GENERATE(SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_SIGMOID, SEGLOSS_ACTIVATION_NONE);
     auto target = GENERATE(Target::I32, Target::F32);
     auto reduction = GENERATE(SEGLOSS_REDUCTION_MEAN, SEGLOSS_REDUCTION_SUM, SEGLOSS_REDUCTION_NONE);
-    auto variant = GENERATE(0, 1);  // 1: weights, ignored voxels, batch, no background, squared
+    auto variant = GENERATE(0, 1);  // 1: weights, ignored voxels, batch, no background, squared, empty
     LossTester t(loss);
     t.shape({2, 3, 2, 3}).target(target).logit_range(4).seed(7 + variant);
     t.params().activation(act).reduction(reduction);
     if (variant) {
-        t.params().weight({0.5f, 2.0f, 1.25f}).batch(true).include_background(false).squared_pred(true);
+        t.params().batch(true).include_background(false).empty(SEGLOSS_EMPTY_EXCLUDE);
+        if (loss != SEGLOSS_LOSS_GENERALIZED_DICE && loss != SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE) {
+            t.params().weight({0.5f, 2.0f, 1.25f});
+        }
+        if (loss == SEGLOSS_LOSS_DICE || loss == SEGLOSS_LOSS_LOG_COSH_DICE) t.params().squared_pred(true);
         if (target != Target::F32) t.ignore(2, 0.2);
     }
     check_fd(t);

@@ -44,6 +44,8 @@ public:
     // Target equals the prediction: labels are the argmax of the logits (index maps) or the
     // probabilities themselves (dense).
     LossTester &perfect(bool p = true) { perfect_ = p; return *this; }
+    // No voxel of any image has this class (index maps relabel it, dense maps move its mass).
+    LossTester &absent_class(int64_t c) { absent_class_ = c; return *this; }
     LossTester &params(const LossParams &p) { params_ = p; return *this; }
     LossParams &params() { return params_; }
 
@@ -68,6 +70,7 @@ private:
     bool strided_ = false, with_grad_ = true, perfect_ = false;
     uint32_t seed_ = 1;
     double ignore_fraction_ = 0;
+    int64_t absent_class_ = -1;
     float grad_scale_ = 1.0f, logit_range_ = 10.0f;
     ref::Case case_;
     HostTensor<float> logits_, dense_;
@@ -78,6 +81,6 @@ private:
 // Tolerance check helpers (shared with the cross-check tests).
 void require_close(double got, double want, double rel, const char *what);
 void require_close_all(const std::vector<double> &got, const std::vector<double> &want, double rel,
-                       const char *what);
+                       const char *what, double abs = 1e-9);
 
 }  // namespace segloss::test

@@ -50,10 +50,32 @@ typedef enum segloss_status {
     SEGLOSS_STATUS_INTERNAL = 8          /**< a kernel failed; see segloss_last_error */
 } segloss_status_t;
 
+/** The losses of LOSSES.md; segloss_loss_name() gives each one's name there. Values are stable. */
 typedef enum segloss_loss_kind {
     SEGLOSS_LOSS_CE = 0,   /**< cross-entropy (pointwise) */
-    SEGLOSS_LOSS_DICE = 1  /**< soft Dice, 1 - (2I + s_nr) / (P + G + s_dr) (region) */
+    SEGLOSS_LOSS_DICE = 1, /**< soft Dice, 1 - (2I + s_nr) / (P + G + s_dr) (region) */
+    SEGLOSS_LOSS_IOU = 2,  /**< soft Jaccard, 1 - (I + s_nr) / (P + G - I + s_dr) (region) */
+    SEGLOSS_LOSS_TVERSKY = 3,                 /**< 1 - (I + s_nr) / (I + alpha FP + beta FN + s_dr) */
+    SEGLOSS_LOSS_FOCAL_TVERSKY = 4,           /**< max(1 - T, 1e-7)^(1/gamma) per group */
+    SEGLOSS_LOSS_ASYMMETRIC = 5,              /**< Tversky with alpha = 1/(1+b^2), beta = b^2/(1+b^2) */
+    SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY = 6, /**< r sens. term + (1 - r) spec. term (Brosch) */
+    SEGLOSS_LOSS_GENERALIZED_DICE = 7,        /**< one group per image, class weights from G */
+    SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE = 8,/**< L / (1 + k (1 - L)), L the generalized Dice loss */
+    SEGLOSS_LOSS_LOG_COSH_DICE = 9            /**< log(cosh(L)) per group, L the Dice loss */
 } segloss_loss_kind_t;
+
+/** Class weights of the generalized Dice loss (w_type). */
+typedef enum segloss_gd_weight {
+    SEGLOSS_GD_WEIGHT_SQUARE = 0,  /**< 1 / G_c^2 (default) */
+    SEGLOSS_GD_WEIGHT_SIMPLE = 1,  /**< 1 / G_c */
+    SEGLOSS_GD_WEIGHT_UNIFORM = 2  /**< 1 */
+} segloss_gd_weight_t;
+
+/** What a region loss does with a group whose target is empty (G = 0). */
+typedef enum segloss_empty {
+    SEGLOSS_EMPTY_SMOOTH = 0, /**< keep it: the smoothing decides (0 if P = 0, about 1 if not) */
+    SEGLOSS_EMPTY_EXCLUDE = 1 /**< drop it from the sum and the mean (smp); all dropped: 0 */
+} segloss_empty_t;
 
 typedef enum segloss_activation {
     SEGLOSS_ACTIVATION_SOFTMAX = 0, /**< softmax over the class axis (default) */
@@ -83,12 +105,34 @@ typedef struct segloss_loss_params {
     float smooth_dr;        /**< region losses: denominator smoothing (default 1e-5) */
     int squared_pred;       /**< Dice: denominator sum p^2 + sum g^2 (V-Net) */
     int check_finite;       /**< return SEGLOSS_STATUS_NONFINITE instead of a NaN/Inf loss */
+    segloss_empty_t empty;  /**< region losses: groups with an empty target (default SMOOTH) */
+    /* Options of single losses, named as in LOSSES.md; segloss_loss_params_init sets the
+     * loss's defaults. A field that the loss does not use is ignored. */
+    float alpha;            /**< tversky, focal_tversky: weight of false positives (0.3) */
+    float beta;             /**< tversky, focal_tversky: weight of false negatives (0.7) */
+    float gamma;            /**< focal_tversky: the loss is (1 - T)^(1/gamma) (4/3), > 0 */
+    float b;                /**< asymmetric: beta of the F-beta score (1.5), > 0 */
+    float r;                /**< sensitivity_specificity: weight of the sensitivity term (0.05) */
+    float k;                /**< penalty_generalized_dice: penalty (2.5), >= 0 */
+    segloss_gd_weight_t w_type; /**< generalized Dice class weights (SQUARE) */
 } segloss_loss_params_t;
 
-/** Number of statistics per group in the region stages' stats tensor. */
-#define SEGLOSS_REGION_NUM_STATS 8
+/** Number of statistics per group in the region stages' stats tensor, and their order. */
+#define SEGLOSS_REGION_NUM_STATS 10
+typedef enum segloss_region_stat {
+    SEGLOSS_REGION_STAT_I = 0,      /**< sum p g */
+    SEGLOSS_REGION_STAT_P = 1,      /**< sum p */
+    SEGLOSS_REGION_STAT_G = 2,      /**< sum g */
+    SEGLOSS_REGION_STAT_P2 = 3,     /**< sum p^2 */
+    SEGLOSS_REGION_STAT_G2 = 4,     /**< sum g^2 */
+    SEGLOSS_REGION_STAT_SS_POS = 5, /**< sum (g - p)^2 g */
+    SEGLOSS_REGION_STAT_SS_NEG = 6, /**< sum (g - p)^2 (1 - g) */
+    SEGLOSS_REGION_STAT_COUNT = 7,  /**< counted voxels */
+    SEGLOSS_REGION_STAT_INVALID = 8,   /**< labels outside [0, C) that are not ignore_index */
+    SEGLOSS_REGION_STAT_NONFINITE = 9  /**< counted voxels with a non-finite logit */
+} segloss_region_stat_t;
 /** Number of coefficients per group in the region stages' coef tensor. */
-#define SEGLOSS_REGION_NUM_COEFS 3
+#define SEGLOSS_REGION_NUM_COEFS 5
 
 typedef struct segloss_context *segloss_context_t;
 
@@ -123,7 +167,7 @@ SEGLOSS_API segloss_status_t segloss_set_max_cpu_isa(segloss_cpu_isa_t isa);
 /** Fills *params with LOSSES.md's defaults for `loss`. */
 SEGLOSS_API segloss_status_t segloss_loss_params_init(segloss_loss_params_t *params,
                                                       segloss_loss_kind_t loss);
-/** Loss kind from its LOSSES.md name ("ce", "dice"). */
+/** Loss kind from its LOSSES.md name ("ce", "dice", "focal_tversky", ...). */
 SEGLOSS_API segloss_status_t segloss_loss_from_name(const char *name, segloss_loss_kind_t *loss);
 SEGLOSS_API const char *segloss_loss_name(segloss_loss_kind_t loss);
 
@@ -133,7 +177,8 @@ SEGLOSS_API const char *segloss_loss_name(segloss_loss_kind_t loss);
  *  logits  float32, N,C,spatial (1 to 3 spatial axes)
  *  target  index map int32 or uint8, N,spatial or N,1,spatial; or dense map float32, N,C,spatial
  *  value   float32 or float64. mean/sum: one element. none: CE N,spatial (float32);
- *          Dice N,C' (or 1,C' with batch), C' = C without the left-out background
+ *          class-wise region losses N,C' (or 1,C' with batch), C' = C without the left-out
+ *          background; generalized Dice losses N,1 (or 1,1 with batch)
  *  grad    NULL or float32 with the logits' shape, any strides, not overlapping anything else
  */
 SEGLOSS_API segloss_status_t segloss_loss_compute(segloss_context_t ctx,
@@ -144,8 +189,10 @@ SEGLOSS_API segloss_status_t segloss_loss_compute(segloss_context_t ctx,
 
 /* Region losses as stages, so distributed training can all-reduce the statistics between
  * pass 1 and the epilogue (exact batch Dice over many ranks).
- *  stats  float64, N,C,SEGLOSS_REGION_NUM_STATS (I, P, G, P2, G2, counted, invalid, nonfinite)
- *  coef   float32, N,C,SEGLOSS_REGION_NUM_COEFS (dL/dI, dL/dP, dL/dP2, already scaled) */
+ *  stats  float64, N,C,SEGLOSS_REGION_NUM_STATS: I, P, G, P2, G2, sum (g-p)^2 g,
+ *         sum (g-p)^2 (1-g), counted voxels, invalid labels, voxels with non-finite logits
+ *  coef   float32, N,C,SEGLOSS_REGION_NUM_COEFS: dL/d(sum) of I, P, P2 and the two (g-p)^2 sums,
+ *         already scaled by grad_scale, the weights and the reduction */
 SEGLOSS_API segloss_status_t segloss_region_stats(segloss_context_t ctx,
                                                   const segloss_loss_params_t *params,
                                                   const DLTensor *logits, const DLTensor *target,

@@ -51,6 +51,14 @@ public:
     LossParams &smooth(float nr, float dr) { p_.smooth_nr = nr; p_.smooth_dr = dr; return *this; }
     LossParams &squared_pred(bool b) { p_.squared_pred = b; return *this; }
     LossParams &check_finite(bool b) { p_.check_finite = b; return *this; }
+    LossParams &empty(segloss_empty_t e) { p_.empty = e; return *this; }
+    LossParams &alpha(float a) { p_.alpha = a; return *this; }
+    LossParams &beta(float b) { p_.beta = b; return *this; }
+    LossParams &gamma(float g) { p_.gamma = g; return *this; }
+    LossParams &b(float b) { p_.b = b; return *this; }
+    LossParams &r(float r) { p_.r = r; return *this; }
+    LossParams &k(float k) { p_.k = k; return *this; }
+    LossParams &w_type(segloss_gd_weight_t w) { p_.w_type = w; return *this; }
 
     LossParams(const LossParams &o) : p_(o.p_) { weight(o.weight_); }
     LossParams &operator=(const LossParams &o) { p_ = o.p_; return weight(o.weight_); }

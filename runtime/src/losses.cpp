@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "losses.h"
+
+#include <cstring>
+
+#include "../../generators/common/abi.h"
+
+namespace segloss::rt {
+namespace {
+
+const LossInfo kLosses[] = {
+    {SEGLOSS_LOSS_CE, "ce", Family::pointwise, 0, 0},
+    {SEGLOSS_LOSS_DICE, "dice", Family::region, abi::kBaseDice, abi::kTransformNone},
+    {SEGLOSS_LOSS_IOU, "iou", Family::region, abi::kBaseIou, abi::kTransformNone},
+    {SEGLOSS_LOSS_TVERSKY, "tversky", Family::region, abi::kBaseTversky, abi::kTransformNone},
+    {SEGLOSS_LOSS_FOCAL_TVERSKY, "focal_tversky", Family::region, abi::kBaseTversky, abi::kTransformRoot},
+    {SEGLOSS_LOSS_ASYMMETRIC, "asymmetric", Family::region, abi::kBaseTversky, abi::kTransformNone},
+    {SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY, "sensitivity_specificity", Family::region, abi::kBaseSensSpec,
+     abi::kTransformNone},
+    {SEGLOSS_LOSS_GENERALIZED_DICE, "generalized_dice", Family::region, abi::kBaseGeneralizedDice,
+     abi::kTransformNone},
+    {SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE, "penalty_generalized_dice", Family::region,
+     abi::kBaseGeneralizedDice, abi::kTransformPenalty},
+    {SEGLOSS_LOSS_LOG_COSH_DICE, "log_cosh_dice", Family::region, abi::kBaseDice, abi::kTransformLogCosh},
+};
+
+}  // namespace
+
+const LossInfo *find_loss(segloss_loss_kind_t kind) {
+    for (const LossInfo &l : kLosses) {
+        if (l.kind == kind) return &l;
+    }
+    return nullptr;
+}
+
+const LossInfo *find_loss(const char *name) {
+    for (const LossInfo &l : kLosses) {
+        if (name && !std::strcmp(l.name, name)) return &l;
+    }
+    return nullptr;
+}
+
+void default_params(segloss_loss_params_t &p, segloss_loss_kind_t kind) {
+    std::memset(&p, 0, sizeof(p));
+    p.struct_size = sizeof(p);
+    p.loss = kind;
+    p.activation = SEGLOSS_ACTIVATION_SOFTMAX;
+    p.include_background = 1;
+    p.reduction = SEGLOSS_REDUCTION_MEAN;
+    p.smooth_nr = 1e-5f;
+    p.smooth_dr = 1e-5f;
+    p.empty = SEGLOSS_EMPTY_SMOOTH;
+    // Salehi's Tversky weights (MONAI defaults to 0.5/0.5), Abraham's gamma, Hashemi's b,
+    // Brosch's r, the penalty of Yang et al.
+    p.alpha = 0.3f;
+    p.beta = 0.7f;
+    p.gamma = 4.0f / 3.0f;
+    p.b = 1.5f;
+    p.r = 0.05f;
+    p.k = 2.5f;
+    p.w_type = SEGLOSS_GD_WEIGHT_SQUARE;
+}
+
+}  // namespace segloss::rt

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// The loss catalogue: each loss kind's LOSSES.md name, family and defaults, in one table.
+#pragma once
+
+#include "segloss/segloss.h"
+
+namespace segloss::rt {
+
+enum class Family { pointwise, region };
+
+struct LossInfo {
+    segloss_loss_kind_t kind;
+    const char *name;  // LOSSES.md name (the command line's and segloss_loss_from_name's)
+    Family family;
+    int region_base;       // abi::RegionBase (region family)
+    int region_transform;  // abi::RegionTransform (region family)
+};
+
+// The entry of a loss kind, or nullptr for a value outside the enum.
+const LossInfo *find_loss(segloss_loss_kind_t kind);
+const LossInfo *find_loss(const char *name);
+
+// Fills params with the loss's LOSSES.md defaults.
+void default_params(segloss_loss_params_t &p, segloss_loss_kind_t kind);
+
+}  // namespace segloss::rt
