@@ -17,14 +17,12 @@ set(_segloss_labels_f32 labels.type=float32 labels.dim=5)
 
 foreach (kind IN LISTS _segloss_target_kinds)
     set(lp ${_segloss_labels_${kind}} target_kind=${kind})
-    if (NOT kind STREQUAL "f32")
-        # Pointwise normaliser and label validation (index maps only).
-        segloss_kernel(label_stats_${kind} FAMILY pointwise GENERATOR label_stats STAGE label_stats
-                       ACTIVATION identity TARGET_KIND ${kind} PARAMS ${lp})
-    endif ()
+    # Pointwise target pre-pass: validation, per-class target sums (normaliser, class weights).
+    segloss_kernel(label_stats_${kind} FAMILY pointwise GENERATOR label_stats STAGE label_stats
+                   ACTIVATION identity TARGET_KIND ${kind} PARAMS ${lp})
     foreach (act IN LISTS _segloss_activations)
         set(p ${lp} activation=${act})
-        # Pointwise family: cross-entropy. value: line sums only; grad: line sums + gradient
+        # Pointwise family: focal / cross-entropy. value: line sums only; grad: line sums + gradient
         # (fused, one read of the inputs); map: the per-voxel loss of reduction=none.
         foreach (out IN ITEMS value grad map)
             segloss_kernel(ce_${act}_${kind}_${out} FAMILY pointwise GENERATOR pointwise STAGE pointwise_${out}

@@ -13,8 +13,9 @@ constexpr int kSumLanes = 16;
 // Slots of the pointwise row partials, rows(slot, y, z, n).
 enum PointwiseSlot { kLossSum = 0, kNonfinite, kNumPointwiseSlots };
 
-// Slots of the label pre-pass row partials, rows(slot, y, z, n).
-enum LabelSlot { kWeightSum = 0, kCounted, kInvalid, kNumLabelSlots };
+// Slots of the label pre-pass row partials, rows(slot, y, z, n); its class_rows(c, y, z, n)
+// hold the per-class target sums (voxels of each label, or sum g_c of dense maps).
+enum LabelSlot { kCounted = 0, kInvalid, kNumLabelSlots };
 
 // Slots of the region statistics, stats(slot, c, n), float64, over counted voxels.
 enum RegionStat {

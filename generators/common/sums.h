@@ -26,11 +26,13 @@ inline LineSum fixed_order_line_sum(const std::string &name, Halide::Func value,
     constexpr int L = abi::kSumLanes;
     const int arity = value.outputs();
     std::vector<Expr> rest_e(rest.begin(), rest.end());
+    // value's components at x = xx (a single-valued Func is a Tuple of one).
     auto at = [&](Expr xx) {
         std::vector<Expr> args{xx};
         args.insert(args.end(), rest_e.begin(), rest_e.end());
-        return value(args);
+        return arity == 1 ? Tuple(Expr(value(args))) : Tuple(value(args));
     };
+    auto parts = [&](FuncRef f) { return arity == 1 ? Tuple(Expr(f)) : Tuple(f); };
     std::vector<Expr> lane_args{v.lane};
     lane_args.insert(lane_args.end(), rest_e.begin(), rest_e.end());
 
@@ -40,20 +42,20 @@ inline LineSum fixed_order_line_sum(const std::string &name, Halide::Func value,
     // Whole blocks of L voxels: lane l takes x = r*L + l (a dense vector load per r).
     RDom r(0, width / L, name + "_r");
     {
-        FuncRef cur = s.lanes(lane_args);
-        Tuple add = Tuple(at(r * L + v.lane));
+        Tuple cur = parts(s.lanes(lane_args));
+        Tuple add = at(r * L + v.lane);
         std::vector<Expr> upd;
-        for (int i = 0; i < arity; i++) upd.push_back(Tuple(cur)[i] + add[i]);
+        for (int i = 0; i < arity; i++) upd.push_back(cur[i] + add[i]);
         s.lanes(lane_args) = Tuple(upd);
     }
     // The tail, width % L voxels, in lanes 0..(width % L) - 1.
     {
         Expr tail_x = min((width / L) * L + v.lane, width - 1);
-        Tuple add = Tuple(at(tail_x));
-        FuncRef cur = s.lanes(lane_args);
+        Tuple add = at(tail_x);
+        Tuple cur = parts(s.lanes(lane_args));
         std::vector<Expr> upd;
         for (int i = 0; i < arity; i++) {
-            upd.push_back(Tuple(cur)[i] + select(v.lane < width % L, add[i], 0.0f));
+            upd.push_back(cur[i] + select(v.lane < width % L, add[i], 0.0f));
         }
         s.lanes(lane_args) = Tuple(upd);
     }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Label pre-pass of the pointwise family (index maps only): validates the labels and sums the
-// weighted count that normalises a mean, before any gradient is written. It reads only the
-// labels (1 or 4 bytes per voxel).
+// Target pre-pass of the pointwise family: validates the targets and sums, per class, the
+// targets of the counted voxels (the voxels of each label, or sum g_c of a dense map), before
+// any gradient is written. The runtime derives the mean's normaliser and inverse-frequency
+// class weights from these sums. It reads only the targets.
 #include "Halide.h"
 #include "generators/common/abi.h"
 #include "generators/common/layout.h"
@@ -18,39 +19,57 @@ class LabelStats : public Generator<LabelStats> {
 public:
     GeneratorParam<TargetKind> target_kind{"target_kind", TargetKind::I32, kTargetKindNames};
 
-    // Index map (x, y, z, n), int32 or uint8.
+    // Index map (x, y, z, n), int32 or uint8, or dense map (x, y, z, c, n), float32.
     Input<Buffer<>> labels{"labels"};
-    // Class weights (c); its extent is the number of classes C.
-    Input<Buffer<float, 1>> weight{"weight"};
+    Input<int> num_classes{"num_classes"};
     Input<int> has_ignore{"has_ignore"};
     Input<int> ignore_index{"ignore_index"};
 
-    // Per-line partial sums (slot, y, z, n), slots abi::LabelSlot.
+    // Per-line partial sums (slot, y, z, n), slots abi::LabelSlot. Invalid: labels outside
+    // [0, C) that are not ignore_index, or dense values outside [0, 1] (NaN included).
     Output<Buffer<float, 4>> rows{"rows"};
+    // Per-line, per-class target sums (c, y, z, n), c < num_classes.
+    Output<Buffer<float, 4>> class_rows{"class_rows"};
 
     void generate() {
         Vars v;
-        const Var &x = v.x, &y = v.y, &z = v.z, &n = v.n;
-        Expr C = weight.dim(0).extent();
+        const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
+        Expr C = num_classes;
+        const bool dense = target_kind == TargetKind::F32;
 
         // The algorithm.
         Targets tg = expand_targets(labels, target_kind, C, has_ignore, ignore_index, v);
-        Expr valid = tg.counted && !tg.invalid;
-        Func contrib("contrib");
-        contrib(x, y, z, n) = {select(valid, weight(clamp(tg.label, 0, C - 1)), 0.0f),
-                               select(tg.counted, 1.0f, 0.0f),
-                               select(tg.invalid, 1.0f, 0.0f)};
-        LineSum line = fixed_order_line_sum("labels", contrib, labels.dim(0).extent(), {y, z, n}, v);
-        rows(v.k, y, z, n) = mux(v.k, {line.line(y, z, n)[0], line.line(y, z, n)[1],
-                                       line.line(y, z, n)[2]});
+        // class_contrib is (x, c, y, z, n): the line sum's own order (line index after x).
+        Func contrib("contrib"), class_contrib("class_contrib"), bad("bad");
+        if (dense) {
+            RDom rc(0, C, "rc");
+            Expr g = labels(x, y, z, rc, n);
+            bad(x, y, z, n) = 0.0f;
+            bad(x, y, z, n) += select(g >= 0.0f && g <= 1.0f && !is_nonfinite(g), 0.0f, 1.0f);
+            contrib(x, y, z, n) = {1.0f, bad(x, y, z, n)};
+            class_contrib(x, c, y, z, n) = labels(x, y, z, c, n);
+        } else {
+            contrib(x, y, z, n) = {select(tg.counted, 1.0f, 0.0f), select(tg.invalid, 1.0f, 0.0f)};
+            class_contrib(x, c, y, z, n) = tg.g(x, y, z, c, n);
+        }
+        LineSum line = fixed_order_line_sum("targets", contrib, labels.dim(0).extent(), {y, z, n}, v);
+        LineSum class_line = fixed_order_line_sum("classes", class_contrib, labels.dim(0).extent(), {c, y, z, n}, v);
+        rows(v.k, y, z, n) = mux(v.k, {line.line(y, z, n)[0], line.line(y, z, n)[1]});
         rows.bound(v.k, 0, abi::kNumLabelSlots);
+        class_rows(c, y, z, n) = class_line.line(c, y, z, n);
+        class_rows.dim(0).set_bounds(0, C);
 
         allow_any_stride(labels);
-        labels.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
-        weight.set_estimates({{0, 4}});
-        rows.set_estimates({{0, 3}, {0, 128}, {0, 128}, {0, 2}});
+        for (int d = 0; d < labels.dimensions(); d++) labels.dim(d).set_min(0);
+        if (dense) {
+            labels.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
+        } else {
+            labels.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
+        }
+        rows.set_estimates({{0, abi::kNumLabelSlots}, {0, 128}, {0, 128}, {0, 2}});
+        class_rows.set_estimates({{0, 4}, {0, 128}, {0, 128}, {0, 2}});
 
-        // Schedule.
+        // Schedule: lines in parallel tasks; the class sums share the line loop.
         if (auto_schedule) return;
         const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise");
         schedules::LineLoops l;
@@ -58,6 +77,10 @@ public:
         rows.unroll(v.k);
         rows.specialize(innermost_dense(labels));
         schedule_line_lanes(line, LoopLevel(rows, l.yi), v);
+        if (dense) schedules::compute_per_line({bad}, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v,
+                                               schedules::vector_width(get_target(), sp));
+        schedules::split_lines(class_rows, {c}, v, l, sp.grain);
+        schedule_line_lanes(class_line, LoopLevel(class_rows, l.yi), v);
     }
 };
 

@@ -19,8 +19,11 @@ public:
     enum class Out { Value, Grad, Map };
     GeneratorParam<Out> output{"output", Out::Grad, {{"value", Out::Value}, {"grad", Out::Grad}, {"map", Out::Map}}};
 
-    // Class weights (c): all ones for an unweighted loss.
-    Input<Buffer<float, 1>> weight{"weight"};
+    // Class weights (c): CE's weight or focal's alpha (formulas.h); all ones for neither.
+    Input<Buffer<float, 1>> alpha_pos{"alpha_pos"};
+    Input<Buffer<float, 1>> alpha_neg{"alpha_neg"};
+    Input<float> gamma{"gamma"};                      // focal focusing parameter; 0 = cross-entropy
+    Input<float> label_smoothing{"label_smoothing"};
     // Factor applied to the gradient: upstream gradient / normaliser (set by the runtime).
     Input<float> grad_scale{"grad_scale"};
 
@@ -41,7 +44,8 @@ public:
         // The algorithm.
         ActivationForward act = forward();
         Targets tg = targets();
-        PointwiseTerms ce = cross_entropy(act, tg, weight, num_classes(), v);
+        PointwiseTerms ce =
+            focal_cross_entropy(act, tg, {alpha_pos, alpha_neg, gamma, label_smoothing}, num_classes(), v);
 
         Expr counted = tg.counted;
         Func contrib("contrib");  // what each voxel adds to the line sums
@@ -62,7 +66,8 @@ public:
 
         // Contracts: strided views are allowed; the dense case gets its own vectorised path.
         Expr dense = declare_inputs();
-        weight.set_estimates({{0, 4}});
+        alpha_pos.set_estimates({{0, 4}});
+        alpha_neg.set_estimates({{0, 4}});
         if (rows) {
             bound_like_logits(*rows, {-1, 1, 2, 4});
             rows->set_estimates({{0, abi::kNumPointwiseSlots}, {0, 128}, {0, 128}, {0, 2}});
@@ -109,6 +114,8 @@ public:
         }
         if (grad) rows->compute_with(lead, l.yi);
         schedules::compute_per_line(per_line, LoopLevel(lead, l.yi), LoopLevel(lead, l.yo), v, vec);
+        // Cross-entropy (gamma = 0) gets its own dense path, where the focal factors fold away.
+        lead.specialize(dense && gamma == 0.0f);
         lead.specialize(dense);
     }
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Pointwise family: an optional label pre-pass (validates index labels and sums the weighted
-// count that normalises a mean, so nothing is written for bad labels), then one fused pass
-// that writes the gradient (and the per-voxel map for reduction=none) and per-line partial sums.
+// Pointwise family (ce, wce, focal: one formula): a target pre-pass (validates the targets and
+// sums them per class, for the mean's normaliser and inverse-frequency weights, so nothing is
+// written for bad labels), then one fused pass that writes the gradient (and the per-voxel map
+// for reduction=none) and per-line partial sums.
 #include <cmath>
 #include <limits>
 
@@ -10,37 +11,55 @@
 #include "../src/registry.h"
 #include "../src/value.h"
 #include "families.h"
+#include "line_rows.h"
+#include "target_sums.h"
 
 namespace segloss::rt {
 namespace {
 
-// A dense (slot, y, z, n) buffer for per-line partial sums, lines shaped like the logits'.
-HalideView rows_view(std::vector<float> &rows, int slots, const Problem &pb) {
-    HalideView lv = pb.logits_view();
-    const halide_dimension_t *d = lv.get()->dim;
-    const int Y = d[1].extent, Z = d[2].extent, N = d[4].extent;
-    rows.assign(static_cast<size_t>(slots) * Y * Z * N, 0.0f);
-    return HalideView::dense(rows.data(), {slots, Y, Z, N});
-}
-
-struct Normaliser {
-    double weighted = 0;  // sum of w_{y_v} over counted voxels
-    double counted = 0;   // counted voxels
+// What the pointwise kernels take besides the tensors (formulas.h).
+struct PointwiseArgs {
+    std::vector<float> alpha_pos, alpha_neg;
+    float gamma = 0, smoothing = 0;
 };
 
-Normaliser label_pass(Call &call, const Problem &pb) {
-    Kernel k = find_kernel(Stage::label_stats, pb.act, pb.kind);
-    std::vector<float> rows;
-    HalideView out = rows_view(rows, abi::kNumLabelSlots, pb);
-    HalideView labels = pb.target_view();
-    HalideView weight = HalideView::dense(const_cast<float *>(pb.weight.data()), {int(pb.C)});
-    call.run(k.name, k.as<LabelStatsFn>(), labels.get(), weight.get(), pb.has_ignore, pb.ignore_index, out.get());
-    std::vector<double> s = sum_lines(rows, abi::kNumLabelSlots);
-    if (s[abi::kInvalid] > 0) {
-        fail(SEGLOSS_STATUS_INVALID_LABEL, static_cast<int64_t>(s[abi::kInvalid]),
-             " target labels are outside [0, ", pb.C, ")", pb.has_ignore ? " and are not ignore_index" : "");
+// w_c = M / (K M_c) (segloss.h), 0 for an absent class.
+std::vector<float> inverse_frequency(const TargetSums &t) {
+    double M = 0, K = 0;
+    for (double m : t.per_class) {
+        M += m;
+        K += m > 0 ? 1 : 0;
     }
-    return {s[abi::kWeightSum], s[abi::kCounted]};
+    std::vector<float> w;
+    for (double m : t.per_class) w.push_back(m > 0 ? static_cast<float>(M / (K * m)) : 0.0f);
+    return w;
+}
+
+// focal's alpha: none (all ones), a scalar (softmax: 1 - alpha on class 0, alpha on the others;
+// sigmoid: alpha on targets 1, 1 - alpha on targets 0, as MONAI) or one per class.
+void focal_alpha(const segloss_loss_params_t &p, const Problem &pb, PointwiseArgs &a) {
+    const size_t C = static_cast<size_t>(pb.C);
+    a.alpha_pos.assign(C, 1.0f);
+    a.alpha_neg.assign(C, 1.0f);
+    if (!p.has_alpha) return;
+    if (p.class_alpha) {
+        if (p.num_class_alpha != pb.C) {
+            fail(SEGLOSS_STATUS_INVALID_SHAPE, "class_alpha has ", p.num_class_alpha, " values for ", pb.C, " classes");
+        }
+        for (size_t c = 0; c < C; c++) {
+            if (!(std::isfinite(p.class_alpha[c]) && p.class_alpha[c] >= 0)) {
+                fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "class_alpha[", c, "] = ", p.class_alpha[c], " is not finite and >= 0");
+            }
+        }
+        a.alpha_pos.assign(p.class_alpha, p.class_alpha + C);
+        a.alpha_neg = a.alpha_pos;
+    } else if (pb.act == Act::sigmoid) {
+        a.alpha_pos.assign(C, p.alpha);
+        a.alpha_neg.assign(C, 1.0f - p.alpha);
+    } else {
+        a.alpha_pos.assign(C, p.alpha);
+        a.alpha_pos[0] = 1.0f - p.alpha;
+    }
 }
 
 }  // namespace
@@ -59,40 +78,63 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         require_disjoint(grad, value);
     }
 
-    // Normaliser of the mean (LOSSES.md `ce`): the weighted count of counted voxels for index
-    // maps; every voxel for dense maps (PyTorch's probability targets); every (voxel, class)
-    // element for the sigmoid (binary CE per channel).
-    Normaliser nz{static_cast<double>(pb.voxels), static_cast<double>(pb.voxels)};
-    if (pb.kind != TargetKind::f32) nz = label_pass(call, pb);
+    // The target pre-pass validates index labels (always) and dense values (check_inputs), and
+    // sums the targets per class. Dense maps skip it unless something needs those sums.
+    const bool inverse = p.class_weights == SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY;
+    TargetSums sums;
+    sums.counted = static_cast<double>(pb.voxels);
+    if (pb.kind != TargetKind::f32 || inverse || p.check_inputs) sums = target_sums(call, pb);
+
+    PointwiseArgs args;
+    if (p.loss == SEGLOSS_LOSS_FOCAL) {
+        focal_alpha(p, pb, args);
+        args.gamma = p.gamma;
+    } else {
+        args.alpha_pos = inverse ? inverse_frequency(sums) : pb.weight;
+        args.alpha_neg = args.alpha_pos;
+    }
+    args.smoothing = p.label_smoothing;
+
+    // Normaliser of the mean (LOSSES.md `ce`): index maps with the softmax (or none) divide by
+    // the counted voxels' class weights (weight_norm=weighted, PyTorch) or their count; dense maps
+    // by the voxels (PyTorch's probability targets); the sigmoid by the (voxel, channel) elements.
     double norm = 1;
     if (p.reduction == SEGLOSS_REDUCTION_MEAN) {
-        norm = pb.act == Act::sigmoid ? nz.counted * pb.C : nz.weighted;
+        norm = sums.counted;
+        if (pb.act == Act::sigmoid) {
+            norm = sums.counted * pb.C;
+        } else if (pb.kind != TargetKind::f32 && p.weight_norm == SEGLOSS_WEIGHT_NORM_WEIGHTED) {
+            norm = 0;
+            for (int64_t c = 0; c < pb.C; c++) norm += args.alpha_pos[c] * sums.per_class[c];
+        }
     }
     // A mean over nothing (every voxel ignored) is 0 with a zero gradient, never NaN.
     const float scale = norm > 0 ? static_cast<float>(grad_scale / norm) : 0.0f;
 
     HalideView logits = pb.logits_view(), target = pb.target_view();
-    HalideView weight = HalideView::dense(const_cast<float *>(pb.weight.data()), {int(pb.C)});
+    HalideView ap = HalideView::dense(args.alpha_pos.data(), {int(pb.C)});
+    HalideView an = HalideView::dense(args.alpha_neg.data(), {int(pb.C)});
     const int hi = pb.has_ignore, ii = pb.ignore_index;
     std::vector<float> rows;
-    HalideView out_rows = rows_view(rows, abi::kNumPointwiseSlots, pb);
+    HalideView out_rows = line_rows_view(rows, abi::kNumPointwiseSlots, pb);
     if (grad_dl) {
         // One pass: gradient and line sums.
         Kernel k = find_kernel(Stage::pointwise_grad, pb.act, pb.kind);
         HalideView grad_v(grad, pb.logits_axes());
-        call.run(k.name, k.as<PointwiseGradFn>(), logits.get(), target.get(), hi, ii, weight.get(), scale,
-                 out_rows.get(), grad_v.get());
+        call.run(k.name, k.as<PointwiseGradFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma,
+                 args.smoothing, scale, out_rows.get(), grad_v.get());
     } else if (!none) {
         Kernel k = find_kernel(Stage::pointwise_value, pb.act, pb.kind);
-        call.run(k.name, k.as<PointwiseValueFn>(), logits.get(), target.get(), hi, ii, weight.get(), scale,
-                 out_rows.get());
+        call.run(k.name, k.as<PointwiseValueFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma,
+                 args.smoothing, scale, out_rows.get());
     }
     if (none) {
         // The per-voxel map is its own pass (a second read of the inputs when the gradient is
         // also wanted); non-finite voxels are NaN in it.
         Kernel k = find_kernel(Stage::pointwise_map, pb.act, pb.kind);
         HalideView map_v(value, pb.voxel_axes(0));
-        call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), hi, ii, weight.get(), scale, map_v.get());
+        call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma,
+                 args.smoothing, scale, map_v.get());
         if (p.check_finite) {
             for (int64_t i = 0; i < value.numel; i++) {
                 if (!std::isfinite(reinterpret_cast<const float *>(value.data)[element_offset(value, i)])) {

@@ -22,6 +22,8 @@ const LossInfo kLosses[] = {
     {SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE, "penalty_generalized_dice", Family::region,
      abi::kBaseGeneralizedDice, abi::kTransformPenalty},
     {SEGLOSS_LOSS_LOG_COSH_DICE, "log_cosh_dice", Family::region, abi::kBaseDice, abi::kTransformLogCosh},
+    {SEGLOSS_LOSS_WCE, "wce", Family::pointwise, 0, 0},
+    {SEGLOSS_LOSS_FOCAL, "focal", Family::pointwise, 0, 0},
 };
 
 }  // namespace
@@ -59,6 +61,15 @@ void default_params(segloss_loss_params_t &p, segloss_loss_kind_t kind) {
     p.r = 0.05f;
     p.k = 2.5f;
     p.w_type = SEGLOSS_GD_WEIGHT_SQUARE;
+    p.weight_norm = SEGLOSS_WEIGHT_NORM_WEIGHTED;
+    p.class_weights = SEGLOSS_CLASS_WEIGHTS_GIVEN;
+    if (kind == SEGLOSS_LOSS_FOCAL) {
+        // Lin et al.'s gamma; alpha off (every class weighs 1), 0.25 when switched on; the mean
+        // over voxels, so that alpha rebalances instead of cancelling out.
+        p.gamma = 2.0f;
+        p.alpha = 0.25f;
+        p.weight_norm = SEGLOSS_WEIGHT_NORM_COUNT;
+    }
 }
 
 }  // namespace segloss::rt

@@ -48,6 +48,29 @@ void check_region_options(const segloss_loss_params_t &p, const LossInfo &l) {
     }
 }
 
+// Options of the pointwise losses (LOSSES.md); those that need C are checked in the family.
+void check_pointwise_options(const segloss_loss_params_t &p, const LossInfo &l) {
+    const char *n = l.name;
+    const bool focal = p.loss == SEGLOSS_LOSS_FOCAL;
+    require_option(p.label_smoothing >= 0 && p.label_smoothing <= 1, n, "label_smoothing must be in [0, 1]");
+    require_option(p.weight_norm == SEGLOSS_WEIGHT_NORM_WEIGHTED || p.weight_norm == SEGLOSS_WEIGHT_NORM_COUNT, n,
+                   "unknown weight_norm");
+    require_option(p.class_weights == SEGLOSS_CLASS_WEIGHTS_GIVEN ||
+                       (!focal && p.class_weights == SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY),
+                   n, "class_weights must be given or (ce, wce) inverse_frequency");
+    require_option(p.class_weights == SEGLOSS_CLASS_WEIGHTS_GIVEN || p.weight == nullptr, n,
+                   "weight and class_weights=inverse_frequency exclude each other");
+    require_option(p.loss != SEGLOSS_LOSS_WCE || p.weight != nullptr ||
+                       p.class_weights == SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY,
+                   n, "wce needs weight or class_weights=inverse_frequency");
+    if (focal) {
+        require_option(std::isfinite(p.gamma) && p.gamma >= 0, n, "gamma must be finite and >= 0");
+        require_option(p.weight == nullptr, n, "focal weighs classes by alpha (class_alpha), not weight");
+        require_option(!p.has_alpha || p.class_alpha || (p.alpha >= 0 && p.alpha <= 1), n, "alpha must be in [0, 1]");
+        require_option(p.class_alpha == nullptr || p.has_alpha, n, "class_alpha needs has_alpha");
+    }
+}
+
 }  // namespace
 
 void check_params(const segloss_loss_params_t *p) {
@@ -77,6 +100,7 @@ void check_params(const segloss_loss_params_t *p) {
              loss->name, " (to leave background voxels out, set ignore_index=0)");
     }
     if (loss->family == Family::region) check_region_options(*p, *loss);
+    if (loss->family == Family::pointwise) check_pointwise_options(*p, *loss);
     if (p->has_ignore_index && (p->ignore_index < INT32_MIN || p->ignore_index > INT32_MAX)) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ignore_index ", p->ignore_index, " does not fit in 32 bits");
     }

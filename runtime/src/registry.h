@@ -15,11 +15,14 @@ enum class Stage {
 
 using Buf = halide_buffer_t *;
 using UC = const void *;
-using LabelStatsFn = int (*)(UC, Buf labels, Buf weight, int has_ignore, int ignore_index, Buf rows);
+using LabelStatsFn = int (*)(UC, Buf labels, int num_classes, int has_ignore, int ignore_index, Buf rows, Buf class_rows);
 // Every loss kernel starts (logits, labels, has_ignore, ignore_index): generators/common/loss_generator.h.
-using PointwiseValueFn = int (*)(UC, Buf logits, Buf labels, int, int, Buf weight, float grad_scale, Buf rows);
-using PointwiseGradFn = int (*)(UC, Buf, Buf, int, int, Buf weight, float grad_scale, Buf rows, Buf grad);
-using PointwiseMapFn = int (*)(UC, Buf, Buf, int, int, Buf weight, float grad_scale, Buf map);
+// Pointwise kernels go on (alpha_pos, alpha_neg, gamma, label_smoothing, grad_scale).
+#define SEGLOSS_POINTWISE_ARGS Buf, Buf, int, int, Buf alpha_pos, Buf alpha_neg, float gamma, float smoothing, float grad_scale
+using PointwiseValueFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf rows);
+using PointwiseGradFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf rows, Buf grad);
+using PointwiseMapFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf map);
+#undef SEGLOSS_POINTWISE_ARGS
 using RegionStatsFn = int (*)(UC, Buf logits, Buf labels, int has_ignore, int ignore_index, Buf stats);
 using RegionGradFn = int (*)(UC, Buf logits, Buf labels, int, int, Buf coef, Buf grad);
 using RegionEpilogueFn = int (*)(UC, Buf stats, Buf weight, Buf options, float grad_scale, Buf group_loss,

@@ -61,8 +61,25 @@ typedef enum segloss_loss_kind {
     SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY = 6, /**< r sens. term + (1 - r) spec. term (Brosch) */
     SEGLOSS_LOSS_GENERALIZED_DICE = 7,        /**< one group per image, class weights from G */
     SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE = 8,/**< L / (1 + k (1 - L)), L the generalized Dice loss */
-    SEGLOSS_LOSS_LOG_COSH_DICE = 9            /**< log(cosh(L)) per group, L the Dice loss */
+    SEGLOSS_LOSS_LOG_COSH_DICE = 9,           /**< log(cosh(L)) per group, L the Dice loss */
+    SEGLOSS_LOSS_WCE = 10,   /**< ce with class weights required (given or inverse frequency) */
+    SEGLOSS_LOSS_FOCAL = 11  /**< -alpha_t (1 - p_t)^gamma log p_t (pointwise) */
 } segloss_loss_kind_t;
+
+/** Normaliser of a pointwise loss's mean over index targets (softmax / none activation). */
+typedef enum segloss_weight_norm {
+    SEGLOSS_WEIGHT_NORM_WEIGHTED = 0, /**< sum of the counted voxels' class weights (PyTorch; ce) */
+    SEGLOSS_WEIGHT_NORM_COUNT = 1     /**< the counted voxels (the papers' 1/N; focal's default) */
+} segloss_weight_norm_t;
+
+/** Where ce/wce's class weights come from. */
+typedef enum segloss_class_weights {
+    SEGLOSS_CLASS_WEIGHTS_GIVEN = 0,            /**< `weight` (all ones when NULL, ce only) */
+    SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY = 1 /**< w_c = M / (K M_c) from this call's targets:
+                                                     M_c = sum of class c's targets over counted
+                                                     voxels, M = sum of M_c, K = classes with
+                                                     M_c > 0; w_c = 0 for an absent class */
+} segloss_class_weights_t;
 
 /** Class weights of the generalized Dice loss (w_type). */
 typedef enum segloss_gd_weight {
@@ -108,13 +125,26 @@ typedef struct segloss_loss_params {
     segloss_empty_t empty;  /**< region losses: groups with an empty target (default SMOOTH) */
     /* Options of single losses, named as in LOSSES.md; segloss_loss_params_init sets the
      * loss's defaults. A field that the loss does not use is ignored. */
-    float alpha;            /**< tversky, focal_tversky: weight of false positives (0.3) */
+    float alpha;            /**< tversky, focal_tversky: weight of false positives (0.3);
+                                 focal (with has_alpha): softmax class 0 gets 1 - alpha and the
+                                 others alpha, sigmoid targets 1 get alpha and 0 get 1 - alpha */
     float beta;             /**< tversky, focal_tversky: weight of false negatives (0.7) */
-    float gamma;            /**< focal_tversky: the loss is (1 - T)^(1/gamma) (4/3), > 0 */
+    float gamma;            /**< focal_tversky: the loss is (1 - T)^(1/gamma) (4/3), > 0;
+                                 focal: focusing parameter (2), >= 0 */
     float b;                /**< asymmetric: beta of the F-beta score (1.5), > 0 */
     float r;                /**< sensitivity_specificity: weight of the sensitivity term (0.05) */
     float k;                /**< penalty_generalized_dice: penalty (2.5), >= 0 */
     segloss_gd_weight_t w_type; /**< generalized Dice class weights (SQUARE) */
+    /* Distribution-based losses. */
+    segloss_weight_norm_t weight_norm;     /**< ce, wce: WEIGHTED; focal: COUNT */
+    segloss_class_weights_t class_weights; /**< ce, wce: GIVEN */
+    float label_smoothing;   /**< ce, wce, focal: targets (1 - eps) g + eps / K, K = C (softmax,
+                                  none) or 2 (sigmoid channel); in [0, 1], default 0 */
+    int has_alpha;           /**< focal: weigh by alpha (scalar `alpha`, or class_alpha); default 0 */
+    const float *class_alpha;  /**< focal: per-class alpha (C values >= 0), or NULL for scalar alpha */
+    int64_t num_class_alpha;
+    int check_inputs;        /**< dense targets: a value outside [0, 1] is SEGLOSS_STATUS_INVALID_LABEL
+                                  (costs a read of the targets) */
 } segloss_loss_params_t;
 
 /** Number of statistics per group in the region stages' stats tensor, and their order. */
@@ -176,7 +206,7 @@ SEGLOSS_API const char *segloss_loss_name(segloss_loss_kind_t loss);
  *
  *  logits  float32, N,C,spatial (1 to 3 spatial axes)
  *  target  index map int32 or uint8, N,spatial or N,1,spatial; or dense map float32, N,C,spatial
- *  value   float32 or float64. mean/sum: one element. none: CE N,spatial (float32);
+ *  value   float32 or float64. mean/sum: one element. none: pointwise losses N,spatial (float32);
  *          class-wise region losses N,C' (or 1,C' with batch), C' = C without the left-out
  *          background; generalized Dice losses N,1 (or 1,1 with batch)
  *  grad    NULL or float32 with the logits' shape, any strides, not overlapping anything else

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "target_sums.h"
+
+#include "../../generators/common/abi.h"
+#include "../src/failure.h"
+#include "../src/registry.h"
+#include "../src/value.h"
+#include "line_rows.h"
+
+namespace segloss::rt {
+
+TargetSums target_sums(Call &call, const Problem &pb) {
+    Kernel k = find_kernel(Stage::label_stats, pb.act, pb.kind);
+    std::vector<float> rows, class_rows;
+    HalideView out = line_rows_view(rows, abi::kNumLabelSlots, pb);
+    HalideView class_out = line_rows_view(class_rows, static_cast<int>(pb.C), pb);
+    HalideView labels = pb.target_view();
+    call.run(k.name, k.as<LabelStatsFn>(), labels.get(), int(pb.C), pb.has_ignore, pb.ignore_index, out.get(), class_out.get());
+    std::vector<double> s = sum_lines(rows, abi::kNumLabelSlots);
+    if (s[abi::kInvalid] > 0) {
+        if (pb.kind == TargetKind::f32) {
+            fail(SEGLOSS_STATUS_INVALID_LABEL, static_cast<int64_t>(s[abi::kInvalid]),
+                 " dense target values are outside [0, 1] (check_inputs)");
+        }
+        fail(SEGLOSS_STATUS_INVALID_LABEL, static_cast<int64_t>(s[abi::kInvalid]), " target labels are outside [0, ",
+             pb.C, ")", pb.has_ignore ? " and are not ignore_index" : "");
+    }
+    return {s[abi::kCounted], sum_lines(class_rows, static_cast<int>(pb.C))};
+}
+
+}  // namespace segloss::rt

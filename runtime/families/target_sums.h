@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+// The target pre-pass (label_stats kernel): validates the targets and sums them per class.
+// Pointwise losses take their normaliser and inverse-frequency weights from it; any loss runs
+// it on dense targets when check_inputs asks for their values to be checked.
+#pragma once
+
+#include <vector>
+
+#include "../src/context.h"
+#include "../src/problem.h"
+
+namespace segloss::rt {
+
+struct TargetSums {
+    double counted = 0;             // counted voxels
+    std::vector<double> per_class;  // C sums of g_c over counted voxels (voxels per label)
+};
+
+// Runs the pass; fails with INVALID_LABEL on a label outside [0, C) that is not ignore_index, or
+// (dense targets) a value outside [0, 1]. Nothing is written before it returns.
+TargetSums target_sums(Call &call, const Problem &pb);
+
+}  // namespace segloss::rt
