@@ -11,6 +11,7 @@
 #include "../src/registry.h"
 #include "../src/value.h"
 #include "families.h"
+#include "target_sums.h"
 
 namespace segloss::rt {
 namespace {
@@ -75,6 +76,8 @@ void check_invalid(const std::vector<double> &stats, int64_t N, int64_t C) {
 }
 
 void run_stats(Call &call, const Problem &pb, double *stats) {
+    // Dense values are checked by the target pre-pass (index labels by the stats themselves).
+    if (pb.kind == TargetKind::f32 && pb.params->check_inputs) (void)target_sums(call, pb);
     Kernel k = find_kernel(Stage::region_stats, pb.act, pb.kind);
     HalideView logits = pb.logits_view(), target = pb.target_view();
     HalideView out = HalideView::dense(stats, {abi::kNumRegionStats, int(pb.C), int(pb.N)});

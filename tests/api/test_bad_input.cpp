@@ -249,6 +249,48 @@ TEST_CASE("out-of-range options of each region loss are refused", "[bad_input][r
     REQUIRE(f.untouched());
 }
 
+TEST_CASE("out-of-range options of each pointwise loss are refused", "[bad_input][pointwise]") {
+    auto bad = GENERATE(range(0, 11));
+    segloss_loss_kind_t kinds[] = {SEGLOSS_LOSS_CE,    SEGLOSS_LOSS_CE,    SEGLOSS_LOSS_WCE,   SEGLOSS_LOSS_CE,
+                                   SEGLOSS_LOSS_FOCAL, SEGLOSS_LOSS_FOCAL, SEGLOSS_LOSS_FOCAL, SEGLOSS_LOSS_FOCAL,
+                                   SEGLOSS_LOSS_FOCAL, SEGLOSS_LOSS_FOCAL, SEGLOSS_LOSS_FOCAL};
+    Fixture f(kinds[bad]);
+    static const float w[3] = {1, 1, 1}, two[2] = {1, 1}, negative[3] = {1, -1, 1};
+    switch (bad) {
+    case 0: f.p.label_smoothing = 1.5f; break;
+    case 1: f.p.weight_norm = static_cast<segloss_weight_norm_t>(2); break;
+    case 2: break;  // wce without weights
+    case 3: f.p.class_weights = SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY; f.p.weight = w; f.p.num_weights = 3; break;
+    case 4: f.p.gamma = -1; break;
+    case 5: f.p.weight = w; f.p.num_weights = 3; break;  // focal weighs by alpha
+    case 6: f.p.has_alpha = 1; f.p.alpha = 1.5f; break;
+    case 7: f.p.class_alpha = w; f.p.num_class_alpha = 3; break;  // without has_alpha
+    case 8: f.p.has_alpha = 1; f.p.class_alpha = two; f.p.num_class_alpha = 2; break;
+    case 9: f.p.has_alpha = 1; f.p.class_alpha = negative; f.p.num_class_alpha = 3; break;
+    case 10: f.p.class_weights = SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY; break;
+    }
+    INFO("case " << bad);
+    const segloss_status_t want = bad == 8 ? SEGLOSS_STATUS_INVALID_SHAPE : SEGLOSS_STATUS_INVALID_ARGUMENT;
+    REQUIRE(f.run() == want);
+    REQUIRE(f.untouched());
+}
+
+TEST_CASE("dense targets outside [0, 1] are refused with check_inputs", "[bad_input]") {
+    auto loss = GENERATE(SEGLOSS_LOSS_CE, SEGLOSS_LOSS_FOCAL, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_GENERALIZED_DICE);
+    auto value = GENERATE(-0.5f, 1.5f, NAN);
+    Fixture f(loss);
+    HostTensor<float> dense({2, 3, 4, 5});
+    for (int64_t i = 0; i < dense.numel(); i++) dense.flat(i) = (i % 3) / 2.0f;
+    dense.flat(17) = value;
+    f.t = dense.dl();
+    REQUIRE(f.run() == SEGLOSS_STATUS_OK);  // unchecked: the caller's promise
+    for (int64_t i = 0; i < f.grad.numel(); i++) f.grad.flat(i) = kSentinel;
+    f.value.flat(0) = kSentinel;
+    f.p.check_inputs = 1;
+    REQUIRE(f.run() == SEGLOSS_STATUS_INVALID_LABEL);
+    REQUIRE(f.untouched());
+}
+
 TEST_CASE("region options that leave no class are rejected", "[bad_input][dice]") {
     HostTensor<float> logits({2, 1, 4, 5});
     HostTensor<int32_t> labels({2, 4, 5});

@@ -123,7 +123,7 @@ TEST_CASE("cli: options by their LOSSES.md names", "[cli]") {
     REQUIRE(none.out.find("\"value_shape\": [2, 3]") != std::string::npos);
 }
 
-TEST_CASE("cli: every region loss by name, with its own options", "[cli]") {
+TEST_CASE("cli: every loss by name, with its own options", "[cli]") {
     Files f;
     struct Row {
         const char *args;
@@ -140,6 +140,12 @@ TEST_CASE("cli: every region loss by name, with its own options", "[cli]") {
         {"penalty_generalized_dice --set k=1 --set empty=exclude",
          segloss::LossParams(SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE).k(1).empty(SEGLOSS_EMPTY_EXCLUDE)},
         {"log_cosh_dice --set squared_pred=true", segloss::LossParams(SEGLOSS_LOSS_LOG_COSH_DICE).squared_pred(true)},
+        {"focal --set gamma=1 --set alpha=0.25", segloss::LossParams(SEGLOSS_LOSS_FOCAL).gamma(1).focal_alpha(0.25f)},
+        {"focal --set alpha=0.2,0.3,0.5", segloss::LossParams(SEGLOSS_LOSS_FOCAL).focal_alpha({0.2f, 0.3f, 0.5f})},
+        {"wce --set class_weights=inverse_frequency",
+         segloss::LossParams(SEGLOSS_LOSS_WCE).class_weights(SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY)},
+        {"ce --set label_smoothing=0.1 --set weight_norm=count --set weight=1,2,3",
+         segloss::LossParams(SEGLOSS_LOSS_CE).label_smoothing(0.1f).weight_norm(SEGLOSS_WEIGHT_NORM_COUNT).weight({1, 2, 3})},
     };
     for (const Row &row : rows) {
         Result r = run(std::string("loss ") + row.args + " --logits cli_logits.npy --target cli_labels.npy");

@@ -42,3 +42,47 @@ TEST_CASE("ce of a batch whose every voxel is ignored is 0 with a zero gradient"
     REQUIRE(o.values[0] == 0.0);
     for (double g : o.grad) REQUIRE(g == 0.0);
 }
+
+TEST_CASE("ce and wce options: label_smoothing, weight_norm, inverse-frequency weights", "[ce]") {
+    auto shape = GENERATE(from_range(kMatrixShapes));
+    auto target = GENERATE(Target::I32, Target::U8, Target::F32);
+    auto act = GENERATE(SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_SIGMOID, SEGLOSS_ACTIVATION_NONE);
+    auto reduction = GENERATE(SEGLOSS_REDUCTION_MEAN, SEGLOSS_REDUCTION_SUM, SEGLOSS_REDUCTION_NONE);
+    auto variant = GENERATE(range(0, 4));
+    std::vector<float> w;
+    for (int64_t c = 0; c < shape[1]; c++) w.push_back(2.0f - 0.3f * c);
+    LossTester t(SEGLOSS_LOSS_CE);
+    t.shape(shape).target(target).strided(variant % 2 == 1).grad_scale(0.8f).seed(23 + variant);
+    switch (variant) {
+    case 0: t.params().label_smoothing(0.1f).weight(w); break;
+    case 1: t.params().weight_norm(SEGLOSS_WEIGHT_NORM_COUNT).weight(w).label_smoothing(1.0f); break;
+    case 2: t.params(LossParams(SEGLOSS_LOSS_WCE).class_weights(SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY)); break;
+    case 3: t.params(LossParams(SEGLOSS_LOSS_WCE).weight(w).label_smoothing(0.05f)); break;
+    }
+    t.params().activation(act).reduction(reduction);
+    if (target != Target::F32) t.ignore(target == Target::U8 ? 255 : -100, 0.2);
+    t.check();
+}
+
+TEST_CASE("ce with logits of +-1000: no overflow, exact log-softmax", "[ce][trap]") {
+    auto act = GENERATE(SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_SIGMOID);
+    auto loss = GENERATE(SEGLOSS_LOSS_CE, SEGLOSS_LOSS_FOCAL);
+    LossTester t(loss);
+    t.shape({2, 4, 6, 9}).logit_range(1000).seed(4);
+    t.params().activation(act);
+    t.check();
+}
+
+TEST_CASE("inverse-frequency weights make every present class weigh the same in total", "[ce][wce]") {
+    // With w_c = M / (K M_c), sum_v w_{y_v} = M: the weighted mean divides by the voxel count.
+    LossTester t(LossParams(SEGLOSS_LOSS_WCE).class_weights(SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY));
+    t.shape({2, 4, 5, 7}).absent_class(1);
+    t.params().reduction(SEGLOSS_REDUCTION_SUM);
+    Outcome sum = t.run();
+    t.params().reduction(SEGLOSS_REDUCTION_MEAN);
+    Outcome mean = t.run();
+    REQUIRE(sum.status == SEGLOSS_STATUS_OK);
+    REQUIRE(mean.status == SEGLOSS_STATUS_OK);
+    require_close(mean.values[0] * 2 * 5 * 7, sum.values[0], 1e-6, "mean x voxels = sum");
+    t.check();
+}

@@ -33,12 +33,21 @@ struct Result {
     std::vector<double> grad;    // d(value or sum of values)/dx [n][c][v], times grad_scale
 };
 
-Result cross_entropy(const Case &k, const segloss_loss_params_t &p, double grad_scale);
+// ce, wce and focal, with label smoothing, weight_norm and inverse-frequency weights.
+Result pointwise(const Case &k, const segloss_loss_params_t &p, double grad_scale);
 // Every region loss (dice, iou, tversky, ..., generalized_dice).
 Result region(const Case &k, const segloss_loss_params_t &p, double grad_scale);
 Result loss(const Case &k, const segloss_loss_params_t &p, double grad_scale);
 
 // Probabilities of one voxel from its logits under the params' activation.
 std::vector<double> activate(const Case &k, const segloss_loss_params_t &p, int64_t n, int64_t v);
+// dL/dx_c from a_c = dL/dp_c through the params' activation.
+std::vector<double> chain(const segloss_loss_params_t &p, const std::vector<double> &prob, const std::vector<double> &a);
+// ce, wce and focal (one value per voxel for reduction none).
+inline bool is_pointwise(segloss_loss_kind_t k) {
+    return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || k == SEGLOSS_LOSS_FOCAL;
+}
+// Class weight c of the params (1 without weights).
+double weight_of(const segloss_loss_params_t &p, int64_t c);
 
 }  // namespace segloss::ref

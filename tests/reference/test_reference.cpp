@@ -47,7 +47,7 @@ TEST_CASE("reference gradients match central finite differences", "[reference]")
     auto loss = GENERATE(SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_IOU, SEGLOSS_LOSS_TVERSKY,
                          SEGLOSS_LOSS_FOCAL_TVERSKY, SEGLOSS_LOSS_ASYMMETRIC, SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY,
                          SEGLOSS_LOSS_GENERALIZED_DICE, SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE,
-                         SEGLOSS_LOSS_LOG_COSH_DICE);
+                         SEGLOSS_LOSS_LOG_COSH_DICE, SEGLOSS_LOSS_WCE, SEGLOSS_LOSS_FOCAL);
     auto act = GENERATE(SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_SIGMOID, SEGLOSS_ACTIVATION_NONE);
     auto target = GENERATE(Target::I32, Target::F32);
     auto reduction = GENERATE(SEGLOSS_REDUCTION_MEAN, SEGLOSS_REDUCTION_SUM, SEGLOSS_REDUCTION_NONE);
@@ -55,7 +55,14 @@ TEST_CASE("reference gradients match central finite differences", "[reference]")
     LossTester t(loss);
     t.shape({2, 3, 2, 3}).target(target).logit_range(4).seed(7 + variant);
     t.params().activation(act).reduction(reduction);
-    if (variant) {
+    if (loss == SEGLOSS_LOSS_WCE) t.params().weight({0.5f, 2.0f, 1.25f});
+    if (variant && ref::is_pointwise(loss)) {
+        // Weights or alphas, smoothing, ignored voxels.
+        if (loss == SEGLOSS_LOSS_FOCAL) t.params().focal_alpha({0.5f, 2.0f, 1.25f}).gamma(0.7f);
+        else t.params().class_weights(SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY).weight({});
+        t.params().label_smoothing(0.2f);
+        if (target != Target::F32) t.ignore(2, 0.2);
+    } else if (variant) {
         t.params().batch(true).include_background(false).empty(SEGLOSS_EMPTY_EXCLUDE);
         if (loss != SEGLOSS_LOSS_GENERALIZED_DICE && loss != SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE) {
             t.params().weight({0.5f, 2.0f, 1.25f});

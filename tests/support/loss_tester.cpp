@@ -161,7 +161,7 @@ Outcome LossTester::run() {
 
     std::vector<int64_t> vshape{1};
     if (p.reduction == SEGLOSS_REDUCTION_NONE) {
-        if (p.loss == SEGLOSS_LOSS_CE) {
+        if (ref::is_pointwise(p.loss)) {
             vshape = shape_;
             vshape.erase(vshape.begin() + 1);
         } else if (p.loss == SEGLOSS_LOSS_GENERALIZED_DICE || p.loss == SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE) {
@@ -198,7 +198,10 @@ void LossTester::check() {
                        << ", strided " << strided_ << ", batch " << pp.batch << ", include_background "
                        << pp.include_background << ", squared_pred " << pp.squared_pred << ", empty "
                        << pp.empty << ", alpha " << pp.alpha << ", beta " << pp.beta << ", gamma " << pp.gamma
-                       << ", r " << pp.r << ", k " << pp.k << ", w_type " << pp.w_type << ", weighted "
+                       << ", r " << pp.r << ", k " << pp.k << ", w_type " << pp.w_type << ", weight_norm "
+                       << pp.weight_norm << ", class_weights " << pp.class_weights << ", label_smoothing "
+                       << pp.label_smoothing << ", has_alpha " << pp.has_alpha << " per class "
+                       << (pp.class_alpha != nullptr) << ", weighted "
                        << (pp.weight != nullptr) << ", ignore " << pp.has_ignore_index);
     Outcome o = run();
     INFO("status " << segloss_status_string(o.status) << ": " << o.error);

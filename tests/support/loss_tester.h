@@ -29,6 +29,7 @@ struct Outcome {
 class LossTester {
 public:
     explicit LossTester(segloss_loss_kind_t loss) : params_(loss) {}
+    explicit LossTester(const LossParams &params) : params_(params) {}
     LossTester &shape(std::vector<int64_t> s) { shape_ = std::move(s); return *this; }
     LossTester &target(Target t) { target_ = t; return *this; }
     LossTester &strided(bool s = true) { strided_ = s; return *this; }

@@ -60,8 +60,15 @@ const std::vector<std::string> kActivations = {"softmax", "sigmoid", "none"};
 const std::vector<std::string> kReductions = {"mean", "sum", "none"};
 const std::vector<std::string> kEmpty = {"smooth", "exclude"};
 const std::vector<std::string> kGdWeights = {"square", "simple", "uniform"};
+const std::vector<std::string> kWeightNorms = {"weighted", "count"};
+const std::vector<std::string> kClassWeights = {"given", "inverse_frequency"};
 
-bool is_region(segloss_loss_kind_t k) { return k != SEGLOSS_LOSS_CE; }
+bool is_pointwise(segloss_loss_kind_t k) {
+    return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || k == SEGLOSS_LOSS_FOCAL;
+}
+bool is_region(segloss_loss_kind_t k) { return !is_pointwise(k); }
+bool is_ce(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE; }
+bool is_focal(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_FOCAL; }
 bool is_tversky(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_TVERSKY || k == SEGLOSS_LOSS_FOCAL_TVERSKY; }
 bool is_generalized(segloss_loss_kind_t k) {
     return k == SEGLOSS_LOSS_GENERALIZED_DICE || k == SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE;
@@ -84,87 +91,95 @@ std::string boolean(int b) { return b ? "true" : "false"; }
 std::string quoted(const std::string &s) { return "\"" + s + "\""; }
 auto always = [](segloss_loss_kind_t) { return true; };
 
-#define SEGLOSS_FLOAT_OPTION(field, applies_to)                                                             \
-    Option {                                                                                                \
-        #field, applies_to,                                                                                 \
-            [](LossParams &p, const std::string &n, const std::string &v) {                                  \
-                p.get()->field = static_cast<float>(parse_number(n, v));                                     \
-            },                                                                                              \
-            [](const Params &p) { return num(p.field); }                                                    \
-    }
+// Options that set one field of the params: a number, a flag or one of a list of names.
+Option number(const char *name, std::function<bool(segloss_loss_kind_t)> applies, float Params::*field) {
+    return {name, std::move(applies),
+            [field](LossParams &p, const std::string &n, const std::string &v) {
+                p.get()->*field = static_cast<float>(parse_number(n, v));
+            },
+            [field](const Params &p) { return num(p.*field); }};
+}
+
+Option flag(const char *name, std::function<bool(segloss_loss_kind_t)> applies, int Params::*field) {
+    return {name, std::move(applies),
+            [field](LossParams &p, const std::string &n, const std::string &v) { p.get()->*field = parse_bool(n, v); },
+            [field](const Params &p) { return boolean(p.*field); }};
+}
+
+template <typename Enum>
+Option choice(const char *name, std::function<bool(segloss_loss_kind_t)> applies,
+              const std::vector<std::string> &names, Enum Params::*field) {
+    return {name, std::move(applies),
+            [&names, field](LossParams &p, const std::string &n, const std::string &v) {
+                p.get()->*field = static_cast<Enum>(parse_choice(n, v, names));
+            },
+            [&names, field](const Params &p) { return quoted(names[p.*field]); }};
+}
+
+std::string json_list(const float *v, int64_t n) {
+    std::string s = "[";
+    for (int64_t i = 0; i < n; i++) s += (i ? ", " : "") + num(v[i]);
+    return s + "]";
+}
 
 // Every option of LOSSES.md that this build implements, and the losses it applies to.
 const std::vector<Option> &options() {
     static const std::vector<Option> kOptions = {
-        {"activation", always,
-         [](LossParams &p, const std::string &n, const std::string &v) {
-             p.activation(static_cast<segloss_activation_t>(parse_choice(n, v, kActivations)));
-         },
-         [](const Params &p) { return quoted(kActivations[p.activation]); }},
-        {"reduction", always,
-         [](LossParams &p, const std::string &n, const std::string &v) {
-             p.reduction(static_cast<segloss_reduction_t>(parse_choice(n, v, kReductions)));
-         },
-         [](const Params &p) { return quoted(kReductions[p.reduction]); }},
-        {"include_background", is_region,
-         [](LossParams &p, const std::string &n, const std::string &v) { p.include_background(parse_bool(n, v)); },
-         [](const Params &p) { return boolean(p.include_background); }},
-        {"batch", is_region, [](LossParams &p, const std::string &n, const std::string &v) { p.batch(parse_bool(n, v)); },
-         [](const Params &p) { return boolean(p.batch); }},
-        {"weight", [](segloss_loss_kind_t k) { return !is_generalized(k); },
+        choice("activation", always, kActivations, &Params::activation),
+        choice("reduction", always, kReductions, &Params::reduction),
+        flag("include_background", is_region, &Params::include_background),
+        flag("batch", is_region, &Params::batch),
+        {"weight", [](segloss_loss_kind_t k) { return !is_generalized(k) && !is_focal(k); },
          [](LossParams &p, const std::string &n, const std::string &v) { p.weight(parse_list(n, v)); },
-         [](const Params &p) {
-             if (!p.weight) return std::string("null");
-             std::string s = "[";
-             for (int64_t i = 0; i < p.num_weights; i++) s += (i ? ", " : "") + num(p.weight[i]);
-             return s + "]";
-         }},
+         [](const Params &p) { return p.weight ? json_list(p.weight, p.num_weights) : std::string("null"); }},
         {"ignore_index", always,
          [](LossParams &p, const std::string &n, const std::string &v) { p.ignore_index(parse_int(n, v)); },
          [](const Params &p) { return p.has_ignore_index ? std::to_string(p.ignore_index) : std::string("null"); }},
-        SEGLOSS_FLOAT_OPTION(smooth_nr, is_region),
-        SEGLOSS_FLOAT_OPTION(smooth_dr, is_region),
-        {"squared_pred",
-         [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_DICE || k == SEGLOSS_LOSS_LOG_COSH_DICE; },
-         [](LossParams &p, const std::string &n, const std::string &v) { p.squared_pred(parse_bool(n, v)); },
-         [](const Params &p) { return boolean(p.squared_pred); }},
-        {"empty", is_region,
+        number("smooth_nr", is_region, &Params::smooth_nr),
+        number("smooth_dr", is_region, &Params::smooth_dr),
+        flag("squared_pred", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_DICE || k == SEGLOSS_LOSS_LOG_COSH_DICE; },
+             &Params::squared_pred),
+        choice("empty", is_region, kEmpty, &Params::empty),
+        number("alpha", is_tversky, &Params::alpha),
+        // focal's alpha: a number, or one per class.
+        {"alpha", is_focal,
          [](LossParams &p, const std::string &n, const std::string &v) {
-             p.empty(static_cast<segloss_empty_t>(parse_choice(n, v, kEmpty)));
+             std::vector<float> a = parse_list(n, v);
+             if (v.find(',') == std::string::npos) p.focal_alpha(a[0]);
+             else p.focal_alpha(a);
          },
-         [](const Params &p) { return quoted(kEmpty[p.empty]); }},
-        SEGLOSS_FLOAT_OPTION(alpha, is_tversky),
-        SEGLOSS_FLOAT_OPTION(beta, is_tversky),
-        SEGLOSS_FLOAT_OPTION(gamma, [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_FOCAL_TVERSKY; }),
-        SEGLOSS_FLOAT_OPTION(b, [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_ASYMMETRIC; }),
-        SEGLOSS_FLOAT_OPTION(r, [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY; }),
-        SEGLOSS_FLOAT_OPTION(k, [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE; }),
-        {"w_type", is_generalized,
-         [](LossParams &p, const std::string &n, const std::string &v) {
-             p.w_type(static_cast<segloss_gd_weight_t>(parse_choice(n, v, kGdWeights)));
-         },
-         [](const Params &p) { return quoted(kGdWeights[p.w_type]); }},
-        {"check_finite", always,
-         [](LossParams &p, const std::string &n, const std::string &v) { p.check_finite(parse_bool(n, v)); },
-         [](const Params &p) { return boolean(p.check_finite); }},
+         [](const Params &p) {
+             if (!p.has_alpha) return std::string("null");
+             return p.class_alpha ? json_list(p.class_alpha, p.num_class_alpha) : num(p.alpha);
+         }},
+        number("beta", is_tversky, &Params::beta),
+        number("gamma", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_FOCAL_TVERSKY || is_focal(k); }, &Params::gamma),
+        number("b", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_ASYMMETRIC; }, &Params::b),
+        number("r", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY; }, &Params::r),
+        number("k", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE; }, &Params::k),
+        choice("w_type", is_generalized, kGdWeights, &Params::w_type),
+        number("label_smoothing", is_pointwise, &Params::label_smoothing),
+        choice("weight_norm", is_pointwise, kWeightNorms, &Params::weight_norm),
+        choice("class_weights", is_ce, kClassWeights, &Params::class_weights),
+        flag("check_inputs", always, &Params::check_inputs),
+        flag("check_finite", always, &Params::check_finite),
     };
     return kOptions;
 }
-
-#undef SEGLOSS_FLOAT_OPTION
 
 }  // namespace
 
 void apply_option(LossParams &params, const std::string &name, const std::string &value) {
     const segloss_loss_kind_t loss = params.get()->loss;
+    bool known = false;
     for (const Option &o : options()) {
         if (name != o.name) continue;
-        if (!o.applies(loss)) {
-            throw std::runtime_error("option '" + name + "' does not apply to loss " + segloss_loss_name(loss));
-        }
+        known = true;
+        if (!o.applies(loss)) continue;
         o.set(params, name, value);
         return;
     }
+    if (known) throw std::runtime_error("option '" + name + "' does not apply to loss " + segloss_loss_name(loss));
     throw std::runtime_error("unknown option '" + name + "' for loss " + segloss_loss_name(loss));
 }
 

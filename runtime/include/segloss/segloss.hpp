@@ -59,16 +59,32 @@ public:
     LossParams &r(float r) { p_.r = r; return *this; }
     LossParams &k(float k) { p_.k = k; return *this; }
     LossParams &w_type(segloss_gd_weight_t w) { p_.w_type = w; return *this; }
+    LossParams &weight_norm(segloss_weight_norm_t w) { p_.weight_norm = w; return *this; }
+    LossParams &class_weights(segloss_class_weights_t w) { p_.class_weights = w; return *this; }
+    LossParams &label_smoothing(float e) { p_.label_smoothing = e; return *this; }
+    LossParams &check_inputs(bool b) { p_.check_inputs = b; return *this; }
+    // focal: alpha as a scalar, or one per class.
+    LossParams &focal_alpha(float a) { p_.has_alpha = 1; p_.alpha = a; return class_alpha_({}); }
+    LossParams &focal_alpha(std::vector<float> a) { p_.has_alpha = 1; return class_alpha_(std::move(a)); }
 
-    LossParams(const LossParams &o) : p_(o.p_) { weight(o.weight_); }
-    LossParams &operator=(const LossParams &o) { p_ = o.p_; return weight(o.weight_); }
+    LossParams(const LossParams &o) : p_(o.p_) { weight(o.weight_).class_alpha_(o.class_alpha_storage_); }
+    LossParams &operator=(const LossParams &o) {
+        p_ = o.p_;
+        return weight(o.weight_).class_alpha_(o.class_alpha_storage_);
+    }
 
     const segloss_loss_params_t *get() const { return &p_; }
     segloss_loss_params_t *get() { return &p_; }
 
 private:
+    LossParams &class_alpha_(std::vector<float> a) {
+        class_alpha_storage_ = std::move(a);
+        p_.class_alpha = class_alpha_storage_.empty() ? nullptr : class_alpha_storage_.data();
+        p_.num_class_alpha = static_cast<int64_t>(class_alpha_storage_.size());
+        return *this;
+    }
     segloss_loss_params_t p_{};
-    std::vector<float> weight_;
+    std::vector<float> weight_, class_alpha_storage_;
 };
 
 // Owns a segloss_context_t. Not copyable; one thread at a time.

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+// float64 references of the pointwise losses (LOSSES.md `ce`, `wce`, `focal`): each voxel's
+// loss is a plain function of its logits; its gradient is a central difference of it.
+#include <algorithm>
+#include <cmath>
+
+#include "reference.h"
+
+namespace segloss::ref {
+namespace {
+
+struct ClassWeights {
+    std::vector<double> pos, neg;  // sigmoid: weight of a channel's loss = pos g + neg (1 - g)
+};
+
+// Sums of each class's targets over the counted voxels.
+std::vector<double> class_sums(const Case &k, const segloss_loss_params_t &p) {
+    std::vector<double> m(k.C, 0.0);
+    for (int64_t n = 0; n < k.N; n++) {
+        for (int64_t v = 0; v < k.V; v++) {
+            if (!k.counted(p, n, v)) continue;
+            for (int64_t c = 0; c < k.C; c++) m[c] += k.g(n, c, v);
+        }
+    }
+    return m;
+}
+
+ClassWeights class_weights(const Case &k, const segloss_loss_params_t &p) {
+    ClassWeights w{std::vector<double>(k.C, 1.0), std::vector<double>(k.C, 1.0)};
+    if (p.loss == SEGLOSS_LOSS_FOCAL) {
+        if (!p.has_alpha) return w;
+        for (int64_t c = 0; c < k.C; c++) {
+            if (p.class_alpha) {
+                w.pos[c] = w.neg[c] = p.class_alpha[c];
+            } else if (p.activation == SEGLOSS_ACTIVATION_SIGMOID) {
+                w.pos[c] = p.alpha;  // alpha on the foreground of each channel (MONAI)
+                w.neg[c] = 1 - p.alpha;
+            } else {
+                w.pos[c] = w.neg[c] = c == 0 ? 1 - p.alpha : p.alpha;  // MONAI's softmax focal
+            }
+        }
+    } else if (p.class_weights == SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY) {
+        // w_c = M / (K M_c): K classes present, M_c their target sums, M = sum of M_c.
+        std::vector<double> m = class_sums(k, p);
+        double M = 0, K = 0;
+        for (double x : m) {
+            M += x;
+            K += x > 0;
+        }
+        for (int64_t c = 0; c < k.C; c++) w.pos[c] = w.neg[c] = m[c] > 0 ? M / (K * m[c]) : 0.0;
+    } else {
+        for (int64_t c = 0; c < k.C; c++) w.pos[c] = w.neg[c] = weight_of(p, c);
+    }
+    return w;
+}
+
+// The loss of one voxel with logits x and targets g (already smoothed).
+double voxel_loss(const segloss_loss_params_t &p, const ClassWeights &w, const std::vector<double> &x,
+                  const std::vector<double> &g) {
+    const double gamma = p.loss == SEGLOSS_LOSS_FOCAL ? p.gamma : 0.0;
+    const size_t C = x.size();
+    double l = 0;
+    if (p.activation == SEGLOSS_ACTIVATION_SIGMOID) {
+        // MONAI's sigmoid focal: (alpha-weighted) sigmoid(-x (2g - 1))^gamma times binary CE.
+        for (size_t c = 0; c < C; c++) {
+            const double bce = std::max(x[c], 0.0) + std::log1p(std::exp(-std::fabs(x[c]))) - g[c] * x[c];
+            const double m = std::pow(1 / (1 + std::exp(x[c] * (2 * g[c] - 1))), gamma);
+            l += (w.pos[c] * g[c] + w.neg[c] * (1 - g[c])) * m * bce;
+        }
+        return l;
+    }
+    // Softmax (log-softmax from the logits) or probabilities as given.
+    std::vector<double> logp(C), prob(C);
+    const double mx = *std::max_element(x.begin(), x.end());
+    double se = 0;
+    for (double e : x) se += std::exp(e - mx);
+    for (size_t c = 0; c < C; c++) {
+        logp[c] = p.activation == SEGLOSS_ACTIVATION_SOFTMAX ? x[c] - mx - std::log(se) : std::log(x[c]);
+        prob[c] = p.activation == SEGLOSS_ACTIVATION_SOFTMAX ? std::exp(logp[c]) : x[c];
+    }
+    for (size_t c = 0; c < C; c++) {
+        if (g[c] == 0) continue;
+        l -= w.pos[c] * g[c] * std::pow(1 - prob[c], gamma) * logp[c];
+    }
+    return l;
+}
+
+}  // namespace
+
+Result pointwise(const Case &k, const segloss_loss_params_t &p, double grad_scale) {
+    Result r;
+    r.values.assign(k.N * k.V, 0.0);
+    r.grad.assign(k.N * k.C * k.V, 0.0);
+    const ClassWeights w = class_weights(k, p);
+    const bool sigmoid = p.activation == SEGLOSS_ACTIVATION_SIGMOID;
+    const double eps = p.label_smoothing, K = sigmoid ? 2.0 : double(k.C);
+
+    // Normaliser of the mean: sigmoid: (voxel, channel) elements; dense targets: voxels; index
+    // targets: sum of the counted voxels' class weights (weight_norm=weighted) or their count.
+    double norm = 0, total = 0;
+    for (int64_t n = 0; n < k.N; n++) {
+        for (int64_t v = 0; v < k.V; v++) {
+            if (!k.counted(p, n, v)) continue;
+            if (sigmoid) norm += k.C;
+            else if (k.dense_target || p.weight_norm == SEGLOSS_WEIGHT_NORM_COUNT) norm += 1;
+            else norm += w.pos[k.label[n * k.V + v]];
+        }
+    }
+    if (p.reduction != SEGLOSS_REDUCTION_MEAN) norm = 1;
+    const double scale = norm > 0 ? grad_scale / norm : 0.0;
+
+    for (int64_t n = 0; n < k.N; n++) {
+        for (int64_t v = 0; v < k.V; v++) {
+            if (!k.counted(p, n, v)) continue;
+            std::vector<double> x(k.C), g(k.C);
+            for (int64_t c = 0; c < k.C; c++) {
+                x[c] = k.x[(n * k.C + c) * k.V + v];
+                g[c] = (1 - eps) * k.g(n, c, v) + eps / K;
+            }
+            const double l = voxel_loss(p, w, x, g);
+            r.values[n * k.V + v] = l;
+            total += l;
+            for (int64_t c = 0; c < k.C; c++) {
+                // Probabilities (none) step relative to their distance from 0 and 1 (both are
+                // singular: log p, and (1 - p)^gamma for gamma < 1).
+                const double x0 = x[c];
+                const double h = 1e-5 * (p.activation == SEGLOSS_ACTIVATION_NONE ? std::min(x0, 1 - x0)
+                                                                                 : std::max(1.0, std::fabs(x0)));
+                double d;
+                if (h > 0) {
+                    x[c] = x0 + h;
+                    const double up = voxel_loss(p, w, x, g);
+                    x[c] = x0 - h;
+                    d = (up - voxel_loss(p, w, x, g)) / (2 * h);
+                } else {
+                    // A probability of exactly 1: d/dp of -w g (1 - p)^gamma log p there is -w g
+                    // for gamma = 0 and 0 for gamma > 0.
+                    const double gamma = p.loss == SEGLOSS_LOSS_FOCAL ? p.gamma : 0.0;
+                    d = gamma == 0 ? -w.pos[c] * g[c] : 0.0;
+                }
+                x[c] = x0;
+                r.grad[(n * k.C + c) * k.V + v] = scale * d;
+            }
+        }
+    }
+    r.value = norm > 0 ? total / norm : 0.0;
+    return r;
+}
+
+}  // namespace segloss::ref
