@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// CE and Dice, forward and forward+backward, through the public API, against a plain C++ loop
-// and against this machine's memory bandwidth measured in the same run.
+// Every loss, forward and forward+backward, through the public API, against a plain C++ loop
+// (ce, dice) and against this machine's memory bandwidth measured in the same run.
 //
-// Counters: bytes_per_second counts what the loss must move at least (logits and labels read
-// once, gradient written once); roofline is that rate over the measured bandwidth (STREAM copy
-// for forward+backward, STREAM read for forward).
+// Counters: bytes_per_second counts what the loss must move at least: pointwise losses read the
+// logits and labels once and write the gradient once (one-pass roofline); region and compound
+// losses read them twice with a gradient (two-pass roofline: statistics, then gradient).
+// roofline is the time those bytes take at the measured bandwidth over the measured time
+// (STREAM copy for forward+backward, STREAM read for forward).
 #include <cstdio>
 #include <random>
 #include <string>
@@ -63,22 +65,46 @@ DLTensor view(void *d, DLDataType t, std::vector<int64_t> &shape) {
     return v;
 }
 
-void set_counters(benchmark::State &st, const Problem &p, bool backward, int threads) {
-    const double bytes = 4.0 * p.logits.size() * (backward ? 2 : 1) + 4.0 * p.labels.size();
+// The losses and whether they make two passes over the inputs with a gradient.
+struct Loss {
+    segloss_loss_kind_t kind;
+    bool two_pass;
+};
+const Loss kLosses[] = {
+    {SEGLOSS_LOSS_CE, false},          {SEGLOSS_LOSS_WCE, false},
+    {SEGLOSS_LOSS_FOCAL, false},       {SEGLOSS_LOSS_DICE, true},
+    {SEGLOSS_LOSS_IOU, true},          {SEGLOSS_LOSS_TVERSKY, true},
+    {SEGLOSS_LOSS_FOCAL_TVERSKY, true}, {SEGLOSS_LOSS_ASYMMETRIC, true},
+    {SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY, true}, {SEGLOSS_LOSS_GENERALIZED_DICE, true},
+    {SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE, true}, {SEGLOSS_LOSS_LOG_COSH_DICE, true},
+    {SEGLOSS_LOSS_DICE_CE, true},      {SEGLOSS_LOSS_DICE_FOCAL, true},
+    {SEGLOSS_LOSS_GENERALIZED_DICE_FOCAL, true}, {SEGLOSS_LOSS_COMBO, true},
+    {SEGLOSS_LOSS_EXP_LOG, true}};
+
+LossParams params_for(segloss_loss_kind_t kind) {
+    LossParams p(kind);
+    if (kind == SEGLOSS_LOSS_WCE) p.class_weights(SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY);
+    return p;
+}
+
+void set_counters(benchmark::State &st, const Problem &p, bool backward, int threads, bool two_pass = false) {
+    const double reads = 4.0 * p.logits.size() + 4.0 * p.labels.size();
+    const double bytes = reads * (backward && two_pass ? 2 : 1) + (backward ? 4.0 * p.logits.size() : 0.0);
     const double bw = (backward ? g_bw[threads].copy_gbs : g_bw[threads].read_gbs) * 1e9;
     st.SetBytesProcessed(int64_t(bytes) * st.iterations());
     st.counters["roofline"] = benchmark::Counter(bytes / bw * st.iterations(), benchmark::Counter::kIsRate);
     st.counters["bandwidth_GBps"] = bw / 1e9;
 }
 
-// args: loss (0 ce, 1 dice), backward (0/1), threads
+// args: loss (segloss_loss_kind_t), backward (0/1), threads
 void BM_segloss(benchmark::State &st, std::vector<int64_t> shape) {
-    const bool dice = st.range(0), backward = st.range(1);
+    const segloss_loss_kind_t kind = static_cast<segloss_loss_kind_t>(st.range(0));
+    const bool backward = st.range(1);
     const int threads = int(st.range(2));
     Problem &p = problem(shape);
     segloss_set_num_threads(threads);
     Context ctx;
-    LossParams params(dice ? SEGLOSS_LOSS_DICE : SEGLOSS_LOSS_CE);
+    const LossParams params = params_for(kind);
     double value = 0;
     std::vector<int64_t> one{1};
     DLTensor l = view(p.logits.data(), {kDLFloat, 32, 1}, p.shape), t = view(p.labels.data(), {kDLInt, 32, 1}, p.tshape);
@@ -87,12 +113,15 @@ void BM_segloss(benchmark::State &st, std::vector<int64_t> shape) {
         ctx.compute(params, l, t, v, backward ? &g : nullptr);
         benchmark::DoNotOptimize(value);
     }
-    set_counters(st, p, backward, threads);
+    bool two_pass = false;
+    for (const Loss &l : kLosses) two_pass = two_pass || (l.kind == kind && l.two_pass);
+    set_counters(st, p, backward, threads, two_pass);
+    st.SetLabel(segloss_loss_name(kind));
     segloss_set_num_threads(0);
 }
 
 void BM_plain_loop(benchmark::State &st, std::vector<int64_t> shape) {
-    const bool dice = st.range(0), backward = st.range(1);
+    const bool dice = st.range(0) == SEGLOSS_LOSS_DICE, backward = st.range(1);
     const int threads = int(st.range(2));
     Problem &p = problem(shape);
     for (auto _ : st) {
@@ -101,14 +130,28 @@ void BM_plain_loop(benchmark::State &st, std::vector<int64_t> shape) {
                         : bench::plain_ce(p.s, p.logits.data(), p.labels.data(), g, threads);
         benchmark::DoNotOptimize(v);
     }
-    set_counters(st, p, backward, threads);
+    set_counters(st, p, backward, threads, dice);
+    st.SetLabel(dice ? "dice" : "ce");
 }
 
-void args(benchmark::internal::Benchmark *b) {
-    b->ArgNames({"dice", "backward", "threads"});
-    for (int dice : {0, 1}) {
+// Every loss on 2 threads; ce and dice (with their plain-loop baselines) also on 1.
+void all_losses(benchmark::internal::Benchmark *b) {
+    b->ArgNames({"loss", "backward", "threads"});
+    for (const Loss &l : kLosses) {
         for (int bwd : {0, 1}) {
-            for (int th : {1, 2}) b->Args({dice, bwd, th});
+            for (int th : {1, 2}) {
+                if (th == 2 || l.kind == SEGLOSS_LOSS_CE || l.kind == SEGLOSS_LOSS_DICE) b->Args({l.kind, bwd, th});
+            }
+        }
+    }
+    b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+
+void baseline_losses(benchmark::internal::Benchmark *b) {
+    b->ArgNames({"loss", "backward", "threads"});
+    for (int kind : {SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE}) {
+        for (int bwd : {0, 1}) {
+            for (int th : {1, 2}) b->Args({kind, bwd, th});
         }
     }
     b->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -127,8 +170,8 @@ int main(int argc, char **argv) {
     for (const auto &s : kShapes) {
         std::string name;
         for (int64_t e : s) name += (name.empty() ? "" : "x") + std::to_string(e);
-        benchmark::RegisterBenchmark(("segloss/" + name).c_str(), BM_segloss, s)->Apply(args);
-        benchmark::RegisterBenchmark(("plain_loop/" + name).c_str(), BM_plain_loop, s)->Apply(args);
+        benchmark::RegisterBenchmark(("segloss/" + name).c_str(), BM_segloss, s)->Apply(all_losses);
+        benchmark::RegisterBenchmark(("plain_loop/" + name).c_str(), BM_plain_loop, s)->Apply(baseline_losses);
     }
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();

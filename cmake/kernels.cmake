@@ -33,6 +33,12 @@ foreach (kind IN LISTS _segloss_target_kinds)
                        ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p})
         segloss_kernel(region_grad_${act}_${kind} FAMILY region GENERATOR region_grad STAGE region_grad
                        ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p})
+        # Compound losses (region + pointwise part): the same two passes, with the pointwise
+        # part's class sums in pass 1 and its gradient in pass 2.
+        segloss_kernel(compound_stats_${act}_${kind} FAMILY region GENERATOR region_stats STAGE compound_stats
+                       ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p} with_pointwise=true)
+        segloss_kernel(compound_grad_${act}_${kind} FAMILY region GENERATOR region_grad STAGE compound_grad
+                       ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p} with_pointwise=true)
     endforeach ()
 endforeach ()
 # The region epilogue is tiny and shape-independent: one library for every region loss.

@@ -26,6 +26,8 @@ enum RegionStat {
     kStatG2,      // sum g^2
     kStatSsPos,   // sum (g-p)^2 g      (sensitivity term)
     kStatSsNeg,   // sum (g-p)^2 (1-g)  (specificity term)
+    kStatPwPos,   // compound losses: sum of the pointwise part's class loss, pos (formulas.h)
+    kStatPwNeg,   // compound losses: the same, neg (sigmoid)
     kStatCount,   // counted voxels
     kStatInvalid, // voxels whose label is neither in [0, C) nor ignore_index
     kStatNonfinite, // counted voxels with a non-finite logit (they are left out of the sums)
@@ -34,8 +36,10 @@ enum RegionStat {
 
 // Slots of the per-group coefficients dL/d(sum), coef(slot, c, n), float32: the gradient pass
 // computes on counted voxels
-//   dL/dp_v = coef_I g + coef_P + 2 coef_P2 p + 2 (p - g) (coef_SsPos g + coef_SsNeg (1 - g)).
-enum RegionCoef { kCoefI = 0, kCoefP, kCoefP2, kCoefSsPos, kCoefSsNeg, kNumRegionCoefs };
+//   dL/dp_v = coef_I g + coef_P + 2 coef_P2 p + 2 (p - g) (coef_SsPos g + coef_SsNeg (1 - g)),
+// and compound losses add the pointwise part with class weights alpha_pos = coef_PwPos,
+// alpha_neg = coef_PwNeg (scaled by the part's lambda and normaliser).
+enum RegionCoef { kCoefI = 0, kCoefP, kCoefP2, kCoefSsPos, kCoefSsNeg, kCoefPwPos, kCoefPwNeg, kNumRegionCoefs };
 
 // A region loss is a base (the per-group loss from the sums) and a transform of it.
 enum RegionBase { kBaseDice = 0, kBaseIou, kBaseTversky, kBaseSensSpec, kBaseGeneralizedDice };
@@ -43,7 +47,8 @@ enum RegionTransform {
     kTransformNone = 0,
     kTransformRoot,     // focal Tversky: max(L, 1e-7)^(1/gamma)
     kTransformPenalty,  // penalty generalized Dice: L / (1 + k (1 - L))
-    kTransformLogCosh   // log(cosh(L))
+    kTransformLogCosh,  // log(cosh(L))
+    kTransformExpLog    // exp_log: (-ln(1 - L))^gamma
 };
 // Class weights of the generalized Dice.
 enum GdWeight { kGdSquare = 0, kGdSimple, kGdUniform };
@@ -65,8 +70,19 @@ enum RegionOption {
     kOptGamma,             // root transform exponent 1/gamma
     kOptPenaltyK,          // penalty transform k
     kOptGdWeight,          // GdWeight
+    // Compound losses: lambda_region * region loss + lambda_pointwise * pointwise part.
+    kOptLambdaRegion,
+    kOptLambdaPointwise,   // 0: no pointwise part
+    kOptPwNorm,            // PwNorm: the pointwise part's mean
+    kOptPwClassWeights,    // PwClassWeights
     kNumRegionOptions
 };
+// The pointwise part's normaliser (mean): sum of alpha_pos_c G_c, the counted voxels, or the
+// counted (voxel, channel) elements (sigmoid).
+enum PwNorm { kPwNormWeighted = 0, kPwNormCount, kPwNormElements };
+// Where its class weights come from: the alpha inputs, w_c = M / (K G_c) (inverse frequency), or
+// w_c = sqrt(M / G_c) (exp_log, Wong et al.), with G_c over the batch and M = sum of G_c.
+enum PwClassWeights { kPwWeightsGiven = 0, kPwWeightsInverse, kPwWeightsSqrtInverse };
 
 // Reductions (the epilogue's reduction argument).
 enum Reduction { kReduceMean = 0, kReduceSum = 1, kReduceNone = 2 };

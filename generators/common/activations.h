@@ -28,6 +28,7 @@ struct ActivationForward {
     Halide::Func e;          // softmax: exp(x - max); sigmoid: exp(-|x|); identity: undefined
     Halide::Expr bad;        // at (x, y, z, n): a non-finite input in the voxel (loss becomes NaN)
     Halide::Expr max;        // softmax: max_c x_c at (x, y, z, n)
+    Halide::Expr argmax;     // softmax: the first class that attains it
     Halide::Expr log_se;     // softmax: log sum_c exp(x_c - max) at (x, y, z, n), accurate near 0
     // Funcs that hold one value per voxel or per (voxel, class), in producer order: the schedule
     // computes them once per x line.
@@ -75,6 +76,7 @@ inline ActivationForward activation_forward(ActivationKind kind, Halide::Func lo
         Func inv("inv_se");
         inv(x, y, z, n) = 1.0f / (1.0f + rest(x, y, z, n));
         a.max = m;
+        a.argmax = argmax;
         a.log_se = log1p_accurate(rest(x, y, z, n));
         a.p(x, y, z, c, n) = a.e(x, y, z, c, n) * inv(x, y, z, n);
         a.q(x, y, z, c, n) = select(c == argmax, rest(x, y, z, n) * inv(x, y, z, n), 1.0f - a.p(x, y, z, c, n));

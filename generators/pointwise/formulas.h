@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Pointwise losses as formulas: the per-voxel loss and its gradient w.r.t. the logits, each
-// written once for every activation. Cross-entropy is the focal loss with gamma = 0, so one
-// formula serves ce, wce and focal; kernels specialise on gamma == 0, where every focal
-// factor folds away and the code is plain cross-entropy.
+// written once for every activation. Cross-entropy is the focal loss with gamma = 0 and
+// exp_log's CE term is it with a power of -log p, so one formula serves ce, wce, focal and the
+// pointwise parts of the compound losses; kernels specialise on plain cross-entropy, where
+// every extra factor folds away.
 #pragma once
 
 #include <vector>
@@ -15,75 +16,106 @@
 namespace segloss::gen {
 
 struct PointwiseTerms {
-    Halide::Func loss;  // loss(x, y, z, n): the voxel's loss, before masking and normalisation
+    // class_loss(x, y, z, c, n) = {pos, neg}: class c's loss before its weights; the voxel's loss
+    // is sum_c alpha_pos(c) pos + alpha_neg(c) neg (neg is 0 but for the sigmoid).
+    Halide::Func class_loss;
+    Halide::Func loss;  // loss(x, y, z, n): the voxel's weighted loss, before masking and normalisation
     Halide::Func dx;    // dx(x, y, z, c, n): d loss(voxel) / d logit_c, before scaling
     std::vector<Halide::Func> row_funcs;  // per-voxel intermediates to compute once per line
 };
 
 struct PointwiseOptions {
-    // Class weights (c). Softmax and identity use alpha_pos (CE's weight, focal's alpha);
-    // the sigmoid weighs a channel's loss by alpha_pos g + alpha_neg (1 - g).
+    // Class weights alpha(c, n): softmax and identity use alpha_pos (CE's weight, focal's
+    // alpha); the sigmoid weighs a channel's loss by alpha_pos g + alpha_neg (1 - g).
     Halide::Func alpha_pos, alpha_neg;
-    Halide::Expr gamma;      // focusing parameter, >= 0 (0: cross-entropy)
+    Halide::Expr gamma;      // focal: (1 - p)^gamma, >= 0 (0: cross-entropy)
+    Halide::Expr log_power;  // exp_log: (-log p)^log_power, > 0 (1: cross-entropy); softmax and identity
     Halide::Expr smoothing;  // label smoothing eps: g' = (1 - eps) g + eps / K (K = C, or 2 per sigmoid channel)
 };
 
-// Focal loss / cross-entropy (LOSSES.md `ce`, `wce`, `focal`) on targets g' (smoothed):
-//  softmax, identity: sum_c a_c g'_c (1 - p_c)^gamma (-log p_c). With h_c = p_c d(term_c)/dp_c
-//    = a_c g'_c (1 - p_c)^gamma (gamma p_c log p_c / (1 - p_c) - 1), the softmax gradient is
-//    d/dx_k = sum_c h_c (delta_ck - p_k) = h_k q_k - p_k (H - h_k)  (no cancellation near p = 1;
-//    for gamma = 0 it is CE's p_k (wg - w_k g_k) - w_k g_k q_k). (1 - p)^gamma is exp(gamma log q)
-//    and log p / q tends to -1 as q -> 0, so every gamma >= 0 has a finite gradient.
-//  sigmoid (MONAI's focal): per channel af m bce, bce = softplus(x) - g' x, m = sigmoid(-x s)^gamma,
-//    s = 2g' - 1, af = alpha_pos g' + alpha_neg (1 - g'); d/dx = af m ((p - g') - gamma s sigmoid(x s) bce).
+// The condition under which the formula is plain cross-entropy (kernels specialise on it).
+inline Halide::Expr is_cross_entropy(const PointwiseOptions &o) { return o.gamma == 0.0f && o.log_power == 1.0f; }
+
+// Per class, on targets g' (smoothed), with u = -log p:
+//  softmax, identity: g' (1 - p)^gamma u^lp (lp = log_power). With h = p d(term)/dp,
+//    focal (lp = 1):   h = g' (1 - p)^gamma (gamma p log p / q - 1); log p / q -> -1 as q -> 0,
+//                      (1 - p)^gamma = exp(gamma log q): finite for every gamma >= 0;
+//    exp_log (gamma = 0): h = -g' lp u^(lp - 1), u clamped at >= 1e-30 (0 below): only a log
+//                      of exactly 0 is kept away from 0 (LOSSES.md); through the softmax
+//                      u^(lp - 1) q ~ u^lp stays finite, and a float p below 1 has u >= 6e-8;
+//    the softmax gradient is d/dx_k = sum_c h_c (delta_ck - p_k) = h_k q_k - p_k (H - h_k) (no
+//    cancellation near p = 1; for CE it is p_k (wg - w_k g_k) - w_k g_k q_k), with H - h_k
+//    summed without the arg max class's h where k is that class.
+//  sigmoid (MONAI's focal): m bce, bce = softplus(x) - g' x, m = sigmoid(-x s)^gamma, s = 2g' - 1,
+//    weighed by alpha_pos g' + alpha_neg (1 - g'); d/dx = m ((p - g') - gamma s sigmoid(x s) bce).
 inline PointwiseTerms focal_cross_entropy(const ActivationForward &act, const Targets &t,
                                           const PointwiseOptions &o, Halide::Expr C, const Vars &v) {
     using namespace Halide;
     const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
     PointwiseTerms r;
+    r.class_loss = Func("class_loss");
     r.loss = Func("voxel_loss");
     r.dx = Func("voxel_dx");
     RDom rc(0, C, "rcl");
     const bool sigmoid = act.kind == ActivationKind::Sigmoid;
     Expr K = sigmoid ? Expr(2.0f) : cast<float>(C);
-    Expr gamma = o.gamma, ce = o.gamma == 0.0f;
+    Expr gamma = o.gamma, no_focus = o.gamma == 0.0f, no_power = o.log_power == 1.0f;
     Expr xc = act.logits(x, y, z, c, n), pc = act.p(x, y, z, c, n), qc = act.q(x, y, z, c, n);
     Expr gc = (1.0f - o.smoothing) * t.g(x, y, z, c, n) + o.smoothing / K;
+    Expr ap = o.alpha_pos(c, n), an = o.alpha_neg(c, n);
 
-    // Per (voxel, class): the class's loss term and, for the softmax, h_c; computed once per line.
-    Func term("focal_term");
+    // Per (voxel, class), computed once per line: class_loss = {pos, neg}, and grad = the
+    // weighted h_c (softmax, identity) or the weighted d/dx (sigmoid).
+    Func grad_c("class_grad");
     if (sigmoid) {
         Expr e = act.e(x, y, z, c, n);
         Expr bce = max(xc, 0.0f) - gc * xc + log1p_accurate(e);
         Expr s = 2.0f * gc - 1.0f, xs = xc * s;
         Expr E = exp(-abs(xs));
-        Expr m = select(ce, 1.0f, exp(-gamma * (max(xs, 0.0f) + log1p_accurate(E))));
+        Expr m = select(no_focus, 1.0f, exp(-gamma * (max(xs, 0.0f) + log1p_accurate(E))));
         Expr sig_xs = select(xs >= 0.0f, 1.0f, E) / (1.0f + E);
-        Expr af = o.alpha_pos(c) * gc + o.alpha_neg(c) * (1.0f - gc);
         Expr p_minus_g = pc * (1.0f - gc) - qc * gc;  // p - g' without cancellation
-        term(x, y, z, c, n) = {af * m * bce,
-                               af * m * (p_minus_g - select(ce, 0.0f, gamma * s * sig_xs * bce))};
+        r.class_loss(x, y, z, c, n) = {gc * m * bce, (1.0f - gc) * m * bce};
+        grad_c(x, y, z, c, n) = (ap * gc + an * (1.0f - gc)) * m *
+                                (p_minus_g - select(no_focus, 0.0f, gamma * s * sig_xs * bce));
     } else {
-        // log p_c: exact from the logits for the softmax (x - max - log sum exp).
-        Expr lp = act.kind == ActivationKind::Softmax ? (xc - act.max) - act.log_se : log(xc);
-        Expr m = select(ce, 1.0f, qc > 0.0f, exp(gamma * log(qc)), 0.0f);
-        Expr ratio = select(qc > 0.0f, lp / qc, -1.0f);
-        Expr w = o.alpha_pos(c) * gc;
-        // Terms with w = 0 are 0 even where log p is -inf (identity with p = 0).
-        term(x, y, z, c, n) = {select(w == 0.0f, 0.0f, w * m * -lp),
-                               select(w == 0.0f, 0.0f, w * m * select(ce, -1.0f, gamma * pc * ratio - 1.0f))};
+        // u = -log p: exact from the logits for the softmax, log1p(rest) - (x - max). Strict:
+        // fast-math may reassociate it into (log1p(rest) + max) - x, where a confident class's
+        // tiny u would drown in the rounding of max.
+        Expr u = act.kind == ActivationKind::Softmax ? strict_float(act.log_se - (xc - act.max)) : -log(xc);
+        Expr m = select(no_focus, 1.0f, qc > 0.0f, exp(gamma * log(qc)), 0.0f);
+        Expr uc = max(u, 1e-30f);
+        Expr powered = select(no_power, u, exp(o.log_power * log(uc)));
+        Expr focal_h = select(no_focus, -1.0f, -1.0f - gamma * pc * select(qc > 0.0f, u / qc, 1.0f));
+        Expr power_h = select(u > 1e-30f, -o.log_power * exp((o.log_power - 1.0f) * log(uc)), 0.0f);
+        // Classes with g' = 0 add 0 even where log p is -inf (identity with p = 0).
+        Expr zero = gc == 0.0f;
+        r.class_loss(x, y, z, c, n) = {select(zero, 0.0f, gc * m * powered), 0.0f};
+        grad_c(x, y, z, c, n) = select(zero, 0.0f, ap * gc * select(no_power, m * focal_h, power_h));
     }
-    r.row_funcs.push_back(term);
+    r.row_funcs.push_back(r.class_loss);
+    r.row_funcs.push_back(grad_c);
 
-    Func acc("focal_acc");
-    acc(x, y, z, n) = {0.0f, 0.0f};
-    Expr h_r = sigmoid ? Expr(0.0f) : term(x, y, z, rc, n)[1];  // H = sum_c h_c (softmax)
-    acc(x, y, z, n) = {acc(x, y, z, n)[0] + term(x, y, z, rc, n)[0], acc(x, y, z, n)[1] + h_r};
+    // The voxel's loss and, for the softmax, H = sum_c h_c kept as the arg max class's h and the
+    // sum of the others': h of a confident class can dwarf the rest (exp_log: u^(lp - 1)), and
+    // H - h_argmax taken from the full sum would cancel the others away.
+    Func acc("pointwise_acc");
+    Expr ap_r = o.alpha_pos(rc, n), an_r = o.alpha_neg(rc, n);
+    Expr l_r = ap_r * r.class_loss(x, y, z, rc, n)[0] + (sigmoid ? an_r * r.class_loss(x, y, z, rc, n)[1] : 0.0f);
+    const bool softmax = act.kind == ActivationKind::Softmax;
+    Expr h_r = softmax ? grad_c(x, y, z, rc, n) : Expr(0.0f);
+    Expr top_r = softmax ? rc == act.argmax : Expr(false);
+    acc(x, y, z, n) = {0.0f, 0.0f, 0.0f};
+    acc(x, y, z, n) = {acc(x, y, z, n)[0] + l_r, acc(x, y, z, n)[1] + select(top_r, 0.0f, h_r),
+                       acc(x, y, z, n)[2] + select(top_r, h_r, 0.0f)};
     r.row_funcs.push_back(acc);
     r.loss(x, y, z, n) = acc(x, y, z, n)[0];
-    Expr h = term(x, y, z, c, n)[1];
+    Expr h = grad_c(x, y, z, c, n);
+    Expr h_rest = acc(x, y, z, n)[1], h_top = acc(x, y, z, n)[2];
     switch (act.kind) {
-    case ActivationKind::Softmax: r.dx(x, y, z, c, n) = h * qc - pc * (acc(x, y, z, n)[1] - h); break;
+    case ActivationKind::Softmax:
+        r.dx(x, y, z, c, n) = h * qc - pc * select(c == act.argmax, h_rest, (h_rest - h) + h_top);
+        break;
     case ActivationKind::Sigmoid: r.dx(x, y, z, c, n) = h; break;
     case ActivationKind::Identity: r.dx(x, y, z, c, n) = select(h == 0.0f, 0.0f, h / pc); break;
     }

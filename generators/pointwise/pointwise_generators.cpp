@@ -22,7 +22,8 @@ public:
     // Class weights (c): CE's weight or focal's alpha (formulas.h); all ones for neither.
     Input<Buffer<float, 1>> alpha_pos{"alpha_pos"};
     Input<Buffer<float, 1>> alpha_neg{"alpha_neg"};
-    Input<float> gamma{"gamma"};                      // focal focusing parameter; 0 = cross-entropy
+    Input<float> gamma{"gamma"};          // focal focusing parameter; 0 = cross-entropy
+    Input<float> log_power{"log_power"};  // exp_log's power of -log p; 1 = cross-entropy
     Input<float> label_smoothing{"label_smoothing"};
     // Factor applied to the gradient: upstream gradient / normaliser (set by the runtime).
     Input<float> grad_scale{"grad_scale"};
@@ -44,8 +45,11 @@ public:
         // The algorithm.
         ActivationForward act = forward();
         Targets tg = targets();
-        PointwiseTerms ce =
-            focal_cross_entropy(act, tg, {alpha_pos, alpha_neg, gamma, label_smoothing}, num_classes(), v);
+        Func ap("ap"), an("an");
+        ap(c, n) = alpha_pos(c);
+        an(c, n) = alpha_neg(c);
+        const PointwiseOptions opts{ap, an, gamma, log_power, label_smoothing};
+        PointwiseTerms ce = focal_cross_entropy(act, tg, opts, num_classes(), v);
 
         Expr counted = tg.counted;
         Func contrib("contrib");  // what each voxel adds to the line sums
@@ -114,8 +118,8 @@ public:
         }
         if (grad) rows->compute_with(lead, l.yi);
         schedules::compute_per_line(per_line, LoopLevel(lead, l.yi), LoopLevel(lead, l.yo), v, vec);
-        // Cross-entropy (gamma = 0) gets its own dense path, where the focal factors fold away.
-        lead.specialize(dense && gamma == 0.0f);
+        // Cross-entropy gets its own dense path, where the focal factors fold away.
+        lead.specialize(dense && is_cross_entropy(opts));
         lead.specialize(dense);
     }
 };

@@ -84,7 +84,7 @@ struct Transformed {
     Halide::Expr value, slope;
 };
 
-// kind: abi::RegionTransform. gamma: focal Tversky exponent (loss^(1/gamma)); k: penalty.
+// kind: abi::RegionTransform. gamma: focal Tversky's loss^(1/gamma), exp_log's gamma_d; k: penalty.
 inline Transformed transform_loss(Halide::Expr kind, Halide::Expr L, Halide::Expr gamma, Halide::Expr k) {
     using namespace Halide;
     // focal Tversky: (1 - T)^(1/gamma). Its slope is taken at 1 - T clamped to >= 1e-7 (0
@@ -97,10 +97,16 @@ inline Transformed transform_loss(Halide::Expr kind, Halide::Expr L, Halide::Exp
     Expr pd = f64(1) + k * (f64(1) - L);
     // log(cosh(L)) = |L| + log1p(exp(-2|L|)) - log 2 (no overflow); slope tanh(L).
     Expr logcosh = abs(L) + log(f64(1) + exp(f64(-2) * abs(L))) - f64(0.69314718055994530942);
+    // exp_log: (-ln D)^gamma with D = 1 - L the score; slope gamma (-ln D)^(gamma - 1) / D, 0
+    // where -ln D < 1e-12 (the log kept away from 0: finite for gamma < 1 at D = 1).
+    Expr D = f64(1) - L, lnD = max(-log(D), f64(0));
+    Expr explog = pow(lnD, gamma);
+    Expr explog_slope = select(lnD > f64(1e-12), gamma * pow(lnD, gamma - f64(1)) / D, f64(0));
     Expr is_root = kind == abi::kTransformRoot, is_penalty = kind == abi::kTransformPenalty;
-    Expr is_logcosh = kind == abi::kTransformLogCosh;
-    return {select(is_root, root, is_penalty, L / pd, is_logcosh, logcosh, L),
-            select(is_root, root_slope, is_penalty, (f64(1) + k) / (pd * pd), is_logcosh, tanh(L), f64(1))};
+    Expr is_logcosh = kind == abi::kTransformLogCosh, is_explog = kind == abi::kTransformExpLog;
+    return {select(is_root, root, is_penalty, L / pd, is_logcosh, logcosh, is_explog, explog, L),
+            select(is_root, root_slope, is_penalty, (f64(1) + k) / (pd * pd), is_logcosh, tanh(L), is_explog,
+                   explog_slope, f64(1))};
 }
 
 }  // namespace segloss::gen

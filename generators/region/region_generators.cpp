@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// Region family, shared by every region loss:
-//   region_stats     pass 1: per-group sums (I, P, G, P2, G2, counts) in float64
+// Region family, shared by every region loss and the compound losses:
+//   region_stats     pass 1: per-group sums (I, P, G, P2, G2, counts) in float64, and with
+//                    with_pointwise the class sums of a pointwise part (formulas.h)
 //   region_epilogue  the loss and per-group coefficients dL/d(sum) from those sums
-//   region_grad      pass 2: dL/dx voxel by voxel from the coefficients
-// Losses differ only in the epilogue (epilogues.h).
+//   region_grad      pass 2: dL/dx voxel by voxel from the coefficients (plus the pointwise
+//                    part's gradient with with_pointwise)
+// Losses differ only in the epilogue (epilogues.h); a compound loss costs one pass of each.
 #include "Halide.h"
 #include "generators/common/abi.h"
 #include "generators/common/loss_generator.h"
 #include "generators/common/layout.h"
 #include "generators/common/sums.h"
+#include "generators/pointwise/formulas.h"
 #include "generators/region/epilogues.h"
 #include "schedules/cpu_lines.h"
 
@@ -19,8 +22,19 @@ using namespace Halide;
 
 class RegionStats : public LossGenerator<RegionStats> {
 public:
+    GeneratorParam<bool> with_pointwise{"with_pointwise", false};
+
     // Group sums (slot, c, n), slots abi::RegionStat, float64.
     Output<Buffer<double, 3>> stats{"stats"};
+    // Compound losses: the pointwise part's options.
+    Input<float> *gamma = nullptr, *log_power = nullptr, *smoothing = nullptr;
+
+    void configure() {
+        if (!with_pointwise) return;
+        gamma = add_input<float>("gamma");
+        log_power = add_input<float>("log_power");
+        smoothing = add_input<float>("label_smoothing");
+    }
 
     void generate() {
         const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
@@ -32,27 +46,45 @@ public:
         Expr g = tg.g(x, y, z, c, n);
         Expr ok = tg.counted && !act.bad;  // non-finite voxels are counted apart, not summed
         Expr zero = 0.0f, one = 1.0f;
+        // The summed slots (abi::RegionStat) and what each voxel adds to them.
+        std::vector<std::pair<int, Expr>> terms = {
+            {abi::kStatI, select(ok, p * g, zero)},
+            {abi::kStatP, select(ok, p, zero)},
+            {abi::kStatG, select(tg.counted, g, zero)},
+            {abi::kStatP2, select(ok, p * p, zero)},
+            {abi::kStatG2, select(tg.counted, g * g, zero)},
+            {abi::kStatSsPos, select(ok, (g - p) * (g - p) * g, zero)},
+            {abi::kStatSsNeg, select(ok, (g - p) * (g - p) * (one - g), zero)},
+            {abi::kStatCount, select(tg.counted, one, zero)},
+            {abi::kStatInvalid, select(tg.invalid, one, zero)},
+            {abi::kStatNonfinite, select(tg.counted && act.bad, one, zero)}};
+        std::vector<Func> per_line = act.row_funcs;
+        if (with_pointwise) {
+            Func unit("unit");
+            unit(c, n) = 1.0f;
+            PointwiseTerms pw = focal_cross_entropy(act, tg, {unit, unit, *gamma, *log_power, *smoothing},
+                                                    num_classes(), v);
+            terms.push_back({abi::kStatPwPos, select(ok, pw.class_loss(x, y, z, c, n)[0], zero)});
+            terms.push_back({abi::kStatPwNeg, select(ok, pw.class_loss(x, y, z, c, n)[1], zero)});
+            per_line.push_back(pw.class_loss);
+        }
+        std::vector<Expr> values;
+        for (const auto &t : terms) values.push_back(t.second);
         Func contrib("contrib");
-        contrib(x, y, z, c, n) = {
-            select(ok, p * g, zero),  select(ok, p, zero),       select(tg.counted, g, zero),
-            select(ok, p * p, zero),  select(tg.counted, g * g, zero),
-            select(ok, (g - p) * (g - p) * g, zero), select(ok, (g - p) * (g - p) * (one - g), zero),
-            select(tg.counted, one, zero), select(tg.invalid, one, zero),
-            select(tg.counted && act.bad, one, zero)};
+        contrib(x, y, z, c, n) = Tuple(values);
         LineSum line = fixed_order_line_sum("stats", contrib, logits.dim(0).extent(), {y, z, c, n}, v);
 
         // Lines are added in float64, y then z, in a fixed order per group.
         RDom ryz(0, logits.dim(1).extent(), 0, logits.dim(2).extent(), "ryz");
         Func group("group");
-        std::vector<Expr> zeros(abi::kNumRegionStats, f64(0));
+        std::vector<Expr> zeros(terms.size(), f64(0)), upd;
         group(c, n) = Tuple(zeros);
-        std::vector<Expr> upd;
-        for (int i = 0; i < abi::kNumRegionStats; i++) {
+        for (size_t i = 0; i < terms.size(); i++) {
             upd.push_back(group(c, n)[i] + cast<double>(line.line(ryz.x, ryz.y, c, n)[i]));
         }
         group(c, n) = Tuple(upd);
-        std::vector<Expr> slots;
-        for (int i = 0; i < abi::kNumRegionStats; i++) slots.push_back(group(c, n)[i]);
+        std::vector<Expr> slots(abi::kNumRegionStats, f64(0));
+        for (size_t i = 0; i < terms.size(); i++) slots[terms[i].first] = group(c, n)[i];
         stats(v.k, c, n) = mux(v.k, slots);
         stats.bound(v.k, 0, abi::kNumRegionStats);
 
@@ -68,7 +100,7 @@ public:
         schedules::split_lines(line.line, {c}, v, l, sp.grain);
         line.line.specialize(dense);
         schedule_line_lanes(line, LoopLevel(line.line, l.yi), v);
-        schedules::compute_per_line(act.row_funcs, LoopLevel(line.line, l.yi), LoopLevel(line.line, l.yo), v, vec);
+        schedules::compute_per_line(per_line, LoopLevel(line.line, l.yi), LoopLevel(line.line, l.yo), v, vec);
         group.compute_root();
         group.update().parallel(n);
     }
@@ -76,10 +108,21 @@ public:
 
 class RegionGrad : public LossGenerator<RegionGrad> {
 public:
+    GeneratorParam<bool> with_pointwise{"with_pointwise", false};
+
     // Per-group coefficients (slot, c, n), slots abi::RegionCoef, from the epilogue.
     Input<Buffer<float, 3>> coef{"coef"};
 
     Output<Buffer<float, 5>> grad{"grad"};
+    // Compound losses: the pointwise part's options.
+    Input<float> *gamma = nullptr, *log_power = nullptr, *smoothing = nullptr;
+
+    void configure() {
+        if (!with_pointwise) return;
+        gamma = add_input<float>("gamma");
+        log_power = add_input<float>("log_power");
+        smoothing = add_input<float>("label_smoothing");
+    }
 
     void generate() {
         const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
@@ -102,6 +145,20 @@ public:
         std::vector<Func> per_line = act.row_funcs;
         per_line.push_back(a);
         Func dx = activation_backward(act, a, num_classes(), v, per_line);
+        Expr cross_entropy = Internal::const_true();
+        if (with_pointwise) {
+            // The pointwise part, with its class weights, lambda and normaliser in coef.
+            Func ap("ap"), an("an");
+            ap(c, n) = coef(abi::kCoefPwPos, c, n);
+            an(c, n) = coef(abi::kCoefPwNeg, c, n);
+            const PointwiseOptions o{ap, an, *gamma, *log_power, *smoothing};
+            PointwiseTerms pw = focal_cross_entropy(act, tg, o, num_classes(), v);
+            per_line.insert(per_line.end(), pw.row_funcs.begin(), pw.row_funcs.end());
+            Func sum("region_plus_pointwise");
+            sum(x, y, z, c, n) = dx(x, y, z, c, n) + pw.dx(x, y, z, c, n);
+            dx = sum;
+            cross_entropy = is_cross_entropy(o);
+        }
         grad(x, y, z, c, n) = select(tg.counted, nan_if(act.bad, dx(x, y, z, c, n)), 0.0f);
 
         Expr dense = declare_inputs() && innermost_dense(grad);
@@ -117,6 +174,7 @@ public:
         schedules::LineLoops l;
         schedules::split_lines(grad, {x, c}, v, l, sp.grain);
         grad.vectorize(x, vec, TailStrategy::GuardWithIf);
+        if (with_pointwise) grad.specialize(dense && cross_entropy);
         grad.specialize(dense);
         schedules::compute_per_line(per_line, LoopLevel(grad, l.yi), LoopLevel(grad, l.yo), v, vec);
     }
@@ -130,6 +188,9 @@ public:
     Input<Buffer<float, 1>> weight{"weight"};
     // The loss and its options, slots abi::RegionOption.
     Input<Buffer<float, 1>> options{"options"};
+    // Compound losses: the pointwise part's given class weights (c) (formulas.h).
+    Input<Buffer<float, 1>> pw_alpha_pos{"pw_alpha_pos"};
+    Input<Buffer<float, 1>> pw_alpha_neg{"pw_alpha_neg"};
     Input<float> grad_scale{"grad_scale"};
 
     // Weighted loss of every group (c, n), 0 elsewhere. Class-wise losses: groups (c, n), or
@@ -228,18 +289,53 @@ public:
         // A mean over no group (every group dropped) is 0 with a zero gradient, never NaN.
         Expr groups = sum(0)[1];
         Expr norm = select(reduction != abi::kReduceMean, f64(1), groups > 0, f64(1) / cast<double>(groups), f64(0));
-        total(i) = sum(0)[0] * norm;
+
+        // The pointwise part of a compound loss: class weights (given, or from the batch's G),
+        // its value from the class sums, and its gradient scale (lambda / normaliser).
+        Expr lambda_region = opt(abi::kOptLambdaRegion), lambda_pw = opt(abi::kOptLambdaPointwise);
+        Func Gb("G_batch"), pw_w("pw_weights"), pw_sum("pw_sum");
+        Gb(c) = f64(0);
+        Gb(c) += stats(abi::kStatG, c, rn);
+        RDom rcb(0, C, "rcb");
+        Func GM("G_total");
+        GM(i) = {f64(0), f64(0)};  // M = sum G_c, K = classes present
+        GM(i) = {GM(i)[0] + Gb(rcb), GM(i)[1] + select(Gb(rcb) > 0, f64(1), f64(0))};
+        Expr M = GM(0)[0], K = GM(0)[1], G_c = Gb(c);
+        Expr pw_mode = cast<int>(options(abi::kOptPwClassWeights));
+        Expr derived = select(pw_mode == abi::kPwWeightsInverse, M / (K * G_c), sqrt(M / G_c));
+        pw_w(c) = {select(pw_mode == abi::kPwWeightsGiven, cast<double>(pw_alpha_pos(c)), G_c > 0, derived, f64(0)),
+                   select(pw_mode == abi::kPwWeightsGiven, cast<double>(pw_alpha_neg(c)), G_c > 0, derived, f64(0))};
+        RDom rpw(0, C, 0, N, "rpw");
+        pw_sum(i) = {f64(0), f64(0), f64(0)};  // weighted loss sum, weighted G, counted
+        pw_sum(i) = {pw_sum(i)[0] + pw_w(rpw.x)[0] * stats(abi::kStatPwPos, rpw.x, rpw.y) +
+                         pw_w(rpw.x)[1] * stats(abi::kStatPwNeg, rpw.x, rpw.y),
+                     pw_sum(i)[1] + pw_w(rpw.x)[0] * stats(abi::kStatG, rpw.x, rpw.y),
+                     pw_sum(i)[2] + select(rpw.x == 0, stats(abi::kStatCount, rpw.x, rpw.y), f64(0))};
+        Expr pw_norm_mode = cast<int>(options(abi::kOptPwNorm));
+        Expr pw_norm = select(reduction != abi::kReduceMean, f64(1), pw_norm_mode == abi::kPwNormWeighted, pw_sum(0)[1],
+                              pw_norm_mode == abi::kPwNormCount, pw_sum(0)[2], pw_sum(0)[2] * cast<double>(C));
+        Expr pw_scale = select(pw_norm > 0, f64(1) / pw_norm, f64(0));
+        Func any_bad("any_bad");
+        any_bad(i) = f64(0);
+        any_bad(i) += stats(abi::kStatNonfinite, 0, rn);
+        Expr pw_value = nan_if(any_bad(0) > 0, pw_sum(0)[0] * pw_scale);
+        total(i) = lambda_region * sum(0)[0] * norm + select(lambda_pw != 0, lambda_pw * pw_value, f64(0));
 
         Expr in_grad = included && !dropped;
-        Expr scale = select(in_grad, cast<double>(grad_scale) * w * norm * t.slope, f64(0));
-        Expr d = mux(k, {gl.dI, gl.dP, gl.dP2, gl.dSsPos, gl.dSsNeg});
-        coef(k, c, n) = cast<float>(nan_if(bad && in_grad, scale * d));
+        Expr scale = select(in_grad, cast<double>(grad_scale) * lambda_region * w * norm * t.slope, f64(0));
+        Expr pw_grad = cast<double>(grad_scale) * lambda_pw * pw_scale;
+        Expr d = mux(k, {scale * gl.dI, scale * gl.dP, scale * gl.dP2, scale * gl.dSsPos, scale * gl.dSsNeg,
+                         pw_grad * pw_w(c)[0], pw_grad * pw_w(c)[1]});
+        Expr region_slot = k < abi::kCoefPwPos;
+        coef(k, c, n) = cast<float>(nan_if(bad && (in_grad || !region_slot), d));
         coef.bound(k, 0, abi::kNumRegionCoefs);
         total.bound(i, 0, 1);
 
         stats.set_estimates({{0, abi::kNumRegionStats}, {0, 4}, {0, 2}});
         weight.set_estimates({{0, 4}});
         options.set_estimates({{0, abi::kNumRegionOptions}});
+        pw_alpha_pos.set_estimates({{0, 4}});
+        pw_alpha_neg.set_estimates({{0, 4}});
         group_loss.set_estimates({{0, 4}, {0, 2}});
         total.set_estimates({{0, 1}});
         coef.set_estimates({{0, abi::kNumRegionCoefs}, {0, 4}, {0, 2}});
@@ -253,6 +349,11 @@ public:
         gd_sum.compute_root();
         loss.compute_root();
         sum.compute_root();
+        Gb.compute_root();
+        GM.compute_root();
+        pw_w.compute_root();
+        pw_sum.compute_root();
+        any_bad.compute_root();
     }
 };
 

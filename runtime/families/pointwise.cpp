@@ -12,16 +12,11 @@
 #include "../src/value.h"
 #include "families.h"
 #include "line_rows.h"
+#include "pointwise_args.h"
 #include "target_sums.h"
 
 namespace segloss::rt {
 namespace {
-
-// What the pointwise kernels take besides the tensors (formulas.h).
-struct PointwiseArgs {
-    std::vector<float> alpha_pos, alpha_neg;
-    float gamma = 0, smoothing = 0;
-};
 
 // w_c = M / (K M_c) (segloss.h), 0 for an absent class.
 std::vector<float> inverse_frequency(const TargetSums &t) {
@@ -33,33 +28,6 @@ std::vector<float> inverse_frequency(const TargetSums &t) {
     std::vector<float> w;
     for (double m : t.per_class) w.push_back(m > 0 ? static_cast<float>(M / (K * m)) : 0.0f);
     return w;
-}
-
-// focal's alpha: none (all ones), a scalar (softmax: 1 - alpha on class 0, alpha on the others;
-// sigmoid: alpha on targets 1, 1 - alpha on targets 0, as MONAI) or one per class.
-void focal_alpha(const segloss_loss_params_t &p, const Problem &pb, PointwiseArgs &a) {
-    const size_t C = static_cast<size_t>(pb.C);
-    a.alpha_pos.assign(C, 1.0f);
-    a.alpha_neg.assign(C, 1.0f);
-    if (!p.has_alpha) return;
-    if (p.class_alpha) {
-        if (p.num_class_alpha != pb.C) {
-            fail(SEGLOSS_STATUS_INVALID_SHAPE, "class_alpha has ", p.num_class_alpha, " values for ", pb.C, " classes");
-        }
-        for (size_t c = 0; c < C; c++) {
-            if (!(std::isfinite(p.class_alpha[c]) && p.class_alpha[c] >= 0)) {
-                fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "class_alpha[", c, "] = ", p.class_alpha[c], " is not finite and >= 0");
-            }
-        }
-        a.alpha_pos.assign(p.class_alpha, p.class_alpha + C);
-        a.alpha_neg = a.alpha_pos;
-    } else if (pb.act == Act::sigmoid) {
-        a.alpha_pos.assign(C, p.alpha);
-        a.alpha_neg.assign(C, 1.0f - p.alpha);
-    } else {
-        a.alpha_pos.assign(C, p.alpha);
-        a.alpha_pos[0] = 1.0f - p.alpha;
-    }
 }
 
 }  // namespace
@@ -85,25 +53,18 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     sums.counted = static_cast<double>(pb.voxels);
     if (pb.kind != TargetKind::f32 || inverse || p.check_inputs) sums = target_sums(call, pb);
 
-    PointwiseArgs args;
-    if (p.loss == SEGLOSS_LOSS_FOCAL) {
-        focal_alpha(p, pb, args);
-        args.gamma = p.gamma;
-    } else {
-        args.alpha_pos = inverse ? inverse_frequency(sums) : pb.weight;
-        args.alpha_neg = args.alpha_pos;
-    }
-    args.smoothing = p.label_smoothing;
+    PointwiseArgs args = pointwise_args(p, pb.C, pb.act);
+    if (args.inverse_frequency) args.alpha_pos = args.alpha_neg = inverse_frequency(sums);
 
     // Normaliser of the mean (LOSSES.md `ce`): index maps with the softmax (or none) divide by
     // the counted voxels' class weights (weight_norm=weighted, PyTorch) or their count; dense maps
     // by the voxels (PyTorch's probability targets); the sigmoid by the (voxel, channel) elements.
     double norm = 1;
     if (p.reduction == SEGLOSS_REDUCTION_MEAN) {
-        norm = sums.counted;
-        if (pb.act == Act::sigmoid) {
-            norm = sums.counted * pb.C;
-        } else if (pb.kind != TargetKind::f32 && p.weight_norm == SEGLOSS_WEIGHT_NORM_WEIGHTED) {
+        switch (pointwise_norm(p, pb.act, pb.kind)) {
+        case abi::kPwNormElements: norm = sums.counted * pb.C; break;
+        case abi::kPwNormCount: norm = sums.counted; break;
+        default:
             norm = 0;
             for (int64_t c = 0; c < pb.C; c++) norm += args.alpha_pos[c] * sums.per_class[c];
         }
@@ -121,11 +82,11 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         // One pass: gradient and line sums.
         Kernel k = find_kernel(Stage::pointwise_grad, pb.act, pb.kind);
         HalideView grad_v(grad, pb.logits_axes());
-        call.run(k.name, k.as<PointwiseGradFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma,
+        call.run(k.name, k.as<PointwiseGradFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma, args.log_power,
                  args.smoothing, scale, out_rows.get(), grad_v.get());
     } else if (!none) {
         Kernel k = find_kernel(Stage::pointwise_value, pb.act, pb.kind);
-        call.run(k.name, k.as<PointwiseValueFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma,
+        call.run(k.name, k.as<PointwiseValueFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma, args.log_power,
                  args.smoothing, scale, out_rows.get());
     }
     if (none) {
@@ -133,7 +94,7 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         // also wanted); non-finite voxels are NaN in it.
         Kernel k = find_kernel(Stage::pointwise_map, pb.act, pb.kind);
         HalideView map_v(value, pb.voxel_axes(0));
-        call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma,
+        call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma, args.log_power,
                  args.smoothing, scale, map_v.get());
         if (p.check_finite) {
             for (int64_t i = 0; i < value.numel; i++) {

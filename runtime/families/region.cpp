@@ -11,6 +11,7 @@
 #include "../src/registry.h"
 #include "../src/value.h"
 #include "families.h"
+#include "region_plan.h"
 #include "target_sums.h"
 
 namespace segloss::rt {
@@ -24,40 +25,6 @@ static_assert(int(SEGLOSS_REGION_STAT_SS_NEG) == abi::kStatSsNeg && int(SEGLOSS_
 
 bool is_generalized_dice(const segloss_loss_params_t &p) {
     return find_loss(p.loss)->region_base == abi::kBaseGeneralizedDice;
-}
-
-// The epilogue's options vector (abi::RegionOption) from the params.
-std::vector<float> epilogue_options(const segloss_loss_params_t &p) {
-    const LossInfo &l = *find_loss(p.loss);
-    std::vector<float> o(abi::kNumRegionOptions, 0.0f);
-    o[abi::kOptBase] = static_cast<float>(l.region_base);
-    o[abi::kOptTransform] = static_cast<float>(l.region_transform);
-    o[abi::kOptSmoothNr] = p.smooth_nr;
-    o[abi::kOptSmoothDr] = p.smooth_dr;
-    o[abi::kOptIncludeBackground] = p.include_background ? 1.0f : 0.0f;
-    o[abi::kOptBatch] = p.batch ? 1.0f : 0.0f;
-    o[abi::kOptSquaredPred] = p.squared_pred ? 1.0f : 0.0f;
-    o[abi::kOptReduction] = static_cast<float>(p.reduction);
-    o[abi::kOptExcludeEmpty] = p.empty == SEGLOSS_EMPTY_EXCLUDE ? 1.0f : 0.0f;
-    o[abi::kOptAlpha] = p.alpha;
-    o[abi::kOptBeta] = p.beta;
-    if (p.loss == SEGLOSS_LOSS_ASYMMETRIC) {
-        // (1+b^2) I / ((1+b^2) I + b^2 FN + FP) is Tversky's index with these weights.
-        const double b2 = static_cast<double>(p.b) * p.b;
-        o[abi::kOptAlpha] = static_cast<float>(1 / (1 + b2));
-        o[abi::kOptBeta] = static_cast<float>(b2 / (1 + b2));
-    }
-    o[abi::kOptR] = p.r;
-    o[abi::kOptGamma] = p.gamma;
-    o[abi::kOptPenaltyK] = p.k;
-    o[abi::kOptGdWeight] = static_cast<float>(p.w_type);
-    return o;
-}
-
-void check_region_params(const segloss_loss_params_t &p, int64_t C) {
-    if (!p.include_background && C < 2) {
-        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "include_background=false leaves no class with C = ", C);
-    }
 }
 
 // Shape of the value for reduction=none: N,C' (or 1,C' with batch); N,1 for the generalized Dice.
@@ -75,13 +42,20 @@ void check_invalid(const std::vector<double> &stats, int64_t N, int64_t C) {
     }
 }
 
-void run_stats(Call &call, const Problem &pb, double *stats) {
+void run_stats(Call &call, const Problem &pb, const RegionPlan &plan, double *stats) {
     // Dense values are checked by the target pre-pass (index labels by the stats themselves).
     if (pb.kind == TargetKind::f32 && pb.params->check_inputs) (void)target_sums(call, pb);
-    Kernel k = find_kernel(Stage::region_stats, pb.act, pb.kind);
     HalideView logits = pb.logits_view(), target = pb.target_view();
     HalideView out = HalideView::dense(stats, {abi::kNumRegionStats, int(pb.C), int(pb.N)});
-    call.run(k.name, k.as<RegionStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, out.get());
+    if (plan.compound) {
+        const PointwiseArgs &a = plan.pointwise;
+        Kernel k = find_kernel(Stage::compound_stats, pb.act, pb.kind);
+        call.run(k.name, k.as<CompoundStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, a.gamma,
+                 a.log_power, a.smoothing, out.get());
+    } else {
+        Kernel k = find_kernel(Stage::region_stats, pb.act, pb.kind);
+        call.run(k.name, k.as<RegionStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, out.get());
+    }
 }
 
 struct EpilogueOut {
@@ -89,19 +63,22 @@ struct EpilogueOut {
     double total = 0;
 };
 
-EpilogueOut run_epilogue(Call &call, const segloss_loss_params_t &p, const std::vector<float> &weight,
-                         double *stats, float *coef, int64_t N, int64_t C, float grad_scale) {
+EpilogueOut run_epilogue(Call &call, const RegionPlan &plan, double *stats, float *coef, int64_t N, int64_t C,
+                         float grad_scale) {
     Kernel k = find_kernel(Stage::region_epilogue, Act::identity, TargetKind::f32);
     EpilogueOut o;
     o.group_loss.assign(static_cast<size_t>(N * C), 0.0);
+    auto vec = [](const std::vector<float> &v) {
+        return HalideView::dense(const_cast<float *>(v.data()), {static_cast<int>(v.size())});
+    };
     HalideView s = HalideView::dense(stats, {abi::kNumRegionStats, int(C), int(N)});
-    HalideView w = HalideView::dense(const_cast<float *>(weight.data()), {int(C)});
+    HalideView w = vec(plan.weight), opt = vec(plan.options);
+    HalideView ap = vec(plan.pointwise.alpha_pos), an = vec(plan.pointwise.alpha_neg);
     HalideView gl = HalideView::dense(o.group_loss.data(), {int(C), int(N)});
     HalideView t = HalideView::dense(&o.total, {1});
     HalideView cf = HalideView::dense(coef, {abi::kNumRegionCoefs, int(C), int(N)});
-    std::vector<float> options = epilogue_options(p);
-    HalideView opt = HalideView::dense(options.data(), {abi::kNumRegionOptions});
-    call.run(k.name, k.as<RegionEpilogueFn>(), s.get(), w.get(), opt.get(), grad_scale, gl.get(), t.get(), cf.get());
+    call.run(k.name, k.as<RegionEpilogueFn>(), s.get(), w.get(), opt.get(), ap.get(), an.get(), grad_scale, gl.get(),
+             t.get(), cf.get());
     return o;
 }
 
@@ -125,12 +102,27 @@ void write_value(const segloss_loss_params_t &p, const Tensor &value, const Epil
     }
 }
 
-void run_grad(Call &call, const Problem &pb, float *coef, const Tensor &grad) {
-    Kernel k = find_kernel(Stage::region_grad, pb.act, pb.kind);
+void run_grad(Call &call, const Problem &pb, const RegionPlan &plan, float *coef, const Tensor &grad) {
     HalideView logits = pb.logits_view(), target = pb.target_view();
     HalideView cf = HalideView::dense(coef, {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
     HalideView g(grad, pb.logits_axes());
-    call.run(k.name, k.as<RegionGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, cf.get(), g.get());
+    if (plan.compound) {
+        const PointwiseArgs &a = plan.pointwise;
+        Kernel k = find_kernel(Stage::compound_grad, pb.act, pb.kind);
+        call.run(k.name, k.as<CompoundGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, cf.get(),
+                 a.gamma, a.log_power, a.smoothing, g.get());
+    } else {
+        Kernel k = find_kernel(Stage::region_grad, pb.act, pb.kind);
+        call.run(k.name, k.as<RegionGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, cf.get(),
+                 g.get());
+    }
+}
+
+// The staged API serves the region losses; a compound's epilogue needs the target kind.
+void require_region_only(const RegionPlan &plan) {
+    if (plan.compound) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, "compound losses run as one call (segloss_loss_compute); their stages are not exposed");
+    }
 }
 
 // A caller's dense float tensor of the given C-order shape (N, C, slots).
@@ -149,8 +141,8 @@ Tensor read_group_tensor(const DLTensor *dl, const char *what, int bits, int64_t
 }  // namespace
 
 void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const DLTensor *grad_dl, float grad_scale) {
-    const segloss_loss_params_t &p = *pb.params;
-    check_region_params(p, pb.C);
+    const RegionPlan plan = make_region_plan(*pb.params, pb.C, pb.act, pb.kind);
+    const segloss_loss_params_t &p = plan.region;
     Tensor value = read_value(value_dl, p.reduction, none_shape(p, pb.N, pb.C), {&pb.logits, &pb.target});
     Tensor grad;
     if (grad_dl) {
@@ -159,29 +151,31 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     }
     std::vector<double> stats(static_cast<size_t>(abi::kNumRegionStats * pb.C * pb.N));
     std::vector<float> coef(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N));
-    run_stats(call, pb, stats.data());
+    run_stats(call, pb, plan, stats.data());
     check_invalid(stats, pb.N, pb.C);
-    EpilogueOut o = run_epilogue(call, p, pb.weight, stats.data(), coef.data(), pb.N, pb.C, grad_scale);
-    if (grad_dl) run_grad(call, pb, coef.data(), grad);
+    EpilogueOut o = run_epilogue(call, plan, stats.data(), coef.data(), pb.N, pb.C, grad_scale);
+    if (grad_dl) run_grad(call, pb, plan, coef.data(), grad);
     write_value(p, value, o, pb.N, pb.C);
 }
 
 void region_stats(Call &call, const Problem &pb, const DLTensor *stats_dl) {
+    const RegionPlan plan = make_region_plan(*pb.params, pb.C, pb.act, pb.kind);
+    require_region_only(plan);
     Tensor stats = read_group_tensor(stats_dl, "stats", 64, pb.N, pb.C, abi::kNumRegionStats);
     require_disjoint(stats, pb.logits);
     require_disjoint(stats, pb.target);
-    run_stats(call, pb, reinterpret_cast<double *>(stats.data));
+    run_stats(call, pb, plan, reinterpret_cast<double *>(stats.data));
 }
 
 void region_epilogue(Call &call, const segloss_loss_params_t *params, const DLTensor *stats_dl,
                      const DLTensor *value_dl, const DLTensor *coef_dl, float grad_scale) {
     check_params(params);
-    const segloss_loss_params_t &p = *params;
     Tensor stats = read_group_tensor(stats_dl, "stats", 64, 0, 0, abi::kNumRegionStats);
     const int64_t N = stats.shape[0], C = stats.shape[1];
     if (N > INT32_MAX || C > INT32_MAX) fail(SEGLOSS_STATUS_TOO_LARGE, "stats is too large");
-    check_region_params(p, C);
-    const std::vector<float> weight = read_weights(p, C);
+    const RegionPlan plan = make_region_plan(*params, C, Act::softmax, TargetKind::i32);
+    require_region_only(plan);
+    const segloss_loss_params_t &p = plan.region;
     std::vector<double> s(reinterpret_cast<double *>(stats.data), reinterpret_cast<double *>(stats.data) + stats.numel);
     check_invalid(s, N, C);
     Tensor value = read_value(value_dl, p.reduction, none_shape(p, N, C), {&stats});
@@ -192,16 +186,18 @@ void region_epilogue(Call &call, const segloss_loss_params_t *params, const DLTe
         require_disjoint(coef_t, value);
         require_disjoint(coef_t, stats);
     }
-    EpilogueOut o = run_epilogue(call, p, weight, s.data(), coef.data(), N, C, grad_scale);
+    EpilogueOut o = run_epilogue(call, plan, s.data(), coef.data(), N, C, grad_scale);
     if (coef_dl) std::copy(coef.begin(), coef.end(), reinterpret_cast<float *>(coef_t.data));
     write_value(p, value, o, N, C);
 }
 
 void region_grad(Call &call, const Problem &pb, const DLTensor *coef_dl, const DLTensor *grad_dl) {
+    const RegionPlan plan = make_region_plan(*pb.params, pb.C, pb.act, pb.kind);
+    require_region_only(plan);
     Tensor coef = read_group_tensor(coef_dl, "coef", 32, pb.N, pb.C, abi::kNumRegionCoefs);
     Tensor grad = check_grad(pb, grad_dl);
     require_disjoint(grad, coef);
-    run_grad(call, pb, reinterpret_cast<float *>(coef.data), grad);
+    run_grad(call, pb, plan, reinterpret_cast<float *>(coef.data), grad);
 }
 
 }  // namespace segloss::rt

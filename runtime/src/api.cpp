@@ -37,7 +37,7 @@ segloss_status_t guarded(segloss_context *ctx, F &&body) {
 }
 
 void require_region_loss(const segloss_loss_params_t *p) {
-    if (find_loss(p->loss)->family != Family::region) {
+    if (find_loss(p->loss)->family == Family::pointwise) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, segloss_loss_name(p->loss), " is not a region loss");
     }
 }
@@ -109,6 +109,15 @@ segloss_status_t segloss_loss_from_name(const char *name, segloss_loss_kind_t *l
 const char *segloss_loss_name(segloss_loss_kind_t loss) {
     const LossInfo *l = find_loss(loss);
     return l ? l->name : "unknown";
+}
+
+segloss_status_t segloss_loss_parts(segloss_loss_kind_t loss, segloss_loss_kind_t *region_part,
+                                    segloss_loss_kind_t *pointwise_part) {
+    const LossInfo *l = find_loss(loss);
+    if (!l || l->family != Family::compound || !region_part || !pointwise_part) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    *region_part = l->region_part;
+    *pointwise_part = l->pointwise_part;
+    return SEGLOSS_STATUS_OK;
 }
 
 segloss_status_t segloss_loss_compute(segloss_context_t ctx, const segloss_loss_params_t *params,

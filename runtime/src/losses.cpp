@@ -9,21 +9,27 @@ namespace segloss::rt {
 namespace {
 
 const LossInfo kLosses[] = {
-    {SEGLOSS_LOSS_CE, "ce", Family::pointwise, 0, 0},
-    {SEGLOSS_LOSS_DICE, "dice", Family::region, abi::kBaseDice, abi::kTransformNone},
-    {SEGLOSS_LOSS_IOU, "iou", Family::region, abi::kBaseIou, abi::kTransformNone},
-    {SEGLOSS_LOSS_TVERSKY, "tversky", Family::region, abi::kBaseTversky, abi::kTransformNone},
-    {SEGLOSS_LOSS_FOCAL_TVERSKY, "focal_tversky", Family::region, abi::kBaseTversky, abi::kTransformRoot},
-    {SEGLOSS_LOSS_ASYMMETRIC, "asymmetric", Family::region, abi::kBaseTversky, abi::kTransformNone},
+    {SEGLOSS_LOSS_CE, "ce", Family::pointwise, 0, 0, {}, {}},
+    {SEGLOSS_LOSS_DICE, "dice", Family::region, abi::kBaseDice, abi::kTransformNone, {}, {}},
+    {SEGLOSS_LOSS_IOU, "iou", Family::region, abi::kBaseIou, abi::kTransformNone, {}, {}},
+    {SEGLOSS_LOSS_TVERSKY, "tversky", Family::region, abi::kBaseTversky, abi::kTransformNone, {}, {}},
+    {SEGLOSS_LOSS_FOCAL_TVERSKY, "focal_tversky", Family::region, abi::kBaseTversky, abi::kTransformRoot, {}, {}},
+    {SEGLOSS_LOSS_ASYMMETRIC, "asymmetric", Family::region, abi::kBaseTversky, abi::kTransformNone, {}, {}},
     {SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY, "sensitivity_specificity", Family::region, abi::kBaseSensSpec,
-     abi::kTransformNone},
+     abi::kTransformNone, {}, {}},
     {SEGLOSS_LOSS_GENERALIZED_DICE, "generalized_dice", Family::region, abi::kBaseGeneralizedDice,
-     abi::kTransformNone},
+     abi::kTransformNone, {}, {}},
     {SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE, "penalty_generalized_dice", Family::region,
-     abi::kBaseGeneralizedDice, abi::kTransformPenalty},
-    {SEGLOSS_LOSS_LOG_COSH_DICE, "log_cosh_dice", Family::region, abi::kBaseDice, abi::kTransformLogCosh},
-    {SEGLOSS_LOSS_WCE, "wce", Family::pointwise, 0, 0},
-    {SEGLOSS_LOSS_FOCAL, "focal", Family::pointwise, 0, 0},
+     abi::kBaseGeneralizedDice, abi::kTransformPenalty, {}, {}},
+    {SEGLOSS_LOSS_LOG_COSH_DICE, "log_cosh_dice", Family::region, abi::kBaseDice, abi::kTransformLogCosh, {}, {}},
+    {SEGLOSS_LOSS_WCE, "wce", Family::pointwise, 0, 0, {}, {}},
+    {SEGLOSS_LOSS_FOCAL, "focal", Family::pointwise, 0, 0, {}, {}},
+    {SEGLOSS_LOSS_DICE_CE, "dice_ce", Family::compound, 0, 0, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_CE},
+    {SEGLOSS_LOSS_DICE_FOCAL, "dice_focal", Family::compound, 0, 0, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_FOCAL},
+    {SEGLOSS_LOSS_GENERALIZED_DICE_FOCAL, "generalized_dice_focal", Family::compound, 0, 0,
+     SEGLOSS_LOSS_GENERALIZED_DICE, SEGLOSS_LOSS_FOCAL},
+    {SEGLOSS_LOSS_COMBO, "combo", Family::compound, 0, 0, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_CE},
+    {SEGLOSS_LOSS_EXP_LOG, "exp_log", Family::compound, 0, 0, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_CE},
 };
 
 }  // namespace
@@ -63,6 +69,19 @@ void default_params(segloss_loss_params_t &p, segloss_loss_kind_t kind) {
     p.w_type = SEGLOSS_GD_WEIGHT_SQUARE;
     p.weight_norm = SEGLOSS_WEIGHT_NORM_WEIGHTED;
     p.class_weights = SEGLOSS_CLASS_WEIGHTS_GIVEN;
+    p.lambda_region = 1.0f;
+    p.lambda_pointwise = 1.0f;
+    p.gamma_d = 0.3f;
+    p.gamma_ce = 0.3f;
+    if (kind == SEGLOSS_LOSS_COMBO) {  // Taghanaki et al.: alpha = beta = 0.5
+        p.alpha = 0.5f;
+        p.beta = 0.5f;
+        p.activation = SEGLOSS_ACTIVATION_SIGMOID;
+    }
+    if (kind == SEGLOSS_LOSS_EXP_LOG) {  // Wong et al.
+        p.lambda_region = 0.8f;
+        p.lambda_pointwise = 0.2f;
+    }
     if (kind == SEGLOSS_LOSS_FOCAL) {
         // Lin et al.'s gamma; alpha off (every class weighs 1), 0.25 when switched on; the mean
         // over voxels, so that alpha rebalances instead of cancelling out.

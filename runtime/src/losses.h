@@ -6,7 +6,7 @@
 
 namespace segloss::rt {
 
-enum class Family { pointwise, region };
+enum class Family { pointwise, region, compound };
 
 struct LossInfo {
     segloss_loss_kind_t kind;
@@ -14,6 +14,8 @@ struct LossInfo {
     Family family;
     int region_base;       // abi::RegionBase (region family)
     int region_transform;  // abi::RegionTransform (region family)
+    // Compound losses: the kinds of their parts.
+    segloss_loss_kind_t region_part, pointwise_part;
 };
 
 // The entry of a loss kind, or nullptr for a value outside the enum.

@@ -71,6 +71,26 @@ void check_pointwise_options(const segloss_loss_params_t &p, const LossInfo &l) 
     }
 }
 
+// A compound's own options; its parts' are checked when its plan is made.
+void check_compound_options(const segloss_loss_params_t &p, const LossInfo &l) {
+    const char *n = l.name;
+    require_option(p.reduction != SEGLOSS_REDUCTION_NONE, n, "reduction=none does not apply to compound losses");
+    require_option(p.weight == nullptr && p.include_background && !p.batch && !p.squared_pred &&
+                       p.empty == SEGLOSS_EMPTY_SMOOTH,
+                   n, "weight, include_background, batch, squared_pred and empty belong to the parts (region_part, "
+                      "pointwise_part)");
+    require_option(std::isfinite(p.lambda_region) && std::isfinite(p.lambda_pointwise) && p.lambda_region >= 0 &&
+                       p.lambda_pointwise >= 0,
+                   n, "the lambdas must be finite and >= 0");
+    if (p.loss == SEGLOSS_LOSS_COMBO) {
+        require_option(p.alpha >= 0 && p.alpha <= 1 && p.beta >= 0 && p.beta <= 1, n, "alpha and beta must be in [0, 1]");
+    }
+    if (p.loss == SEGLOSS_LOSS_EXP_LOG) {
+        require_option(std::isfinite(p.gamma_d) && std::isfinite(p.gamma_ce) && p.gamma_d > 0 && p.gamma_ce > 0, n,
+                       "gamma_d and gamma_ce must be finite and > 0");
+    }
+}
+
 }  // namespace
 
 void check_params(const segloss_loss_params_t *p) {
@@ -101,6 +121,7 @@ void check_params(const segloss_loss_params_t *p) {
     }
     if (loss->family == Family::region) check_region_options(*p, *loss);
     if (loss->family == Family::pointwise) check_pointwise_options(*p, *loss);
+    if (loss->family == Family::compound) check_compound_options(*p, *loss);
     if (p->has_ignore_index && (p->ignore_index < INT32_MIN || p->ignore_index > INT32_MAX)) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ignore_index ", p->ignore_index, " does not fit in 32 bits");
     }

@@ -10,23 +10,29 @@ namespace segloss::rt {
 
 enum class Stage {
     label_stats, pointwise_value, pointwise_grad, pointwise_map,
-    region_stats, region_grad, region_epilogue
+    region_stats, region_grad, region_epilogue, compound_stats, compound_grad
 };
 
 using Buf = halide_buffer_t *;
 using UC = const void *;
 using LabelStatsFn = int (*)(UC, Buf labels, int num_classes, int has_ignore, int ignore_index, Buf rows, Buf class_rows);
 // Every loss kernel starts (logits, labels, has_ignore, ignore_index): generators/common/loss_generator.h.
-// Pointwise kernels go on (alpha_pos, alpha_neg, gamma, label_smoothing, grad_scale).
-#define SEGLOSS_POINTWISE_ARGS Buf, Buf, int, int, Buf alpha_pos, Buf alpha_neg, float gamma, float smoothing, float grad_scale
+// Pointwise kernels go on (alpha_pos, alpha_neg, gamma, log_power, label_smoothing, grad_scale).
+#define SEGLOSS_POINTWISE_ARGS \
+    Buf, Buf, int, int, Buf alpha_pos, Buf alpha_neg, float gamma, float log_power, float smoothing, float grad_scale
 using PointwiseValueFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf rows);
 using PointwiseGradFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf rows, Buf grad);
 using PointwiseMapFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf map);
 #undef SEGLOSS_POINTWISE_ARGS
 using RegionStatsFn = int (*)(UC, Buf logits, Buf labels, int has_ignore, int ignore_index, Buf stats);
 using RegionGradFn = int (*)(UC, Buf logits, Buf labels, int, int, Buf coef, Buf grad);
-using RegionEpilogueFn = int (*)(UC, Buf stats, Buf weight, Buf options, float grad_scale, Buf group_loss,
-                                 Buf total, Buf coef);
+using RegionEpilogueFn = int (*)(UC, Buf stats, Buf weight, Buf options, Buf pw_alpha_pos, Buf pw_alpha_neg,
+                                 float grad_scale, Buf group_loss, Buf total, Buf coef);
+// Compound kernels add the pointwise part's (gamma, log_power, label_smoothing).
+using CompoundStatsFn = int (*)(UC, Buf logits, Buf labels, int, int, float gamma, float log_power,
+                                float smoothing, Buf stats);
+using CompoundGradFn = int (*)(UC, Buf logits, Buf labels, int, int, Buf coef, float gamma, float log_power,
+                               float smoothing, Buf grad);
 
 struct Kernel {
     const char *name;

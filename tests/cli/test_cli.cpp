@@ -144,6 +144,18 @@ TEST_CASE("cli: every loss by name, with its own options", "[cli]") {
         {"focal --set alpha=0.2,0.3,0.5", segloss::LossParams(SEGLOSS_LOSS_FOCAL).focal_alpha({0.2f, 0.3f, 0.5f})},
         {"wce --set class_weights=inverse_frequency",
          segloss::LossParams(SEGLOSS_LOSS_WCE).class_weights(SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY)},
+        {"dice_ce --set dice.include_background=false --set ce.weight=1,2,3 --set lambda_ce=0.5",
+         segloss::LossParams(SEGLOSS_LOSS_DICE_CE)
+             .region_part(segloss::LossParams(SEGLOSS_LOSS_DICE).include_background(false))
+             .pointwise_part(segloss::LossParams(SEGLOSS_LOSS_CE).weight({1, 2, 3}))
+             .lambdas(1, 0.5f)},
+        {"dice_focal --set focal.gamma=1", segloss::LossParams(SEGLOSS_LOSS_DICE_FOCAL)
+                                               .pointwise_part(segloss::LossParams(SEGLOSS_LOSS_FOCAL).gamma(1))},
+        {"generalized_dice_focal --set generalized_dice.w_type=uniform",
+         segloss::LossParams(SEGLOSS_LOSS_GENERALIZED_DICE_FOCAL)
+             .region_part(segloss::LossParams(SEGLOSS_LOSS_GENERALIZED_DICE).w_type(SEGLOSS_GD_WEIGHT_UNIFORM))},
+        {"combo --set alpha=0.3 --set beta=0.6", segloss::LossParams(SEGLOSS_LOSS_COMBO).alpha(0.3f).beta(0.6f)},
+        {"exp_log --set w_d=0.5 --set gamma_ce=1", segloss::LossParams(SEGLOSS_LOSS_EXP_LOG).gamma_ce(1).lambdas(0.5f, 0.2f)},
         {"ce --set label_smoothing=0.1 --set weight_norm=count --set weight=1,2,3",
          segloss::LossParams(SEGLOSS_LOSS_CE).label_smoothing(0.1f).weight_norm(SEGLOSS_WEIGHT_NORM_COUNT).weight({1, 2, 3})},
     };

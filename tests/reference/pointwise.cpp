@@ -27,7 +27,13 @@ std::vector<double> class_sums(const Case &k, const segloss_loss_params_t &p) {
 
 ClassWeights class_weights(const Case &k, const segloss_loss_params_t &p) {
     ClassWeights w{std::vector<double>(k.C, 1.0), std::vector<double>(k.C, 1.0)};
-    if (p.loss == SEGLOSS_LOSS_FOCAL) {
+    if (p.loss == SEGLOSS_LOSS_EXP_LOG) {
+        // Wong et al.: w_l = (sum_k f_k / f_l)^0.5 from the label frequencies of the batch.
+        std::vector<double> m = class_sums(k, p);
+        double M = 0;
+        for (double x : m) M += x;
+        for (int64_t c = 0; c < k.C; c++) w.pos[c] = w.neg[c] = m[c] > 0 ? std::sqrt(M / m[c]) : 0.0;
+    } else if (p.loss == SEGLOSS_LOSS_FOCAL) {
         if (!p.has_alpha) return w;
         for (int64_t c = 0; c < k.C; c++) {
             if (p.class_alpha) {
@@ -71,16 +77,24 @@ double voxel_loss(const segloss_loss_params_t &p, const ClassWeights &w, const s
     }
     // Softmax (log-softmax from the logits) or probabilities as given.
     std::vector<double> logp(C), prob(C);
-    const double mx = *std::max_element(x.begin(), x.end());
-    double se = 0;
-    for (double e : x) se += std::exp(e - mx);
+    // log sum exp = max + log1p(the other classes' sum), so that log p of a confident class
+    // keeps its tiny value (1 + 1e-20 is 1 in float64).
+    const size_t top = std::max_element(x.begin(), x.end()) - x.begin();
+    const double mx = x[top];
+    double rest = 0;
+    for (size_t c = 0; c < C; c++) rest += c == top ? 0.0 : std::exp(x[c] - mx);
     for (size_t c = 0; c < C; c++) {
-        logp[c] = p.activation == SEGLOSS_ACTIVATION_SOFTMAX ? x[c] - mx - std::log(se) : std::log(x[c]);
+        logp[c] = p.activation == SEGLOSS_ACTIVATION_SOFTMAX ? x[c] - mx - std::log1p(rest) : std::log(x[c]);
         prob[c] = p.activation == SEGLOSS_ACTIVATION_SOFTMAX ? std::exp(logp[c]) : x[c];
     }
     for (size_t c = 0; c < C; c++) {
         if (g[c] == 0) continue;
-        l -= w.pos[c] * g[c] * std::pow(1 - prob[c], gamma) * logp[c];
+        if (p.loss == SEGLOSS_LOSS_EXP_LOG) {
+            // exp_log's CE term: (-ln p)^gamma_ce.
+            l += w.pos[c] * g[c] * std::pow(std::max(-logp[c], 0.0), double(p.gamma_ce));
+        } else {
+            l -= w.pos[c] * g[c] * std::pow(1 - prob[c], gamma) * logp[c];
+        }
     }
     return l;
 }

@@ -38,6 +38,7 @@ std::vector<double> activate(const Case &k, const segloss_loss_params_t &p, int6
 }
 
 Result loss(const Case &k, const segloss_loss_params_t &p, double grad_scale) {
+    if (is_compound(p.loss)) return compound(k, p, grad_scale);
     return is_pointwise(p.loss) ? pointwise(k, p, grad_scale) : region(k, p, grad_scale);
 }
 

@@ -35,6 +35,8 @@ struct Result {
 
 // ce, wce and focal, with label smoothing, weight_norm and inverse-frequency weights.
 Result pointwise(const Case &k, const segloss_loss_params_t &p, double grad_scale);
+// dice_ce, dice_focal, generalized_dice_focal, combo, exp_log.
+Result compound(const Case &k, const segloss_loss_params_t &p, double grad_scale);
 // Every region loss (dice, iou, tversky, ..., generalized_dice).
 Result region(const Case &k, const segloss_loss_params_t &p, double grad_scale);
 Result loss(const Case &k, const segloss_loss_params_t &p, double grad_scale);
@@ -47,6 +49,7 @@ std::vector<double> chain(const segloss_loss_params_t &p, const std::vector<doub
 inline bool is_pointwise(segloss_loss_kind_t k) {
     return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || k == SEGLOSS_LOSS_FOCAL;
 }
+inline bool is_compound(segloss_loss_kind_t k) { return k >= SEGLOSS_LOSS_DICE_CE && k <= SEGLOSS_LOSS_EXP_LOG; }
 // Class weight c of the params (1 without weights).
 double weight_of(const segloss_loss_params_t &p, int64_t c);
 

@@ -43,6 +43,10 @@ double class_loss(const segloss_loss_params_t &p, const Sums &s) {
     }
     case SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY:
         return p.r * s.SsPos / (s.G + dr) + (1 - p.r) * s.SsNeg / (s.V - s.G + dr);
+    case SEGLOSS_LOSS_EXP_LOG: {  // exp_log's Dice term: (-ln Dice)^gamma_d
+        const double dice = (2 * s.I + nr) / (s.P + s.G + dr);
+        return std::pow(std::max(-std::log(dice), 0.0), double(p.gamma_d));
+    }
     default: return NAN;
     }
 }

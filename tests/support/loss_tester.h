@@ -42,6 +42,8 @@ public:
     LossTester &grad_scale(float s) { grad_scale_ = s; return *this; }
     LossTester &with_grad(bool g) { with_grad_ = g; return *this; }
     LossTester &logit_range(float r) { logit_range_ = r; return *this; }
+    // Relative tolerance of value and gradient (2e-5 unless the loss is ill-conditioned).
+    LossTester &tolerance(double rel) { tolerance_ = rel; return *this; }
     // Target equals the prediction: labels are the argmax of the logits (index maps) or the
     // probabilities themselves (dense).
     LossTester &perfect(bool p = true) { perfect_ = p; return *this; }
@@ -73,6 +75,7 @@ private:
     double ignore_fraction_ = 0;
     int64_t absent_class_ = -1;
     float grad_scale_ = 1.0f, logit_range_ = 10.0f;
+    double tolerance_ = 2e-5;
     ref::Case case_;
     HostTensor<float> logits_, dense_;
     HostTensor<int32_t> labels_i32_;

@@ -66,7 +66,13 @@ const std::vector<std::string> kClassWeights = {"given", "inverse_frequency"};
 bool is_pointwise(segloss_loss_kind_t k) {
     return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || k == SEGLOSS_LOSS_FOCAL;
 }
-bool is_region(segloss_loss_kind_t k) { return !is_pointwise(k); }
+bool is_compound(segloss_loss_kind_t k) {
+    segloss_loss_kind_t r, p;
+    return segloss_loss_parts(k, &r, &p) == SEGLOSS_STATUS_OK;
+}
+bool is_region(segloss_loss_kind_t k) { return !is_pointwise(k) && !is_compound(k); }
+bool is_combo(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_COMBO; }
+bool is_exp_log(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_EXP_LOG; }
 bool is_ce(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE; }
 bool is_focal(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_FOCAL; }
 bool is_tversky(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_TVERSKY || k == SEGLOSS_LOSS_FOCAL_TVERSKY; }
@@ -129,7 +135,7 @@ const std::vector<Option> &options() {
         choice("reduction", always, kReductions, &Params::reduction),
         flag("include_background", is_region, &Params::include_background),
         flag("batch", is_region, &Params::batch),
-        {"weight", [](segloss_loss_kind_t k) { return !is_generalized(k) && !is_focal(k); },
+        {"weight", [](segloss_loss_kind_t k) { return !is_generalized(k) && !is_focal(k) && !is_compound(k); },
          [](LossParams &p, const std::string &n, const std::string &v) { p.weight(parse_list(n, v)); },
          [](const Params &p) { return p.weight ? json_list(p.weight, p.num_weights) : std::string("null"); }},
         {"ignore_index", always,
@@ -140,7 +146,7 @@ const std::vector<Option> &options() {
         flag("squared_pred", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_DICE || k == SEGLOSS_LOSS_LOG_COSH_DICE; },
              &Params::squared_pred),
         choice("empty", is_region, kEmpty, &Params::empty),
-        number("alpha", is_tversky, &Params::alpha),
+        number("alpha", [](segloss_loss_kind_t k) { return is_tversky(k) || is_combo(k); }, &Params::alpha),
         // focal's alpha: a number, or one per class.
         {"alpha", is_focal,
          [](LossParams &p, const std::string &n, const std::string &v) {
@@ -152,7 +158,9 @@ const std::vector<Option> &options() {
              if (!p.has_alpha) return std::string("null");
              return p.class_alpha ? json_list(p.class_alpha, p.num_class_alpha) : num(p.alpha);
          }},
-        number("beta", is_tversky, &Params::beta),
+        number("beta", [](segloss_loss_kind_t k) { return is_tversky(k) || is_combo(k); }, &Params::beta),
+        number("gamma_d", is_exp_log, &Params::gamma_d),
+        number("gamma_ce", is_exp_log, &Params::gamma_ce),
         number("gamma", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_FOCAL_TVERSKY || is_focal(k); }, &Params::gamma),
         number("b", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_ASYMMETRIC; }, &Params::b),
         number("r", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY; }, &Params::r),
@@ -169,7 +177,52 @@ const std::vector<Option> &options() {
 
 }  // namespace
 
+namespace {
+
+// A compound's part options are `part.option` (dice.include_background=false, ce.weight=...).
+bool apply_part_option(LossParams &params, const std::string &name, const std::string &value) {
+    const size_t dot = name.find('.');
+    segloss_loss_kind_t region, pointwise;
+    if (dot == std::string::npos || segloss_loss_parts(params.get()->loss, &region, &pointwise) != SEGLOSS_STATUS_OK) {
+        return false;
+    }
+    const std::string part = name.substr(0, dot);
+    const bool is_region_part = part == segloss_loss_name(region);
+    if (!is_region_part && part != segloss_loss_name(pointwise)) {
+        throw std::runtime_error("loss " + std::string(segloss_loss_name(params.get()->loss)) + " has no part '" + part +
+                                 "' (its parts are " + segloss_loss_name(region) + " and " + segloss_loss_name(pointwise) +
+                                 ")");
+    }
+    LossParams *target = is_region_part ? params.region_part_params() : params.pointwise_part_params();
+    if (!target) {
+        if (is_region_part) params.region_part(LossParams(region));
+        else params.pointwise_part(LossParams(pointwise));
+        target = is_region_part ? params.region_part_params() : params.pointwise_part_params();
+    }
+    apply_option(*target, name.substr(dot + 1), value);
+    return true;
+}
+
+// A compound's weights: lambda_<part> (dice_ce: lambda_dice, lambda_ce); exp_log's w_d, w_ce.
+bool apply_lambda(LossParams &params, const std::string &name, const std::string &value) {
+    segloss_loss_kind_t region, pointwise;
+    segloss_loss_params_t &p = *params.get();
+    if (segloss_loss_parts(p.loss, &region, &pointwise) != SEGLOSS_STATUS_OK || p.loss == SEGLOSS_LOSS_COMBO) return false;
+    const bool exp_log = p.loss == SEGLOSS_LOSS_EXP_LOG;
+    if (name == (exp_log ? std::string("w_d") : "lambda_" + std::string(segloss_loss_name(region)))) {
+        p.lambda_region = static_cast<float>(parse_number(name, value));
+    } else if (name == (exp_log ? std::string("w_ce") : "lambda_" + std::string(segloss_loss_name(pointwise)))) {
+        p.lambda_pointwise = static_cast<float>(parse_number(name, value));
+    } else {
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 void apply_option(LossParams &params, const std::string &name, const std::string &value) {
+    if (apply_part_option(params, name, value) || apply_lambda(params, name, value)) return;
     const segloss_loss_kind_t loss = params.get()->loss;
     bool known = false;
     for (const Option &o : options()) {
@@ -192,6 +245,22 @@ std::string options_json(const LossParams &params) {
         if (!opt.applies(p.loss)) continue;
         o << (first ? "" : ", ") << "\"" << opt.name << "\": " << opt.json(p);
         first = false;
+    }
+    // A compound's lambdas and parts (the parts' shared options are the compound's).
+    segloss_loss_kind_t region, pointwise;
+    if (segloss_loss_parts(p.loss, &region, &pointwise) == SEGLOSS_STATUS_OK) {
+        const bool exp_log = p.loss == SEGLOSS_LOSS_EXP_LOG;
+        if (p.loss != SEGLOSS_LOSS_COMBO) {
+            o << ", \"" << (exp_log ? std::string("w_d") : "lambda_" + std::string(segloss_loss_name(region)))
+              << "\": " << num(p.lambda_region) << ", \""
+              << (exp_log ? std::string("w_ce") : "lambda_" + std::string(segloss_loss_name(pointwise)))
+              << "\": " << num(p.lambda_pointwise);
+        }
+        const LossParams *parts[2] = {params.region_part_params(), params.pointwise_part_params()};
+        const segloss_loss_kind_t kinds[2] = {region, pointwise};
+        for (int i = 0; i < 2; i++) {
+            o << ", \"" << segloss_loss_name(kinds[i]) << "\": " << options_json(parts[i] ? *parts[i] : LossParams(kinds[i]));
+        }
     }
     o << "}";
     return o.str();

@@ -63,7 +63,14 @@ typedef enum segloss_loss_kind {
     SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE = 8,/**< L / (1 + k (1 - L)), L the generalized Dice loss */
     SEGLOSS_LOSS_LOG_COSH_DICE = 9,           /**< log(cosh(L)) per group, L the Dice loss */
     SEGLOSS_LOSS_WCE = 10,   /**< ce with class weights required (given or inverse frequency) */
-    SEGLOSS_LOSS_FOCAL = 11  /**< -alpha_t (1 - p_t)^gamma log p_t (pointwise) */
+    SEGLOSS_LOSS_FOCAL = 11, /**< -alpha_t (1 - p_t)^gamma log p_t (pointwise) */
+    /* Compound losses: lambda_region * region part + lambda_pointwise * pointwise part, in one
+     * statistics pass and one gradient pass. */
+    SEGLOSS_LOSS_DICE_CE = 12,                /**< dice + ce (nnU-Net) */
+    SEGLOSS_LOSS_DICE_FOCAL = 13,             /**< dice + focal */
+    SEGLOSS_LOSS_GENERALIZED_DICE_FOCAL = 14, /**< generalized_dice + focal */
+    SEGLOSS_LOSS_COMBO = 15,   /**< alpha mCE_beta + (1 - alpha) dice (Taghanaki; sigmoid) */
+    SEGLOSS_LOSS_EXP_LOG = 16  /**< w_d mean_c (-ln Dice_c)^gamma_d + w_ce mean_v w_y (-ln p_y)^gamma_ce */
 } segloss_loss_kind_t;
 
 /** Normaliser of a pointwise loss's mean over index targets (softmax / none activation). */
@@ -126,9 +133,11 @@ typedef struct segloss_loss_params {
     /* Options of single losses, named as in LOSSES.md; segloss_loss_params_init sets the
      * loss's defaults. A field that the loss does not use is ignored. */
     float alpha;            /**< tversky, focal_tversky: weight of false positives (0.3);
+                                 combo: weight of the CE term (0.5, sets the lambdas);
                                  focal (with has_alpha): softmax class 0 gets 1 - alpha and the
                                  others alpha, sigmoid targets 1 get alpha and 0 get 1 - alpha */
-    float beta;             /**< tversky, focal_tversky: weight of false negatives (0.7) */
+    float beta;             /**< tversky, focal_tversky: weight of false negatives (0.7);
+                                 combo: weight of the positives in mCE (0.5) */
     float gamma;            /**< focal_tversky: the loss is (1 - T)^(1/gamma) (4/3), > 0;
                                  focal: focusing parameter (2), >= 0 */
     float b;                /**< asymmetric: beta of the F-beta score (1.5), > 0 */
@@ -145,10 +154,20 @@ typedef struct segloss_loss_params {
     int64_t num_class_alpha;
     int check_inputs;        /**< dense targets: a value outside [0, 1] is SEGLOSS_STATUS_INVALID_LABEL
                                   (costs a read of the targets) */
+    /* Compound losses. Their parts take their options from region_part and pointwise_part
+     * (NULL: the part's defaults); the compound's own activation, reduction, ignore_index,
+     * check_finite and check_inputs apply to both parts (the parts' are ignored). reduction
+     * none is refused: the parts' per-element shapes differ. */
+    const struct segloss_loss_params *region_part;    /**< dice (generalized_dice for
+                                                           generalized_dice_focal) */
+    const struct segloss_loss_params *pointwise_part; /**< ce (dice_ce, combo, exp_log) or focal */
+    float lambda_region;     /**< dice_*: 1; combo: 1 - alpha; exp_log: w_d (0.8) */
+    float lambda_pointwise;  /**< dice_*: 1; combo: alpha; exp_log: w_ce (0.2) */
+    float gamma_d, gamma_ce; /**< exp_log: the exponents (0.3, 0.3), > 0 */
 } segloss_loss_params_t;
 
 /** Number of statistics per group in the region stages' stats tensor, and their order. */
-#define SEGLOSS_REGION_NUM_STATS 10
+#define SEGLOSS_REGION_NUM_STATS 12
 typedef enum segloss_region_stat {
     SEGLOSS_REGION_STAT_I = 0,      /**< sum p g */
     SEGLOSS_REGION_STAT_P = 1,      /**< sum p */
@@ -157,12 +176,14 @@ typedef enum segloss_region_stat {
     SEGLOSS_REGION_STAT_G2 = 4,     /**< sum g^2 */
     SEGLOSS_REGION_STAT_SS_POS = 5, /**< sum (g - p)^2 g */
     SEGLOSS_REGION_STAT_SS_NEG = 6, /**< sum (g - p)^2 (1 - g) */
-    SEGLOSS_REGION_STAT_COUNT = 7,  /**< counted voxels */
-    SEGLOSS_REGION_STAT_INVALID = 8,   /**< labels outside [0, C) that are not ignore_index */
-    SEGLOSS_REGION_STAT_NONFINITE = 9  /**< counted voxels with a non-finite logit */
+    SEGLOSS_REGION_STAT_PW_POS = 7, /**< compound losses: the pointwise part's class loss sums */
+    SEGLOSS_REGION_STAT_PW_NEG = 8, /**< compound losses: the same for targets 0 (sigmoid) */
+    SEGLOSS_REGION_STAT_COUNT = 9,  /**< counted voxels */
+    SEGLOSS_REGION_STAT_INVALID = 10,  /**< labels outside [0, C) that are not ignore_index */
+    SEGLOSS_REGION_STAT_NONFINITE = 11 /**< counted voxels with a non-finite logit */
 } segloss_region_stat_t;
 /** Number of coefficients per group in the region stages' coef tensor. */
-#define SEGLOSS_REGION_NUM_COEFS 5
+#define SEGLOSS_REGION_NUM_COEFS 7
 
 typedef struct segloss_context *segloss_context_t;
 
@@ -200,6 +221,9 @@ SEGLOSS_API segloss_status_t segloss_loss_params_init(segloss_loss_params_t *par
 /** Loss kind from its LOSSES.md name ("ce", "dice", "focal_tversky", ...). */
 SEGLOSS_API segloss_status_t segloss_loss_from_name(const char *name, segloss_loss_kind_t *loss);
 SEGLOSS_API const char *segloss_loss_name(segloss_loss_kind_t loss);
+/** The parts of a compound loss (e.g. dice_ce: dice and ce); INVALID_ARGUMENT for other losses. */
+SEGLOSS_API segloss_status_t segloss_loss_parts(segloss_loss_kind_t loss, segloss_loss_kind_t *region_part,
+                                                segloss_loss_kind_t *pointwise_part);
 
 /** Computes a loss and, when grad is not NULL, its gradient w.r.t. the logits (w.r.t. the
  * probabilities for activation=none) multiplied by grad_scale (the upstream gradient).
@@ -219,10 +243,10 @@ SEGLOSS_API segloss_status_t segloss_loss_compute(segloss_context_t ctx,
 
 /* Region losses as stages, so distributed training can all-reduce the statistics between
  * pass 1 and the epilogue (exact batch Dice over many ranks).
- *  stats  float64, N,C,SEGLOSS_REGION_NUM_STATS: I, P, G, P2, G2, sum (g-p)^2 g,
- *         sum (g-p)^2 (1-g), counted voxels, invalid labels, voxels with non-finite logits
+ *  stats  float64, N,C,SEGLOSS_REGION_NUM_STATS (segloss_region_stat_t)
  *  coef   float32, N,C,SEGLOSS_REGION_NUM_COEFS: dL/d(sum) of I, P, P2 and the two (g-p)^2 sums,
- *         already scaled by grad_scale, the weights and the reduction */
+ *         and the pointwise part's class weights, already scaled by grad_scale, the weights,
+ *         the lambdas and the reduction */
 SEGLOSS_API segloss_status_t segloss_region_stats(segloss_context_t ctx,
                                                   const segloss_loss_params_t *params,
                                                   const DLTensor *logits, const DLTensor *target,

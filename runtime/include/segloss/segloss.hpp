@@ -2,6 +2,7 @@
 // segloss C++ API: RAII and exceptions over the C ABI (header-only; the ABI stays C).
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -67,16 +68,45 @@ public:
     LossParams &focal_alpha(float a) { p_.has_alpha = 1; p_.alpha = a; return class_alpha_({}); }
     LossParams &focal_alpha(std::vector<float> a) { p_.has_alpha = 1; return class_alpha_(std::move(a)); }
 
-    LossParams(const LossParams &o) : p_(o.p_) { weight(o.weight_).class_alpha_(o.class_alpha_storage_); }
+    // Compound losses: the options of each part (copied) and the lambdas.
+    LossParams &region_part(const LossParams &part) { return part_(region_part_, part, p_.region_part); }
+    LossParams &pointwise_part(const LossParams &part) { return part_(pointwise_part_, part, p_.pointwise_part); }
+    LossParams &lambdas(float region, float pointwise) {
+        p_.lambda_region = region;
+        p_.lambda_pointwise = pointwise;
+        return *this;
+    }
+    // The parts set so far (nullptr before region_part() / pointwise_part()), to change in place.
+    LossParams *region_part_params() { return region_part_.get(); }
+    LossParams *pointwise_part_params() { return pointwise_part_.get(); }
+    const LossParams *region_part_params() const { return region_part_.get(); }
+    const LossParams *pointwise_part_params() const { return pointwise_part_.get(); }
+    LossParams &gamma_d(float g) { p_.gamma_d = g; return *this; }
+    LossParams &gamma_ce(float g) { p_.gamma_ce = g; return *this; }
+
+    LossParams(const LossParams &o) : p_(o.p_) { copy_owned(o); }
     LossParams &operator=(const LossParams &o) {
         p_ = o.p_;
-        return weight(o.weight_).class_alpha_(o.class_alpha_storage_);
+        return copy_owned(o);
     }
 
     const segloss_loss_params_t *get() const { return &p_; }
     segloss_loss_params_t *get() { return &p_; }
 
 private:
+    LossParams &part_(std::shared_ptr<LossParams> &slot, const LossParams &part,
+                      const segloss_loss_params_t *&field) {
+        slot = std::make_shared<LossParams>(part);
+        field = slot->get();
+        return *this;
+    }
+    // Re-points the params at this object's own copies of the arrays and parts.
+    LossParams &copy_owned(const LossParams &o) {
+        weight(o.weight_).class_alpha_(o.class_alpha_storage_);
+        if (o.region_part_) part_(region_part_, *o.region_part_, p_.region_part);
+        if (o.pointwise_part_) part_(pointwise_part_, *o.pointwise_part_, p_.pointwise_part);
+        return *this;
+    }
     LossParams &class_alpha_(std::vector<float> a) {
         class_alpha_storage_ = std::move(a);
         p_.class_alpha = class_alpha_storage_.empty() ? nullptr : class_alpha_storage_.data();
@@ -85,6 +115,7 @@ private:
     }
     segloss_loss_params_t p_{};
     std::vector<float> weight_, class_alpha_storage_;
+    std::shared_ptr<LossParams> region_part_, pointwise_part_;
 };
 
 // Owns a segloss_context_t. Not copyable; one thread at a time.

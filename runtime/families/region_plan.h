@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the region passes and the epilogue need, from a region loss's params or a compound
+// loss's (its region part, its pointwise part, the lambdas).
+#pragma once
+
+#include <vector>
+
+#include "../src/problem.h"
+#include "pointwise_args.h"
+
+namespace segloss::rt {
+
+struct RegionPlan {
+    segloss_loss_params_t region{};  // the region loss (a compound's region part, with its shared options)
+    bool compound = false;
+    std::vector<float> options;      // abi::RegionOption
+    std::vector<float> weight;       // the region loss's class weights (C)
+    PointwiseArgs pointwise;         // a compound's pointwise part (class weights of ones otherwise)
+};
+
+// Checks everything that needs C and builds the plan. Compound losses need the activation and
+// the target kind (the pointwise part's normaliser depends on them).
+RegionPlan make_region_plan(const segloss_loss_params_t &p, int64_t C, Act act, TargetKind kind);
+
+}  // namespace segloss::rt
