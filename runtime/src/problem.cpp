@@ -2,6 +2,7 @@
 #include "problem.h"
 
 #include <climits>
+#include <cstdint>
 #include <cmath>
 
 #include "failure.h"
@@ -165,9 +166,40 @@ std::vector<int> Problem::voxel_axes(int offset) const {
 HalideView Problem::logits_view() const { return HalideView(logits, logits_axes()); }
 
 HalideView Problem::target_view() const {
-    if (kind == TargetKind::f32) return HalideView(target, logits_axes());
-    return HalideView(target, voxel_axes(target.ndim == logits.ndim ? 1 : 0));
+    if (kind == TargetKind::f32) return HalideView(kernel_target, logits_axes());
+    return HalideView(kernel_target, voxel_axes(kernel_target.ndim == logits.ndim ? 1 : 0));
 }
+
+namespace {
+
+// int64 index maps (PyTorch's label dtype) become a compact int32 copy, one pass on the host.
+// A label beyond int32 cannot be a class: it becomes a value that is neither in [0, C) nor
+// ignore_index, so that the kernels report it as an invalid label.
+void narrow_int64_labels(Problem &pb, const segloss_loss_params_t &p) {
+    const Tensor &t = pb.target;
+    const int64_t ignore = p.has_ignore_index ? p.ignore_index : INT64_MIN;
+    const int32_t invalid = ignore == INT32_MIN ? INT32_MAX : INT32_MIN;
+    pb.narrowed = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(t.numel));
+    int32_t *out = pb.narrowed->data();
+    const int64_t *in = reinterpret_cast<const int64_t *>(t.data);
+    bool compact = true;
+    for (int64_t d = t.ndim - 1, stride = 1; d >= 0; stride *= t.shape[d], d--) {
+        compact = compact && (t.shape[d] == 1 || t.strides[d] == stride);
+    }
+    for (int64_t i = 0; i < t.numel; i++) {
+        const int64_t v = in[compact ? i : element_offset(t, i)];
+        out[i] = (v >= INT32_MIN && v <= INT32_MAX) ? static_cast<int32_t>(v) : invalid;
+    }
+    Tensor k = t;
+    k.dtype = {kDLInt, 32, 1};
+    k.data = reinterpret_cast<char *>(out);
+    for (int64_t d = k.ndim - 1, stride = 1; d >= 0; stride *= k.shape[d], d--) k.strides[d] = stride;
+    k.lo = reinterpret_cast<uintptr_t>(out);
+    k.hi = k.lo + sizeof(int32_t) * static_cast<size_t>(t.numel);
+    pb.kernel_target = k;
+}
+
+}  // namespace
 
 Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, const DLTensor *target) {
     check_params(p);
@@ -191,9 +223,10 @@ Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, con
              : p->activation == SEGLOSS_ACTIVATION_NONE  ? Act::identity
                                                          : Act::softmax;
 
-    // Target: an index map N,spatial or N,1,spatial (int32/uint8), or a dense map like the logits.
-    if (is_dtype(T, kDLInt, 32) || is_dtype(T, kDLUInt, 8)) {
-        pb.kind = is_dtype(T, kDLInt, 32) ? TargetKind::i32 : TargetKind::u8;
+    // Target: an index map N,spatial or N,1,spatial (int32/uint8/int64), or a dense map like the logits.
+    pb.kernel_target = T;
+    if (is_dtype(T, kDLInt, 32) || is_dtype(T, kDLUInt, 8) || is_dtype(T, kDLInt, 64)) {
+        pb.kind = is_dtype(T, kDLUInt, 8) ? TargetKind::u8 : TargetKind::i32;
         const int off = T.ndim == L.ndim ? 1 : 0;
         if ((T.ndim != L.ndim && T.ndim != L.ndim - 1) || (off && T.shape[1] != 1)) {
             fail(SEGLOSS_STATUS_INVALID_SHAPE, "an index target must be N,spatial or N,1,spatial for logits of ",
@@ -206,6 +239,7 @@ Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, con
                      L.shape[2 + i], " in spatial axis ", i);
             }
         }
+        if (is_dtype(T, kDLInt, 64)) narrow_int64_labels(pb, *p);
     } else if (is_dtype(T, kDLFloat, 32)) {
         pb.kind = TargetKind::f32;
         if (T.ndim != L.ndim) fail(SEGLOSS_STATUS_INVALID_SHAPE, "a dense target must have the logits' shape N,C,spatial");
@@ -220,7 +254,7 @@ Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, con
         }
     } else {
         fail(SEGLOSS_STATUS_UNSUPPORTED, "target dtype ", dtype_name(T.dtype),
-             " is not supported (int32 or uint8 index maps, float32 dense maps)");
+             " is not supported (int32, int64 or uint8 index maps, float32 dense maps)");
     }
 
     pb.weight = read_weights(*p, pb.C);

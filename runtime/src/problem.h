@@ -2,6 +2,7 @@
 // Validation of a loss call, once and independent of the device: params, logits, target.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "segloss/segloss.h"
@@ -14,7 +15,10 @@ enum class TargetKind { i32, u8, f32 };
 
 struct Problem {
     const segloss_loss_params_t *params = nullptr;
-    Tensor logits, target;
+    Tensor logits, target;  // the caller's tensors
+    // What the kernels read as the target: the caller's, or an int32 copy of int64 labels.
+    Tensor kernel_target;
+    std::shared_ptr<std::vector<int32_t>> narrowed;
     Act act = Act::softmax;
     TargetKind kind = TargetKind::i32;
     int64_t N = 0, C = 0;

@@ -127,8 +127,8 @@ TEST_CASE("bad inputs return their documented status and write nothing", "[bad_i
         f.l.dtype = {kDLFloat, 64, 1};
         want = SEGLOSS_STATUS_UNSUPPORTED;
     }
-    SECTION("int64 labels are unsupported") {
-        f.t.dtype = {kDLInt, 64, 1};
+    SECTION("int16 labels are unsupported") {
+        f.t.dtype = {kDLInt, 16, 1};
         want = SEGLOSS_STATUS_UNSUPPORTED;
     }
     SECTION("a label >= C") {
@@ -341,4 +341,22 @@ TEST_CASE("the region epilogue stage validates like the one-shot call", "[bad_in
     REQUIRE(segloss_region_epilogue(ctx, &p, &s, &v, &c, 1) == SEGLOSS_STATUS_OK);
     REQUIRE(std::isfinite(value.flat(0)));
     segloss_context_destroy(ctx);
+}
+
+TEST_CASE("int64 labels beyond 32 bits are invalid labels, never a class or ignore_index", "[bad_input]") {
+    auto ignore = GENERATE(int64_t(-1), int64_t(INT32_MIN), int64_t(255));
+    auto bad = GENERATE(int64_t(1) << 32, (int64_t(1) << 32) - 1, INT64_MIN, int64_t(INT32_MIN) - 1);
+    Fixture f(SEGLOSS_LOSS_CE);
+    HostTensor<int64_t> labels({2, 4, 5});
+    for (int64_t i = 0; i < labels.numel(); i++) labels.flat(i) = i % 3;
+    f.t = labels.dl();
+    f.p.has_ignore_index = 1;
+    f.p.ignore_index = ignore;
+    REQUIRE(f.run() == SEGLOSS_STATUS_OK);
+    for (int64_t i = 0; i < f.grad.numel(); i++) f.grad.flat(i) = kSentinel;
+    f.value.flat(0) = kSentinel;
+    labels.flat(9) = bad;
+    INFO("label " << bad << ", ignore_index " << ignore);
+    REQUIRE(f.run() == SEGLOSS_STATUS_INVALID_LABEL);
+    REQUIRE(f.untouched());
 }

@@ -7,7 +7,7 @@ namespace segloss::test {
 
 void check_activation_target_reduction_matrix(segloss_loss_kind_t loss) {
     auto shape = GENERATE(from_range(kMatrixShapes));
-    auto target = GENERATE(Target::I32, Target::U8, Target::I32_CHANNEL, Target::F32);
+    auto target = GENERATE(Target::I32, Target::U8, Target::I32_CHANNEL, Target::F32, Target::I64);
     auto act = GENERATE(SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_SIGMOID, SEGLOSS_ACTIVATION_NONE);
     auto reduction = GENERATE(SEGLOSS_REDUCTION_MEAN, SEGLOSS_REDUCTION_SUM, SEGLOSS_REDUCTION_NONE);
     auto strided = GENERATE(false, true);

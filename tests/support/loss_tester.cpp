@@ -140,6 +140,9 @@ void LossTester::make_inputs() {
         if (target_ == Target::U8) {
             labels_u8_ = HostTensor<uint8_t>(tshape, strided_, 77);
             for (int64_t i = 0; i < N * V; i++) labels_u8_.flat(i) = static_cast<uint8_t>(labels[i]);
+        } else if (target_ == Target::I64) {
+            labels_i64_ = HostTensor<int64_t>(tshape, strided_, -77);
+            for (int64_t i = 0; i < N * V; i++) labels_i64_.flat(i) = labels[i];
         } else {
             labels_i32_ = HostTensor<int32_t>(tshape, strided_, -77);
             for (int64_t i = 0; i < N * V; i++) labels_i32_.flat(i) = static_cast<int32_t>(labels[i]);
@@ -150,6 +153,7 @@ void LossTester::make_inputs() {
 DLTensor LossTester::target_dl() {
     if (target_ == Target::F32) return dense_.dl();
     if (target_ == Target::U8) return labels_u8_.dl();
+    if (target_ == Target::I64) return labels_i64_.dl();
     return labels_i32_.dl();
 }
 

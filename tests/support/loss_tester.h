@@ -15,7 +15,7 @@
 
 namespace segloss::test {
 
-enum class Target { I32, U8, I32_CHANNEL, F32 };
+enum class Target { I32, U8, I32_CHANNEL, F32, I64 };
 
 struct Outcome {
     segloss_status_t status = SEGLOSS_STATUS_OK;
@@ -62,6 +62,7 @@ public:
     HostTensor<float> &logits() { return logits_; }
     HostTensor<int32_t> &labels_i32() { return labels_i32_; }
     HostTensor<uint8_t> &labels_u8() { return labels_u8_; }
+    HostTensor<int64_t> &labels_i64() { return labels_i64_; }
     HostTensor<float> &dense() { return dense_; }
     DLTensor target_dl();
     void make_inputs();
@@ -80,6 +81,7 @@ private:
     HostTensor<float> logits_, dense_;
     HostTensor<int32_t> labels_i32_;
     HostTensor<uint8_t> labels_u8_;
+    HostTensor<int64_t> labels_i64_;
 };
 
 // Tolerance check helpers (shared with the cross-check tests).
