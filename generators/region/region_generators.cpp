@@ -20,21 +20,31 @@ namespace {
 
 using namespace Halide;
 
-class RegionStats : public LossGenerator<RegionStats> {
+// The region passes of every region and compound loss: with with_pointwise, the kernel also
+// reads a compound's pointwise part's options (formulas.h), after its own inputs.
+template <typename T>
+class RegionPass : public LossGenerator<T> {
 public:
-    GeneratorParam<bool> with_pointwise{"with_pointwise", false};
-
-    // Group sums (slot, c, n), slots abi::RegionStat, float64.
-    Output<Buffer<double, 3>> stats{"stats"};
-    // Compound losses: the pointwise part's options.
-    Input<float> *gamma = nullptr, *log_power = nullptr, *smoothing = nullptr;
+    Halide::GeneratorParam<bool> with_pointwise{"with_pointwise", false};
+    Halide::GeneratorInput<float> *gamma = nullptr, *log_power = nullptr, *smoothing = nullptr;
 
     void configure() {
         if (!with_pointwise) return;
-        gamma = add_input<float>("gamma");
-        log_power = add_input<float>("log_power");
-        smoothing = add_input<float>("label_smoothing");
+        gamma = this->template add_input<float>("gamma");
+        log_power = this->template add_input<float>("log_power");
+        smoothing = this->template add_input<float>("label_smoothing");
     }
+
+protected:
+    PointwiseOptions pointwise_options(Func alpha_pos, Func alpha_neg) {
+        return {alpha_pos, alpha_neg, *gamma, *log_power, *smoothing};
+    }
+};
+
+class RegionStats : public RegionPass<RegionStats> {
+public:
+    // Group sums (slot, c, n), slots abi::RegionStat, float64.
+    Output<Buffer<double, 3>> stats{"stats"};
 
     void generate() {
         const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
@@ -62,8 +72,7 @@ public:
         if (with_pointwise) {
             Func unit("unit");
             unit(c, n) = 1.0f;
-            PointwiseTerms pw = focal_cross_entropy(act, tg, {unit, unit, *gamma, *log_power, *smoothing},
-                                                    num_classes(), v);
+            PointwiseTerms pw = focal_cross_entropy(act, tg, pointwise_options(unit, unit), num_classes(), v);
             terms.push_back({abi::kStatPwPos, select(ok, pw.class_loss(x, y, z, c, n)[0], zero)});
             terms.push_back({abi::kStatPwNeg, select(ok, pw.class_loss(x, y, z, c, n)[1], zero)});
             per_line.push_back(pw.class_loss);
@@ -106,23 +115,12 @@ public:
     }
 };
 
-class RegionGrad : public LossGenerator<RegionGrad> {
+class RegionGrad : public RegionPass<RegionGrad> {
 public:
-    GeneratorParam<bool> with_pointwise{"with_pointwise", false};
-
     // Per-group coefficients (slot, c, n), slots abi::RegionCoef, from the epilogue.
     Input<Buffer<float, 3>> coef{"coef"};
 
     Output<Buffer<float, 5>> grad{"grad"};
-    // Compound losses: the pointwise part's options.
-    Input<float> *gamma = nullptr, *log_power = nullptr, *smoothing = nullptr;
-
-    void configure() {
-        if (!with_pointwise) return;
-        gamma = add_input<float>("gamma");
-        log_power = add_input<float>("log_power");
-        smoothing = add_input<float>("label_smoothing");
-    }
 
     void generate() {
         const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
@@ -151,7 +149,7 @@ public:
             Func ap("ap"), an("an");
             ap(c, n) = coef(abi::kCoefPwPos, c, n);
             an(c, n) = coef(abi::kCoefPwNeg, c, n);
-            const PointwiseOptions o{ap, an, *gamma, *log_power, *smoothing};
+            const PointwiseOptions o = pointwise_options(ap, an);
             PointwiseTerms pw = focal_cross_entropy(act, tg, o, num_classes(), v);
             per_line.insert(per_line.end(), pw.row_funcs.begin(), pw.row_funcs.end());
             Func sum("region_plus_pointwise");

@@ -17,7 +17,9 @@ TargetSums target_sums(Call &call, const Problem &pb) {
     HalideView labels = pb.target_view();
     call.run(k.name, k.as<LabelStatsFn>(), labels.get(), int(pb.C), pb.has_ignore, pb.ignore_index, out.get(), class_out.get());
     std::vector<double> s = sum_lines(rows, abi::kNumLabelSlots);
-    if (s[abi::kInvalid] > 0) {
+    // Dense values are checked only on request (check_inputs); out-of-range labels always.
+    const bool checked = pb.kind != TargetKind::f32 || pb.params->check_inputs;
+    if (checked && s[abi::kInvalid] > 0) {
         if (pb.kind == TargetKind::f32) {
             fail(SEGLOSS_STATUS_INVALID_LABEL, static_cast<int64_t>(s[abi::kInvalid]),
                  " dense target values are outside [0, 1] (check_inputs)");

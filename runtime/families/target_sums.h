@@ -17,7 +17,7 @@ struct TargetSums {
 };
 
 // Runs the pass; fails with INVALID_LABEL on a label outside [0, C) that is not ignore_index, or
-// (dense targets) a value outside [0, 1]. Nothing is written before it returns.
+// (dense targets, with check_inputs) a value outside [0, 1]. Nothing is written before it returns.
 TargetSums target_sums(Call &call, const Problem &pb);
 
 }  // namespace segloss::rt
