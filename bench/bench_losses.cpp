@@ -4,7 +4,8 @@
 //
 // Counters: bytes_per_second counts what the loss must move at least: pointwise losses read the
 // logits and labels once and write the gradient once (one-pass roofline); region and compound
-// losses read them twice with a gradient (two-pass roofline: statistics, then gradient).
+// losses read them twice with a gradient (two-pass roofline: statistics, then gradient). TopK
+// is held to the one-pass roofline (its target is "within 2x of ce"), dice_topk to two passes.
 // roofline is the time those bytes take at the measured bandwidth over the measured time
 // (STREAM copy for forward+backward, STREAM read for forward).
 #include <cstdio>
@@ -79,7 +80,8 @@ const Loss kLosses[] = {
     {SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE, true}, {SEGLOSS_LOSS_LOG_COSH_DICE, true},
     {SEGLOSS_LOSS_DICE_CE, true},      {SEGLOSS_LOSS_DICE_FOCAL, true},
     {SEGLOSS_LOSS_GENERALIZED_DICE_FOCAL, true}, {SEGLOSS_LOSS_COMBO, true},
-    {SEGLOSS_LOSS_EXP_LOG, true}};
+    {SEGLOSS_LOSS_EXP_LOG, true},      {SEGLOSS_LOSS_TOPK, false},
+    {SEGLOSS_LOSS_DICE_TOPK, true}};
 
 LossParams params_for(segloss_loss_kind_t kind) {
     LossParams p(kind);

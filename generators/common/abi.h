@@ -14,10 +14,12 @@ constexpr int kSumLanes = 16;
 enum PointwiseSlot { kLossSum = 0, kNonfinite, kNumPointwiseSlots };
 
 // Slots of the label pre-pass row partials, rows(slot, y, z, n); its class_rows(c, y, z, n)
-// hold the per-class target sums (voxels of each label, or sum g_c of dense maps).
-enum LabelSlot { kCounted = 0, kInvalid, kNumLabelSlots };
+// hold the per-class target sums (voxels of each label, or sum g_c of dense maps), each voxel
+// weighed by its loss mask value; kCounted is the sum of the mask over counted voxels.
+enum LabelSlot { kCounted = 0, kInvalid, kBadMask, kNumLabelSlots };
 
-// Slots of the region statistics, stats(slot, c, n), float64, over counted voxels.
+// Slots of the region statistics, stats(slot, c, n), float64, over counted voxels, each voxel
+// weighed by its loss mask value.
 enum RegionStat {
     kStatI = 0,   // sum p*g
     kStatP,       // sum p
@@ -28,9 +30,10 @@ enum RegionStat {
     kStatSsNeg,   // sum (g-p)^2 (1-g)  (specificity term)
     kStatPwPos,   // compound losses: sum of the pointwise part's class loss, pos (formulas.h)
     kStatPwNeg,   // compound losses: the same, neg (sigmoid)
-    kStatCount,   // counted voxels
+    kStatCount,   // counted voxels (sum of their mask values)
     kStatInvalid, // voxels whose label is neither in [0, C) nor ignore_index
     kStatNonfinite, // counted voxels with a non-finite logit (they are left out of the sums)
+    kStatBadMask, // voxels whose mask value is not in [0, 1] (the call fails)
     kNumRegionStats
 };
 
@@ -75,11 +78,13 @@ enum RegionOption {
     kOptLambdaPointwise,   // 0: no pointwise part
     kOptPwNorm,            // PwNorm: the pointwise part's mean
     kOptPwClassWeights,    // PwClassWeights
+    kOptPwNormValue,       // kPwNormGiven: the normaliser (TopK's selected voxels)
     kNumRegionOptions
 };
-// The pointwise part's normaliser (mean): sum of alpha_pos_c G_c, the counted voxels, or the
-// counted (voxel, channel) elements (sigmoid).
-enum PwNorm { kPwNormWeighted = 0, kPwNormCount, kPwNormElements };
+// The pointwise part's normaliser (mean): sum of alpha_pos_c G_c, the counted voxels, the
+// counted (voxel, channel) elements (sigmoid), or kOptPwNormValue. With kPwNormGiven the
+// part's value is not in the epilogue's total (dice_topk: the runtime has it from the keys).
+enum PwNorm { kPwNormWeighted = 0, kPwNormCount, kPwNormElements, kPwNormGiven };
 // Where its class weights come from: the alpha inputs, w_c = M / (K G_c) (inverse frequency), or
 // w_c = sqrt(M / G_c) (exp_log, Wong et al.), with G_c over the batch and M = sum of G_c.
 enum PwClassWeights { kPwWeightsGiven = 0, kPwWeightsInverse, kPwWeightsSqrtInverse };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The base of every generator that reads logits and targets: their Inputs, GeneratorParams,
 // contracts and estimates live here once. Derived generators declare their extra Inputs
-// after these (so every kernel's signature starts logits, labels, has_ignore, ignore_index).
+// after these (so every kernel's signature starts logits, labels, has_ignore, ignore_index,
+// loss_mask).
 #pragma once
 
 #include "Halide.h"
@@ -29,6 +30,9 @@ public:
     // Index maps: voxels labelled ignore_index take no part when has_ignore != 0.
     In<int> has_ignore{"has_ignore"};
     In<int> ignore_index{"ignore_index"};
+    // Voxel weights m (x, y, z, n) in [0, 1], applied after the activation; m = 0 ignores the
+    // voxel. Without a mask the runtime passes a line of ones with zero outer strides.
+    In<Halide::Buffer<float, 4>> loss_mask{"loss_mask"};
 
 protected:
     Vars v;
@@ -36,7 +40,7 @@ protected:
     Halide::Expr num_classes() { return logits.dim(3).extent(); }
     ActivationForward forward() { return activation_forward(activation, logits, num_classes(), v); }
     Targets targets() {
-        return expand_targets(labels, target_kind, num_classes(), has_ignore, ignore_index, v);
+        return expand_targets(labels, target_kind, num_classes(), has_ignore, ignore_index, loss_mask, v);
     }
 
     // Strided views are allowed; returns the condition of the dense fast path. Every buffer
@@ -57,7 +61,17 @@ protected:
         } else {
             labels.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
         }
-        return innermost_dense(logits) && innermost_dense(labels);
+        return innermost_dense(logits) && innermost_dense(labels) && declare_voxel_input(loss_mask);
+    }
+
+    // A per-voxel input (x, y, z, n) over the logits' voxels (the mask, TopK's keys): any
+    // strides; returns the condition of the dense fast path.
+    template <typename Buf>
+    Halide::Expr declare_voxel_input(Buf &b) {
+        allow_any_stride(b);
+        for (int d = 0; d < 4; d++) b.dim(d).set_bounds(0, logits.dim(d == 3 ? 4 : d).extent());
+        b.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
+        return innermost_dense(b);
     }
 
     // States that an output is shaped like the logits along the given logits dimensions

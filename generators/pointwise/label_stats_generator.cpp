@@ -24,9 +24,12 @@ public:
     Input<int> num_classes{"num_classes"};
     Input<int> has_ignore{"has_ignore"};
     Input<int> ignore_index{"ignore_index"};
+    // The loss mask (x, y, z, n) (loss_generator.h).
+    Input<Buffer<float, 4>> loss_mask{"loss_mask"};
 
     // Per-line partial sums (slot, y, z, n), slots abi::LabelSlot. Invalid: labels outside
-    // [0, C) that are not ignore_index, or dense values outside [0, 1] (NaN included).
+    // [0, C) that are not ignore_index, or dense values outside [0, 1] (NaN included); bad
+    // mask: mask values outside [0, 1] (NaN included).
     Output<Buffer<float, 4>> rows{"rows"};
     // Per-line, per-class target sums (c, y, z, n), c < num_classes.
     Output<Buffer<float, 4>> class_rows{"class_rows"};
@@ -38,7 +41,8 @@ public:
         const bool dense = target_kind == TargetKind::F32;
 
         // The algorithm.
-        Targets tg = expand_targets(labels, target_kind, C, has_ignore, ignore_index, v);
+        Targets tg = expand_targets(labels, target_kind, C, has_ignore, ignore_index, loss_mask, v);
+        Expr m = select(tg.counted, tg.weight, 0.0f), bad_mask = select(tg.bad_mask, 1.0f, 0.0f);
         // class_contrib is (x, c, y, z, n): the line sum's own order (line index after x).
         Func contrib("contrib"), class_contrib("class_contrib"), bad("bad");
         if (dense) {
@@ -46,21 +50,23 @@ public:
             Expr g = labels(x, y, z, rc, n);
             bad(x, y, z, n) = 0.0f;
             bad(x, y, z, n) += select(g >= 0.0f && g <= 1.0f && !is_nonfinite(g), 0.0f, 1.0f);
-            contrib(x, y, z, n) = {1.0f, bad(x, y, z, n)};
-            class_contrib(x, c, y, z, n) = labels(x, y, z, c, n);
+            contrib(x, y, z, n) = {m, bad(x, y, z, n), bad_mask};
         } else {
-            contrib(x, y, z, n) = {select(tg.counted, 1.0f, 0.0f), select(tg.invalid, 1.0f, 0.0f)};
-            class_contrib(x, c, y, z, n) = tg.g(x, y, z, c, n);
+            contrib(x, y, z, n) = {m, select(tg.invalid, 1.0f, 0.0f), bad_mask};
         }
+        class_contrib(x, c, y, z, n) = m * tg.g(x, y, z, c, n);
         LineSum line = fixed_order_line_sum("targets", contrib, labels.dim(0).extent(), {y, z, n}, v);
         LineSum class_line = fixed_order_line_sum("classes", class_contrib, labels.dim(0).extent(), {c, y, z, n}, v);
-        rows(v.k, y, z, n) = mux(v.k, {line.line(y, z, n)[0], line.line(y, z, n)[1]});
+        rows(v.k, y, z, n) = mux(v.k, {line.line(y, z, n)[0], line.line(y, z, n)[1], line.line(y, z, n)[2]});
         rows.bound(v.k, 0, abi::kNumLabelSlots);
         class_rows(c, y, z, n) = class_line.line(c, y, z, n);
         class_rows.dim(0).set_bounds(0, C);
 
         allow_any_stride(labels);
+        allow_any_stride(loss_mask);
         for (int d = 0; d < labels.dimensions(); d++) labels.dim(d).set_min(0);
+        for (int d = 0; d < 4; d++) loss_mask.dim(d).set_bounds(0, labels.dim(d == 3 ? labels.dimensions() - 1 : d).extent());
+        loss_mask.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
         if (dense) {
             labels.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
         } else {
@@ -75,7 +81,7 @@ public:
         schedules::LineLoops l;
         schedules::split_lines(rows, {v.k}, v, l, sp.grain);
         rows.unroll(v.k);
-        rows.specialize(innermost_dense(labels));
+        rows.specialize(innermost_dense(labels) && innermost_dense(loss_mask));
         schedule_line_lanes(line, LoopLevel(rows, l.yi), v);
         if (dense) schedules::compute_per_line({bad}, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v,
                                                schedules::vector_width(get_target(), sp));

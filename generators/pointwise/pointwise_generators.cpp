@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Pointwise family: one pass reads logits and targets, writes the gradient and reduces the loss
-// to per-line partial sums (summed in float64 by the runtime in a fixed order).
+// to per-line partial sums (summed in float64 by the runtime in a fixed order). TopK runs it
+// twice: the map output writes every voxel's key, then value or grad read the keys back and
+// keep the voxels above the cut (generators/common/selection.h).
 #include "Halide.h"
 #include "generators/common/abi.h"
 #include "generators/common/loss_generator.h"
 #include "generators/common/sums.h"
+#include "generators/common/selection.h"
 #include "generators/pointwise/formulas.h"
 #include "schedules/cpu_lines.h"
 
@@ -15,7 +18,7 @@ using namespace Halide;
 
 class Pointwise : public LossGenerator<Pointwise> {
 public:
-    // value: line sums; grad: line sums and gradient in one pass; map: per-voxel loss.
+    // value: line sums; grad: line sums and gradient in one pass; map: per-voxel loss (or keys).
     enum class Out { Value, Grad, Map };
     GeneratorParam<Out> output{"output", Out::Grad, {{"value", Out::Value}, {"grad", Out::Grad}, {"map", Out::Map}}};
 
@@ -27,6 +30,14 @@ public:
     Input<float> label_smoothing{"label_smoothing"};
     // Factor applied to the gradient: upstream gradient / normaliser (set by the runtime).
     Input<float> grad_scale{"grad_scale"};
+    // TopK's selection (selection.h): keys (x, y, z, n) and the cut; zeros and -1 keep all.
+    Input<Buffer<float, 4>> key{"key"};
+    Input<float> cut_value{"cut_value"};
+    Input<int> cut_index{"cut_index"};
+    // map only: selected, counted voxels whose unweighted loss is at most key_threshold, and
+    // voxels not counted, are written as `fill` (TopK's key pass: fill = -1 and the threshold
+    // -log t; reduction=none: 0 and -1).
+    Input<float> *key_threshold = nullptr, *fill = nullptr;
 
     // Per-line partial sums (slot, y, z, n), slots abi::PointwiseSlot (value, grad).
     Output<Buffer<float, 4>> *rows = nullptr;
@@ -36,7 +47,11 @@ public:
     void configure() {
         if (output != Out::Map) rows = add_output<Buffer<float, 4>>("rows");
         if (output == Out::Grad) grad = add_output<Buffer<float, 5>>("grad");
-        if (output == Out::Map) map = add_output<Buffer<float, 4>>("map");
+        if (output == Out::Map) {
+            key_threshold = add_input<float>("key_threshold");
+            fill = add_input<float>("fill");
+            map = add_output<Buffer<float, 4>>("map");
+        }
     }
 
     void generate() {
@@ -51,9 +66,11 @@ public:
         const PointwiseOptions opts{ap, an, gamma, log_power, label_smoothing};
         PointwiseTerms ce = focal_cross_entropy(act, tg, opts, num_classes(), v);
 
-        Expr counted = tg.counted;
+        Expr X = logits.dim(0).extent(), Y = logits.dim(1).extent(), Z = logits.dim(2).extent();
+        Expr counted = tg.counted && is_selected(key, cut_value, cut_index, X, Y, Z, v);
+        Expr m = tg.weight;
         Func contrib("contrib");  // what each voxel adds to the line sums
-        contrib(x, y, z, n) = {select(counted && !act.bad, ce.loss(x, y, z, n), 0.0f),
+        contrib(x, y, z, n) = {select(counted && !act.bad, m * ce.loss(x, y, z, n), 0.0f),
                                select(counted && act.bad, 1.0f, 0.0f)};
         LineSum line = fixed_order_line_sum("loss", contrib, logits.dim(0).extent(), {y, z, n}, v);
         if (rows) {
@@ -62,14 +79,20 @@ public:
         }
         if (grad) {
             (*grad)(x, y, z, c, n) =
-                select(counted, nan_if(act.bad, grad_scale * ce.dx(x, y, z, c, n)), 0.0f);
+                select(counted, nan_if(act.bad, (grad_scale * m) * ce.dx(x, y, z, c, n)), 0.0f);
         }
+        Func unweighted("unweighted_loss");
         if (map) {
-            (*map)(x, y, z, n) = select(counted, nan_if(act.bad, ce.loss(x, y, z, n)), 0.0f);
+            RDom rc(0, num_classes(), "rcu");
+            unweighted(x, y, z, n) = 0.0f;
+            unweighted(x, y, z, n) += ce.class_loss(x, y, z, rc, n)[0] + ce.class_loss(x, y, z, rc, n)[1];
+            Expr kept = counted && unweighted(x, y, z, n) > *key_threshold;
+            (*map)(x, y, z, n) = select(counted && act.bad, nan_if(act.bad, 0.0f),
+                                        kept, m * ce.loss(x, y, z, n), *fill);
         }
 
         // Contracts: strided views are allowed; the dense case gets its own vectorised path.
-        Expr dense = declare_inputs();
+        Expr dense = declare_inputs() && declare_voxel_input(key);
         alpha_pos.set_estimates({{0, 4}});
         alpha_neg.set_estimates({{0, 4}});
         if (rows) {
@@ -97,6 +120,7 @@ public:
         std::vector<Func> per_line = act.row_funcs;
         per_line.insert(per_line.end(), ce.row_funcs.begin(), ce.row_funcs.end());
         per_line.push_back(ce.loss);
+        if (map) per_line.push_back(unweighted);
 
         // The first output owns the loop nest; with the gradient, the line sums are fused into
         // its line loop and share the per-line intermediates, so the inputs are read once and

@@ -5,11 +5,13 @@
 //   region_epilogue  the loss and per-group coefficients dL/d(sum) from those sums
 //   region_grad      pass 2: dL/dx voxel by voxel from the coefficients (plus the pointwise
 //                    part's gradient with with_pointwise)
-// Losses differ only in the epilogue (epilogues.h); a compound loss costs one pass of each.
+// Losses differ only in the epilogue (epilogues.h); a compound loss costs one pass of each
+// (dice_topk adds TopK's key pass: its pointwise part keeps the voxels above the cut).
 #include "Halide.h"
 #include "generators/common/abi.h"
 #include "generators/common/loss_generator.h"
 #include "generators/common/layout.h"
+#include "generators/common/selection.h"
 #include "generators/common/sums.h"
 #include "generators/pointwise/formulas.h"
 #include "generators/region/epilogues.h"
@@ -21,18 +23,26 @@ namespace {
 using namespace Halide;
 
 // The region passes of every region and compound loss: with with_pointwise, the kernel also
-// reads a compound's pointwise part's options (formulas.h), after its own inputs.
+// reads a compound's pointwise part's options (formulas.h), after its own inputs, and the
+// gradient pass TopK's selection of that part (selection.h).
 template <typename T>
 class RegionPass : public LossGenerator<T> {
 public:
     Halide::GeneratorParam<bool> with_pointwise{"with_pointwise", false};
     Halide::GeneratorInput<float> *gamma = nullptr, *log_power = nullptr, *smoothing = nullptr;
+    Halide::GeneratorInput<Halide::Buffer<float, 4>> *key = nullptr;
+    Halide::GeneratorInput<float> *cut_value = nullptr;
+    Halide::GeneratorInput<int> *cut_index = nullptr;
 
     void configure() {
         if (!with_pointwise) return;
         gamma = this->template add_input<float>("gamma");
         log_power = this->template add_input<float>("log_power");
         smoothing = this->template add_input<float>("label_smoothing");
+        if (!T::kSelects) return;
+        key = this->template add_input<Halide::Buffer<float, 4>>("key");
+        cut_value = this->template add_input<float>("cut_value");
+        cut_index = this->template add_input<int>("cut_index");
     }
 
 protected:
@@ -43,6 +53,7 @@ protected:
 
 class RegionStats : public RegionPass<RegionStats> {
 public:
+    static constexpr bool kSelects = false;
     // Group sums (slot, c, n), slots abi::RegionStat, float64.
     Output<Buffer<double, 3>> stats{"stats"};
 
@@ -55,26 +66,27 @@ public:
         Expr p = act.p(x, y, z, c, n);
         Expr g = tg.g(x, y, z, c, n);
         Expr ok = tg.counted && !act.bad;  // non-finite voxels are counted apart, not summed
-        Expr zero = 0.0f, one = 1.0f;
+        Expr zero = 0.0f, one = 1.0f, m = tg.weight;
         // The summed slots (abi::RegionStat) and what each voxel adds to them.
         std::vector<std::pair<int, Expr>> terms = {
-            {abi::kStatI, select(ok, p * g, zero)},
-            {abi::kStatP, select(ok, p, zero)},
-            {abi::kStatG, select(tg.counted, g, zero)},
-            {abi::kStatP2, select(ok, p * p, zero)},
-            {abi::kStatG2, select(tg.counted, g * g, zero)},
-            {abi::kStatSsPos, select(ok, (g - p) * (g - p) * g, zero)},
-            {abi::kStatSsNeg, select(ok, (g - p) * (g - p) * (one - g), zero)},
-            {abi::kStatCount, select(tg.counted, one, zero)},
+            {abi::kStatI, select(ok, m * (p * g), zero)},
+            {abi::kStatP, select(ok, m * p, zero)},
+            {abi::kStatG, select(tg.counted, m * g, zero)},
+            {abi::kStatP2, select(ok, m * (p * p), zero)},
+            {abi::kStatG2, select(tg.counted, m * (g * g), zero)},
+            {abi::kStatSsPos, select(ok, m * ((g - p) * (g - p) * g), zero)},
+            {abi::kStatSsNeg, select(ok, m * ((g - p) * (g - p) * (one - g)), zero)},
+            {abi::kStatCount, select(tg.counted, m, zero)},
             {abi::kStatInvalid, select(tg.invalid, one, zero)},
-            {abi::kStatNonfinite, select(tg.counted && act.bad, one, zero)}};
+            {abi::kStatNonfinite, select(tg.counted && act.bad, one, zero)},
+            {abi::kStatBadMask, select(tg.bad_mask, one, zero)}};
         std::vector<Func> per_line = act.row_funcs;
         if (with_pointwise) {
             Func unit("unit");
             unit(c, n) = 1.0f;
             PointwiseTerms pw = focal_cross_entropy(act, tg, pointwise_options(unit, unit), num_classes(), v);
-            terms.push_back({abi::kStatPwPos, select(ok, pw.class_loss(x, y, z, c, n)[0], zero)});
-            terms.push_back({abi::kStatPwNeg, select(ok, pw.class_loss(x, y, z, c, n)[1], zero)});
+            terms.push_back({abi::kStatPwPos, select(ok, m * pw.class_loss(x, y, z, c, n)[0], zero)});
+            terms.push_back({abi::kStatPwNeg, select(ok, m * pw.class_loss(x, y, z, c, n)[1], zero)});
             per_line.push_back(pw.class_loss);
         }
         std::vector<Expr> values;
@@ -117,6 +129,7 @@ public:
 
 class RegionGrad : public RegionPass<RegionGrad> {
 public:
+    static constexpr bool kSelects = true;
     // Per-group coefficients (slot, c, n), slots abi::RegionCoef, from the epilogue.
     Input<Buffer<float, 3>> coef{"coef"};
 
@@ -135,10 +148,11 @@ public:
         Expr g = tg.g(x, y, z, c, n), p = act.p(x, y, z, c, n);
         Expr ss = strict_float(2.0f * (p - g) *
                                (coef(abi::kCoefSsPos, c, n) * g + coef(abi::kCoefSsNeg, c, n) * (1.0f - g)));
+        Expr m = tg.weight;
         Func a("dl_dp");
         a(x, y, z, c, n) = select(tg.counted,
-                                  coef(abi::kCoefI, c, n) * g + coef(abi::kCoefP, c, n) +
-                                      2.0f * coef(abi::kCoefP2, c, n) * p + ss,
+                                  m * (coef(abi::kCoefI, c, n) * g + coef(abi::kCoefP, c, n) +
+                                       2.0f * coef(abi::kCoefP2, c, n) * p + ss),
                                   0.0f);
         std::vector<Func> per_line = act.row_funcs;
         per_line.push_back(a);
@@ -152,14 +166,17 @@ public:
             const PointwiseOptions o = pointwise_options(ap, an);
             PointwiseTerms pw = focal_cross_entropy(act, tg, o, num_classes(), v);
             per_line.insert(per_line.end(), pw.row_funcs.begin(), pw.row_funcs.end());
+            Expr X = logits.dim(0).extent(), Y = logits.dim(1).extent(), Z = logits.dim(2).extent();
+            Expr selected = is_selected(*key, *cut_value, *cut_index, X, Y, Z, v);
             Func sum("region_plus_pointwise");
-            sum(x, y, z, c, n) = dx(x, y, z, c, n) + pw.dx(x, y, z, c, n);
+            sum(x, y, z, c, n) = dx(x, y, z, c, n) + select(selected, m * pw.dx(x, y, z, c, n), 0.0f);
             dx = sum;
             cross_entropy = is_cross_entropy(o);
         }
         grad(x, y, z, c, n) = select(tg.counted, nan_if(act.bad, dx(x, y, z, c, n)), 0.0f);
 
         Expr dense = declare_inputs() && innermost_dense(grad);
+        if (key) dense = dense && declare_voxel_input(*key);
         allow_any_stride(grad);
         bound_like_logits(grad, {0, 1, 2, 3, 4});
         coef.set_estimates({{0, abi::kNumRegionCoefs}, {0, 4}, {0, 2}});
@@ -310,14 +327,16 @@ public:
                      pw_sum(i)[1] + pw_w(rpw.x)[0] * stats(abi::kStatG, rpw.x, rpw.y),
                      pw_sum(i)[2] + select(rpw.x == 0, stats(abi::kStatCount, rpw.x, rpw.y), f64(0))};
         Expr pw_norm_mode = cast<int>(options(abi::kOptPwNorm));
-        Expr pw_norm = select(reduction != abi::kReduceMean, f64(1), pw_norm_mode == abi::kPwNormWeighted, pw_sum(0)[1],
+        Expr pw_given = pw_norm_mode == abi::kPwNormGiven;
+        Expr pw_norm = select(pw_given, opt(abi::kOptPwNormValue), reduction != abi::kReduceMean, f64(1),
+                              pw_norm_mode == abi::kPwNormWeighted, pw_sum(0)[1],
                               pw_norm_mode == abi::kPwNormCount, pw_sum(0)[2], pw_sum(0)[2] * cast<double>(C));
         Expr pw_scale = select(pw_norm > 0, f64(1) / pw_norm, f64(0));
         Func any_bad("any_bad");
         any_bad(i) = f64(0);
         any_bad(i) += stats(abi::kStatNonfinite, 0, rn);
         Expr pw_value = nan_if(any_bad(0) > 0, pw_sum(0)[0] * pw_scale);
-        total(i) = lambda_region * sum(0)[0] * norm + select(lambda_pw != 0, lambda_pw * pw_value, f64(0));
+        total(i) = lambda_region * sum(0)[0] * norm + select(lambda_pw != 0 && !pw_given, lambda_pw * pw_value, f64(0));
 
         Expr in_grad = included && !dropped;
         Expr scale = select(in_grad, cast<double>(grad_scale) * lambda_region * w * norm * t.slope, f64(0));

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Pointwise family (ce, wce, focal: one formula): a target pre-pass (validates the targets and
-// sums them per class, for the mean's normaliser and inverse-frequency weights, so nothing is
-// written for bad labels), then one fused pass that writes the gradient (and the per-voxel map
-// for reduction=none) and per-line partial sums.
+// Pointwise family (ce, wce, focal, topk: one formula): a target pre-pass (validates the
+// targets and the mask and sums them per class, for the mean's normaliser and
+// inverse-frequency weights, so nothing is written for bad labels), TopK's key pass and cut,
+// then one fused pass that writes the gradient (and the per-voxel map for reduction=none) and
+// per-line partial sums.
 #include <cmath>
 #include <limits>
 
@@ -14,31 +15,18 @@
 #include "line_rows.h"
 #include "pointwise_args.h"
 #include "target_sums.h"
+#include "topk.h"
 
 namespace segloss::rt {
-namespace {
-
-// w_c = M / (K M_c) (segloss.h), 0 for an absent class.
-std::vector<float> inverse_frequency(const TargetSums &t) {
-    double M = 0, K = 0;
-    for (double m : t.per_class) {
-        M += m;
-        K += m > 0 ? 1 : 0;
-    }
-    std::vector<float> w;
-    for (double m : t.per_class) w.push_back(m > 0 ? static_cast<float>(M / (K * m)) : 0.0f);
-    return w;
-}
-
-}  // namespace
 
 void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, const DLTensor *grad_dl,
                    float grad_scale) {
     const segloss_loss_params_t &p = *pb.params;
     const bool none = p.reduction == SEGLOSS_REDUCTION_NONE;
+    const bool topk = p.loss == SEGLOSS_LOSS_TOPK;
     std::vector<int64_t> map_shape{pb.N};
     for (int i = 0; i < pb.spatial_rank; i++) map_shape.push_back(pb.logits.shape[2 + i]);
-    Tensor value = read_value(value_dl, p.reduction, map_shape, {&pb.logits, &pb.target});
+    Tensor value = read_value(value_dl, p.reduction, map_shape, inputs_of(pb));
     if (none && !is_dtype(value, kDLFloat, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "the per-voxel value map must be float32");
     Tensor grad;
     if (grad_dl) {
@@ -46,22 +34,33 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         require_disjoint(grad, value);
     }
 
-    // The target pre-pass validates index labels (always) and dense values (check_inputs), and
-    // sums the targets per class. Dense maps skip it unless something needs those sums.
+    // The target pre-pass validates index labels (always), masks and dense values
+    // (check_inputs), and sums the targets per class. Dense maps skip it unless something needs
+    // those sums or a mask needs checking.
     const bool inverse = p.class_weights == SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY;
     TargetSums sums;
     sums.counted = static_cast<double>(pb.voxels);
-    if (pb.kind != TargetKind::f32 || inverse || p.check_inputs) sums = target_sums(call, pb);
+    if (pb.kind != TargetKind::f32 || inverse || p.check_inputs || pb.kernel_mask.ndim) sums = target_sums(call, pb);
 
     PointwiseArgs args = pointwise_args(p, pb.C, pb.act);
-    if (args.inverse_frequency) args.alpha_pos = args.alpha_neg = inverse_frequency(sums);
+    if (args.inverse_frequency) args.alpha_pos = args.alpha_neg = inverse_frequency_weights(sums.per_class);
+
+    // TopK's key pass and cut; every other loss keeps every voxel.
+    TopkSelection topk_keys;
+    SelectionArgs sel = select_all(pb);
+    if (topk) {
+        topk_keys = select_topk(call, pb, p, args);
+        sel = topk_keys.args(pb);
+    }
 
     // Normaliser of the mean (LOSSES.md `ce`): index maps with the softmax (or none) divide by
     // the counted voxels' class weights (weight_norm=weighted, PyTorch) or their count; dense maps
-    // by the voxels (PyTorch's probability targets); the sigmoid by the (voxel, channel) elements.
+    // by the voxels (PyTorch's probability targets); the sigmoid by the (voxel, channel) elements;
+    // TopK by the selected voxels (nnU-Net). Counts are sums of the mask.
     double norm = 1;
     if (p.reduction == SEGLOSS_REDUCTION_MEAN) {
-        switch (pointwise_norm(p, pb.act, pb.kind)) {
+        switch (topk ? -1 : pointwise_norm(p, pb.act, pb.kind)) {
+        case -1: norm = static_cast<double>(topk_keys.cut.selected); break;
         case abi::kPwNormElements: norm = sums.counted * pb.C; break;
         case abi::kPwNormCount: norm = sums.counted; break;
         default:
@@ -72,7 +71,7 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     // A mean over nothing (every voxel ignored) is 0 with a zero gradient, never NaN.
     const float scale = norm > 0 ? static_cast<float>(grad_scale / norm) : 0.0f;
 
-    HalideView logits = pb.logits_view(), target = pb.target_view();
+    HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
     HalideView ap = HalideView::dense(args.alpha_pos.data(), {int(pb.C)});
     HalideView an = HalideView::dense(args.alpha_neg.data(), {int(pb.C)});
     const int hi = pb.has_ignore, ii = pb.ignore_index;
@@ -82,20 +81,23 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         // One pass: gradient and line sums.
         Kernel k = find_kernel(Stage::pointwise_grad, pb.act, pb.kind);
         HalideView grad_v(grad, pb.logits_axes());
-        call.run(k.name, k.as<PointwiseGradFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma, args.log_power,
-                 args.smoothing, scale, out_rows.get(), grad_v.get());
-    } else if (!none) {
+        call.run(k.name, k.as<PointwiseGradFn>(), logits.get(), target.get(), hi, ii, mask.get(), ap.get(), an.get(),
+                 args.gamma, args.log_power, args.smoothing, scale, sel.key.get(), sel.cut_value, sel.cut_index,
+                 out_rows.get(), grad_v.get());
+    } else if (!none && !topk) {
         Kernel k = find_kernel(Stage::pointwise_value, pb.act, pb.kind);
-        call.run(k.name, k.as<PointwiseValueFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma, args.log_power,
-                 args.smoothing, scale, out_rows.get());
+        call.run(k.name, k.as<PointwiseValueFn>(), logits.get(), target.get(), hi, ii, mask.get(), ap.get(), an.get(),
+                 args.gamma, args.log_power, args.smoothing, scale, sel.key.get(), sel.cut_value, sel.cut_index,
+                 out_rows.get());
     }
     if (none) {
         // The per-voxel map is its own pass (a second read of the inputs when the gradient is
-        // also wanted); non-finite voxels are NaN in it.
+        // also wanted); non-finite voxels are NaN in it, voxels not counted or not selected 0.
         Kernel k = find_kernel(Stage::pointwise_map, pb.act, pb.kind);
         HalideView map_v(value, pb.voxel_axes(0));
-        call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), hi, ii, ap.get(), an.get(), args.gamma, args.log_power,
-                 args.smoothing, scale, map_v.get());
+        call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), hi, ii, mask.get(), ap.get(), an.get(),
+                 args.gamma, args.log_power, args.smoothing, scale, sel.key.get(), sel.cut_value, sel.cut_index, -1.0f,
+                 0.0f, map_v.get());
         if (p.check_finite) {
             for (int64_t i = 0; i < value.numel; i++) {
                 if (!std::isfinite(reinterpret_cast<const float *>(value.data)[element_offset(value, i)])) {
@@ -106,12 +108,13 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         return;
     }
 
+    // TopK's value is the sum of the selected keys (the same voxels as its gradient's).
     std::vector<double> s = sum_lines(rows, abi::kNumPointwiseSlots);
-    const bool nonfinite = s[abi::kNonfinite] > 0 || !std::isfinite(s[abi::kLossSum]);
-    write_scalar(value, s[abi::kNonfinite] > 0 ? std::numeric_limits<double>::quiet_NaN()
-                                               : (norm > 0 ? s[abi::kLossSum] / norm : 0.0));
-    if (p.check_finite && nonfinite) {
-        fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (", static_cast<int64_t>(s[abi::kNonfinite]),
+    const double loss_sum = topk ? topk_keys.cut.sum : s[abi::kLossSum];
+    const double nonfinite = topk ? static_cast<double>(topk_keys.cut.nonfinite) : s[abi::kNonfinite];
+    write_scalar(value, nonfinite > 0 ? std::numeric_limits<double>::quiet_NaN() : (norm > 0 ? loss_sum / norm : 0.0));
+    if (p.check_finite && (nonfinite > 0 || !std::isfinite(loss_sum))) {
+        fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (", static_cast<int64_t>(nonfinite),
              " voxels have a non-finite input)");
     }
 }

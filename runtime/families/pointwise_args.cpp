@@ -53,6 +53,17 @@ PointwiseArgs pointwise_args(const segloss_loss_params_t &p, int64_t C, Act act)
     return a;
 }
 
+std::vector<float> inverse_frequency_weights(const std::vector<double> &per_class) {
+    double M = 0, K = 0;
+    for (double m : per_class) {
+        M += m;
+        K += m > 0 ? 1 : 0;
+    }
+    std::vector<float> w;
+    for (double m : per_class) w.push_back(m > 0 ? static_cast<float>(M / (K * m)) : 0.0f);
+    return w;
+}
+
 int pointwise_norm(const segloss_loss_params_t &p, Act act, TargetKind kind) {
     if (act == Act::sigmoid) return abi::kPwNormElements;
     if (kind == TargetKind::f32 || p.weight_norm == SEGLOSS_WEIGHT_NORM_COUNT) return abi::kPwNormCount;

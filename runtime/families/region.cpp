@@ -13,6 +13,7 @@
 #include "families.h"
 #include "region_plan.h"
 #include "target_sums.h"
+#include "topk.h"
 
 namespace segloss::rt {
 namespace {
@@ -33,9 +34,14 @@ std::vector<int64_t> none_shape(const segloss_loss_params_t &p, int64_t N, int64
     return {p.batch ? 1 : N, p.include_background ? C : C - 1};
 }
 
+// Labels and mask values are counted per image (in class 0's slots); checked before any output.
 void check_invalid(const std::vector<double> &stats, int64_t N, int64_t C) {
-    double invalid = 0;
-    for (int64_t n = 0; n < N; n++) invalid += stats[(n * C) * abi::kNumRegionStats + abi::kStatInvalid];
+    double invalid = 0, bad_mask = 0;
+    for (int64_t n = 0; n < N; n++) {
+        invalid += stats[(n * C) * abi::kNumRegionStats + abi::kStatInvalid];
+        bad_mask += stats[(n * C) * abi::kNumRegionStats + abi::kStatBadMask];
+    }
+    check_mask(bad_mask);
     if (invalid > 0) {
         fail(SEGLOSS_STATUS_INVALID_LABEL, static_cast<int64_t>(invalid), " target labels are outside [0, ", C,
              ") and are not ignore_index");
@@ -45,16 +51,18 @@ void check_invalid(const std::vector<double> &stats, int64_t N, int64_t C) {
 void run_stats(Call &call, const Problem &pb, const RegionPlan &plan, double *stats) {
     // Dense values are checked by the target pre-pass (index labels by the stats themselves).
     if (pb.kind == TargetKind::f32 && pb.params->check_inputs) (void)target_sums(call, pb);
-    HalideView logits = pb.logits_view(), target = pb.target_view();
+    HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
     HalideView out = HalideView::dense(stats, {abi::kNumRegionStats, int(pb.C), int(pb.N)});
-    if (plan.compound) {
+    // dice_topk's pointwise part comes from TopK's keys, not from class sums.
+    if (plan.compound && !plan.topk) {
         const PointwiseArgs &a = plan.pointwise;
         Kernel k = find_kernel(Stage::compound_stats, pb.act, pb.kind);
-        call.run(k.name, k.as<CompoundStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, a.gamma,
-                 a.log_power, a.smoothing, out.get());
+        call.run(k.name, k.as<CompoundStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index,
+                 mask.get(), a.gamma, a.log_power, a.smoothing, out.get());
     } else {
         Kernel k = find_kernel(Stage::region_stats, pb.act, pb.kind);
-        call.run(k.name, k.as<RegionStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, out.get());
+        call.run(k.name, k.as<RegionStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
+                 out.get());
     }
 }
 
@@ -102,19 +110,20 @@ void write_value(const segloss_loss_params_t &p, const Tensor &value, const Epil
     }
 }
 
-void run_grad(Call &call, const Problem &pb, const RegionPlan &plan, float *coef, const Tensor &grad) {
-    HalideView logits = pb.logits_view(), target = pb.target_view();
+void run_grad(Call &call, const Problem &pb, const RegionPlan &plan, float *coef, SelectionArgs &sel,
+              const Tensor &grad) {
+    HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
     HalideView cf = HalideView::dense(coef, {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
     HalideView g(grad, pb.logits_axes());
     if (plan.compound) {
         const PointwiseArgs &a = plan.pointwise;
         Kernel k = find_kernel(Stage::compound_grad, pb.act, pb.kind);
-        call.run(k.name, k.as<CompoundGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, cf.get(),
-                 a.gamma, a.log_power, a.smoothing, g.get());
+        call.run(k.name, k.as<CompoundGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
+                 cf.get(), a.gamma, a.log_power, a.smoothing, sel.key.get(), sel.cut_value, sel.cut_index, g.get());
     } else {
         Kernel k = find_kernel(Stage::region_grad, pb.act, pb.kind);
-        call.run(k.name, k.as<RegionGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, cf.get(),
-                 g.get());
+        call.run(k.name, k.as<RegionGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
+                 cf.get(), g.get());
     }
 }
 
@@ -141,9 +150,9 @@ Tensor read_group_tensor(const DLTensor *dl, const char *what, int bits, int64_t
 }  // namespace
 
 void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const DLTensor *grad_dl, float grad_scale) {
-    const RegionPlan plan = make_region_plan(*pb.params, pb.C, pb.act, pb.kind);
+    RegionPlan plan = make_region_plan(*pb.params, pb.C, pb.act, pb.kind);
     const segloss_loss_params_t &p = plan.region;
-    Tensor value = read_value(value_dl, p.reduction, none_shape(p, pb.N, pb.C), {&pb.logits, &pb.target});
+    Tensor value = read_value(value_dl, p.reduction, none_shape(p, pb.N, pb.C), inputs_of(pb));
     Tensor grad;
     if (grad_dl) {
         grad = check_grad(pb, grad_dl);
@@ -153,8 +162,33 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     std::vector<float> coef(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N));
     run_stats(call, pb, plan, stats.data());
     check_invalid(stats, pb.N, pb.C);
+    // dice_topk: TopK's keys and cut; the epilogue takes the part's normaliser from it and the
+    // part's value is added here.
+    TopkSelection topk_keys;
+    SelectionArgs sel = select_all(pb);
+    double topk_value = 0;
+    if (plan.topk) {
+        if (plan.pointwise.inverse_frequency) {
+            // The key pass needs the class weights: w_c = M / (K G_c) from pass 1's G.
+            std::vector<double> G(static_cast<size_t>(pb.C), 0.0);
+            for (int64_t n = 0; n < pb.N; n++) {
+                for (int64_t c = 0; c < pb.C; c++) G[c] += stats[(n * pb.C + c) * abi::kNumRegionStats + abi::kStatG];
+            }
+            plan.pointwise.alpha_pos = plan.pointwise.alpha_neg = inverse_frequency_weights(G);
+            plan.options[abi::kOptPwClassWeights] = static_cast<float>(abi::kPwWeightsGiven);
+        }
+        topk_keys = select_topk(call, pb, plan.topk_part, plan.pointwise);
+        sel = topk_keys.args(pb);
+        const TopkCut &cut = topk_keys.cut;
+        const double norm = pb.params->reduction == SEGLOSS_REDUCTION_MEAN ? double(cut.selected) : 1.0;
+        plan.options[abi::kOptPwNormValue] = static_cast<float>(norm);
+        topk_value = cut.nonfinite > 0 ? std::nan("") : (cut.selected > 0 ? cut.sum / norm : 0.0);
+    }
     EpilogueOut o = run_epilogue(call, plan, stats.data(), coef.data(), pb.N, pb.C, grad_scale);
-    if (grad_dl) run_grad(call, pb, plan, coef.data(), grad);
+    if (plan.topk && plan.options[abi::kOptLambdaPointwise] != 0) {
+        o.total += plan.options[abi::kOptLambdaPointwise] * topk_value;
+    }
+    if (grad_dl) run_grad(call, pb, plan, coef.data(), sel, grad);
     write_value(p, value, o, pb.N, pb.C);
 }
 
@@ -162,8 +196,7 @@ void region_stats(Call &call, const Problem &pb, const DLTensor *stats_dl) {
     const RegionPlan plan = make_region_plan(*pb.params, pb.C, pb.act, pb.kind);
     require_region_only(plan);
     Tensor stats = read_group_tensor(stats_dl, "stats", 64, pb.N, pb.C, abi::kNumRegionStats);
-    require_disjoint(stats, pb.logits);
-    require_disjoint(stats, pb.target);
+    for (const Tensor *t : inputs_of(pb)) require_disjoint(stats, *t);
     run_stats(call, pb, plan, reinterpret_cast<double *>(stats.data));
 }
 
@@ -197,7 +230,8 @@ void region_grad(Call &call, const Problem &pb, const DLTensor *coef_dl, const D
     Tensor coef = read_group_tensor(coef_dl, "coef", 32, pb.N, pb.C, abi::kNumRegionCoefs);
     Tensor grad = check_grad(pb, grad_dl);
     require_disjoint(grad, coef);
-    run_grad(call, pb, plan, reinterpret_cast<float *>(coef.data), grad);
+    SelectionArgs all = select_all(pb);
+    run_grad(call, pb, plan, reinterpret_cast<float *>(coef.data), all, grad);
 }
 
 }  // namespace segloss::rt

@@ -57,6 +57,7 @@ segloss_loss_params_t part_params(const segloss_loss_params_t *given, segloss_lo
     part.ignore_index = compound.ignore_index;
     part.check_finite = compound.check_finite;
     part.check_inputs = compound.check_inputs;
+    part.loss_mask = compound.loss_mask;
     check_params(&part);
     return part;
 }
@@ -89,6 +90,12 @@ void plan_compound(const segloss_loss_params_t &p, int64_t C, Act act, TargetKin
         plan.pointwise.gamma = 0;
         weights = abi::kPwWeightsSqrtInverse;
         norm = abi::kPwNormCount;
+    }
+    if (l.pointwise_part == SEGLOSS_LOSS_TOPK) {
+        // The part's normaliser (the selected voxels) comes from TopK's cut (region.cpp).
+        plan.topk = true;
+        plan.topk_part = pw;
+        norm = abi::kPwNormGiven;
     }
     plan.options[abi::kOptLambdaRegion] = lambda_region;
     plan.options[abi::kOptLambdaPointwise] = lambda_pw;

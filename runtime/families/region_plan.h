@@ -16,6 +16,8 @@ struct RegionPlan {
     std::vector<float> options;      // abi::RegionOption
     std::vector<float> weight;       // the region loss's class weights (C)
     PointwiseArgs pointwise;         // a compound's pointwise part (class weights of ones otherwise)
+    bool topk = false;               // the pointwise part is topk (dice_topk)
+    segloss_loss_params_t topk_part{};  // its params
 };
 
 // Checks everything that needs C and builds the plan. Compound losses need the activation and

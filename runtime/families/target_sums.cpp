@@ -9,14 +9,22 @@
 
 namespace segloss::rt {
 
+void check_mask(double bad) {
+    if (bad > 0) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, static_cast<int64_t>(bad), " loss_mask values are outside [0, 1] or NaN");
+    }
+}
+
 TargetSums target_sums(Call &call, const Problem &pb) {
     Kernel k = find_kernel(Stage::label_stats, pb.act, pb.kind);
     std::vector<float> rows, class_rows;
     HalideView out = line_rows_view(rows, abi::kNumLabelSlots, pb);
     HalideView class_out = line_rows_view(class_rows, static_cast<int>(pb.C), pb);
-    HalideView labels = pb.target_view();
-    call.run(k.name, k.as<LabelStatsFn>(), labels.get(), int(pb.C), pb.has_ignore, pb.ignore_index, out.get(), class_out.get());
+    HalideView labels = pb.target_view(), mask = pb.mask_view();
+    call.run(k.name, k.as<LabelStatsFn>(), labels.get(), int(pb.C), pb.has_ignore, pb.ignore_index, mask.get(), out.get(),
+             class_out.get());
     std::vector<double> s = sum_lines(rows, abi::kNumLabelSlots);
+    check_mask(s[abi::kBadMask]);
     // Dense values are checked only on request (check_inputs); out-of-range labels always.
     const bool checked = pb.kind != TargetKind::f32 || pb.params->check_inputs;
     if (checked && s[abi::kInvalid] > 0) {

@@ -12,12 +12,16 @@
 namespace segloss::rt {
 
 struct TargetSums {
-    double counted = 0;             // counted voxels
-    std::vector<double> per_class;  // C sums of g_c over counted voxels (voxels per label)
+    double counted = 0;             // counted voxels (the sum of their mask values)
+    std::vector<double> per_class;  // C sums of m g_c over counted voxels (voxels per label)
 };
 
 // Runs the pass; fails with INVALID_LABEL on a label outside [0, C) that is not ignore_index, or
-// (dense targets, with check_inputs) a value outside [0, 1]. Nothing is written before it returns.
+// (dense targets, with check_inputs) a value outside [0, 1], and with INVALID_ARGUMENT on a mask
+// value outside [0, 1]. Nothing is written before it returns.
 TargetSums target_sums(Call &call, const Problem &pb);
+
+// Fails with INVALID_ARGUMENT when a pass counted mask values outside [0, 1] (NaN included).
+void check_mask(double bad_mask_values);
 
 }  // namespace segloss::rt

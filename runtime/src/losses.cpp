@@ -30,6 +30,8 @@ const LossInfo kLosses[] = {
      SEGLOSS_LOSS_GENERALIZED_DICE, SEGLOSS_LOSS_FOCAL},
     {SEGLOSS_LOSS_COMBO, "combo", Family::compound, 0, 0, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_CE},
     {SEGLOSS_LOSS_EXP_LOG, "exp_log", Family::compound, 0, 0, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_CE},
+    {SEGLOSS_LOSS_TOPK, "topk", Family::pointwise, 0, 0, {}, {}},
+    {SEGLOSS_LOSS_DICE_TOPK, "dice_topk", Family::compound, 0, 0, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_TOPK},
 };
 
 }  // namespace
@@ -82,6 +84,9 @@ void default_params(segloss_loss_params_t &p, segloss_loss_kind_t kind) {
         p.lambda_region = 0.8f;
         p.lambda_pointwise = 0.2f;
     }
+    p.topk_mode = SEGLOSS_TOPK_PERCENT;
+    p.t = 0.5f;
+    if (kind == SEGLOSS_LOSS_TOPK) p.k = 10.0f;  // nnU-Net's TopK10
     if (kind == SEGLOSS_LOSS_FOCAL) {
         // Lin et al.'s gamma; alpha off (every class weighs 1), 0.25 when switched on; the mean
         // over voxels, so that alpha rebalances instead of cancelling out.

@@ -64,6 +64,12 @@ void check_pointwise_options(const segloss_loss_params_t &p, const LossInfo &l) 
     require_option(p.loss != SEGLOSS_LOSS_WCE || p.weight != nullptr ||
                        p.class_weights == SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY,
                    n, "wce needs weight or class_weights=inverse_frequency");
+    if (p.loss == SEGLOSS_LOSS_TOPK) {
+        require_option(p.topk_mode == SEGLOSS_TOPK_PERCENT || p.topk_mode == SEGLOSS_TOPK_THRESHOLD, n,
+                       "unknown topk_mode");
+        require_option(p.topk_mode != SEGLOSS_TOPK_PERCENT || (p.k > 0 && p.k <= 100), n, "k must be in (0, 100]");
+        require_option(p.topk_mode != SEGLOSS_TOPK_THRESHOLD || (p.t > 0 && p.t <= 1), n, "t must be in (0, 1]");
+    }
     if (focal) {
         require_option(std::isfinite(p.gamma) && p.gamma >= 0, n, "gamma must be finite and >= 0");
         require_option(p.weight == nullptr, n, "focal weighs classes by alpha (class_alpha), not weight");
@@ -165,12 +171,55 @@ std::vector<int> Problem::voxel_axes(int offset) const {
 
 HalideView Problem::logits_view() const { return HalideView(logits, logits_axes()); }
 
+std::vector<int> Problem::voxel_extents() const {
+    std::vector<int> e;
+    for (int i = 0; i < 3; i++) e.push_back(i < spatial_rank ? int(logits.shape[1 + spatial_rank - i]) : 1);
+    e.push_back(int(N));
+    return e;
+}
+
+HalideView Problem::mask_view() const {
+    if (kernel_mask.ndim) return HalideView(kernel_mask, voxel_axes(kernel_mask.ndim == logits.ndim ? 1 : 0));
+    return HalideView::broadcast_line(ones->data(), voxel_extents());
+}
+
+HalideView Problem::zero_keys_view() const { return HalideView::broadcast_line(zeros->data(), voxel_extents()); }
+
+std::vector<const Tensor *> inputs_of(const Problem &pb) { return {&pb.logits, &pb.target, &pb.mask}; }
+
 HalideView Problem::target_view() const {
     if (kind == TargetKind::f32) return HalideView(kernel_target, logits_axes());
     return HalideView(kernel_target, voxel_axes(kernel_target.ndim == logits.ndim ? 1 : 0));
 }
 
 namespace {
+
+// An index target or a mask: N,spatial or N,1,spatial over the logits' voxels.
+void check_voxel_shape(const Tensor &t, const Tensor &L) {
+    const int off = t.ndim == L.ndim ? 1 : 0;
+    if ((t.ndim != L.ndim && t.ndim != L.ndim - 1) || (off && t.shape[1] != 1)) {
+        fail(SEGLOSS_STATUS_INVALID_SHAPE, t.what, " must be N,spatial or N,1,spatial for logits of ",
+             L.ndim, " dimensions");
+    }
+    if (t.shape[0] != L.shape[0]) fail(SEGLOSS_STATUS_INVALID_SHAPE, t.what, " batch ", t.shape[0], " != logits batch ", L.shape[0]);
+    for (int i = 0; i < L.ndim - 2; i++) {
+        if (t.shape[1 + off + i] != L.shape[2 + i]) {
+            fail(SEGLOSS_STATUS_INVALID_SHAPE, t.what, " spatial extent ", t.shape[1 + off + i], " != logits ",
+                 L.shape[2 + i], " in spatial axis ", i);
+        }
+    }
+}
+
+// A compact row-major Tensor of t's shape over a host copy at `data` of type dt.
+Tensor compact_copy(const Tensor &t, void *data, DLDataType dt) {
+    Tensor k = t;
+    k.dtype = dt;
+    k.data = static_cast<char *>(data);
+    for (int64_t d = k.ndim - 1, stride = 1; d >= 0; stride *= k.shape[d], d--) k.strides[d] = stride;
+    k.lo = reinterpret_cast<uintptr_t>(data);
+    k.hi = k.lo + dt.bits / 8 * static_cast<size_t>(t.numel);
+    return k;
+}
 
 // int64 index maps (PyTorch's label dtype) become a compact int32 copy, one pass on the host.
 // A label beyond int32 cannot be a class: it becomes a value that is neither in [0, C) nor
@@ -190,13 +239,26 @@ void narrow_int64_labels(Problem &pb, const segloss_loss_params_t &p) {
         const int64_t v = in[compact ? i : element_offset(t, i)];
         out[i] = (v >= INT32_MIN && v <= INT32_MAX) ? static_cast<int32_t>(v) : invalid;
     }
-    Tensor k = t;
-    k.dtype = {kDLInt, 32, 1};
-    k.data = reinterpret_cast<char *>(out);
-    for (int64_t d = k.ndim - 1, stride = 1; d >= 0; stride *= k.shape[d], d--) k.strides[d] = stride;
-    k.lo = reinterpret_cast<uintptr_t>(out);
-    k.hi = k.lo + sizeof(int32_t) * static_cast<size_t>(t.numel);
-    pb.kernel_target = k;
+    pb.kernel_target = compact_copy(t, out, {kDLInt, 32, 1});
+}
+
+// The loss mask: N,spatial or N,1,spatial like an index target; float32 is read in place,
+// uint8/bool become a float32 copy (nonzero = 1).
+void read_mask(Problem &pb, const DLTensor *dl) {
+    pb.mask = read_tensor(dl, "loss_mask");
+    const Tensor &M = pb.mask;
+    check_voxel_shape(M, pb.logits);
+    pb.kernel_mask = M;
+    if (is_dtype(M, kDLFloat, 32)) return;
+    const bool boolean = M.dtype.code == 6 /* kDLBool, DLPack >= 0.8 */ && M.dtype.bits == 8;
+    if (!is_dtype(M, kDLUInt, 8) && !boolean) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, "loss_mask must be float32, uint8 or bool, got ", dtype_name(M.dtype));
+    }
+    pb.mask_copy = std::make_shared<std::vector<float>>(static_cast<size_t>(M.numel));
+    float *out = pb.mask_copy->data();
+    const uint8_t *in = reinterpret_cast<const uint8_t *>(M.data);
+    for (int64_t i = 0; i < M.numel; i++) out[i] = in[element_offset(M, i)] ? 1.0f : 0.0f;
+    pb.kernel_mask = compact_copy(M, out, {kDLFloat, 32, 1});
 }
 
 }  // namespace
@@ -227,18 +289,7 @@ Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, con
     pb.kernel_target = T;
     if (is_dtype(T, kDLInt, 32) || is_dtype(T, kDLUInt, 8) || is_dtype(T, kDLInt, 64)) {
         pb.kind = is_dtype(T, kDLUInt, 8) ? TargetKind::u8 : TargetKind::i32;
-        const int off = T.ndim == L.ndim ? 1 : 0;
-        if ((T.ndim != L.ndim && T.ndim != L.ndim - 1) || (off && T.shape[1] != 1)) {
-            fail(SEGLOSS_STATUS_INVALID_SHAPE, "an index target must be N,spatial or N,1,spatial for logits of ",
-                 L.ndim, " dimensions");
-        }
-        if (T.shape[0] != pb.N) fail(SEGLOSS_STATUS_INVALID_SHAPE, "target batch ", T.shape[0], " != logits batch ", pb.N);
-        for (int i = 0; i < pb.spatial_rank; i++) {
-            if (T.shape[1 + off + i] != L.shape[2 + i]) {
-                fail(SEGLOSS_STATUS_INVALID_SHAPE, "target spatial extent ", T.shape[1 + off + i], " != logits ",
-                     L.shape[2 + i], " in spatial axis ", i);
-            }
-        }
+        check_voxel_shape(T, L);
         if (is_dtype(T, kDLInt, 64)) narrow_int64_labels(pb, *p);
     } else if (is_dtype(T, kDLFloat, 32)) {
         pb.kind = TargetKind::f32;
@@ -260,9 +311,14 @@ Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, con
     pb.weight = read_weights(*p, pb.C);
     pb.has_ignore = p->has_ignore_index ? 1 : 0;
     pb.ignore_index = static_cast<int>(p->ignore_index);
-    // Both views check that extents and strides fit 32 bits.
+    // The views check that extents and strides fit 32 bits (before anything is allocated).
     (void)pb.logits_view();
     (void)pb.target_view();
+    const size_t X = static_cast<size_t>(L.shape[L.ndim - 1]);
+    pb.ones = std::make_shared<std::vector<float>>(X, 1.0f);
+    pb.zeros = std::make_shared<std::vector<float>>(X, 0.0f);
+    if (p->loss_mask) read_mask(pb, p->loss_mask);
+    (void)pb.mask_view();
     return pb;
 }
 
@@ -273,8 +329,7 @@ Tensor check_grad(const Problem &pb, const DLTensor *grad) {
     for (int i = 0; i < g.ndim; i++) {
         if (g.shape[i] != pb.logits.shape[i]) fail(SEGLOSS_STATUS_INVALID_SHAPE, "grad must have the logits' shape");
     }
-    require_disjoint(g, pb.logits);
-    require_disjoint(g, pb.target);
+    for (const Tensor *t : inputs_of(pb)) require_disjoint(g, *t);
     (void)HalideView(g, pb.logits_axes());
     return g;
 }

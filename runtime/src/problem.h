@@ -27,10 +27,23 @@ struct Problem {
     std::vector<float> weight;       // C values (ones when unweighted)
     int has_ignore = 0;
     int ignore_index = 0;
+    // The caller's loss_mask (ndim 0: none), and what the kernels read: it, or a float32 copy of
+    // a uint8/bool mask.
+    Tensor mask, kernel_mask;
+    std::shared_ptr<std::vector<float>> mask_copy;
+    // One x line of ones and one of zeros: the mask of calls without one, the keys of calls
+    // without a selection (broadcast over y, z, n with zero strides).
+    std::shared_ptr<std::vector<float>> ones, zeros;
 
     // Halide views: logits (x, y, z, c, n); target (x, y, z, n) or (x, y, z, c, n).
     HalideView logits_view() const;
     HalideView target_view() const;
+    // Halide extents (x, y, z, n) of the voxels (checked to fit 32 bits by make_problem).
+    std::vector<int> voxel_extents() const;
+    // Halide view (x, y, z, n) of the mask: the caller's, or the line of ones.
+    HalideView mask_view() const;
+    // The line of zeros over (x, y, z, n).
+    HalideView zero_keys_view() const;
     // Halide axes of a tensor shaped like the logits (grad).
     std::vector<int> logits_axes() const;
     // Halide axes (x, y, z, n) of a tensor shaped N,spatial (a per-voxel map).
@@ -46,6 +59,9 @@ std::vector<float> read_weights(const segloss_loss_params_t &p, int64_t C);
 // Checks logits and target against each other and against the params; fails with the
 // documented status on the first problem found.
 Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, const DLTensor *target);
+
+// Every input tensor of the call (logits, target, loss_mask): outputs must not overlap them.
+std::vector<const Tensor *> inputs_of(const Problem &pb);
 
 // Checks that an optional gradient tensor has the logits' shape and dtype and overlaps nothing.
 Tensor check_grad(const Problem &pb, const DLTensor *grad);

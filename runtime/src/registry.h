@@ -15,24 +15,30 @@ enum class Stage {
 
 using Buf = halide_buffer_t *;
 using UC = const void *;
-using LabelStatsFn = int (*)(UC, Buf labels, int num_classes, int has_ignore, int ignore_index, Buf rows, Buf class_rows);
-// Every loss kernel starts (logits, labels, has_ignore, ignore_index): generators/common/loss_generator.h.
-// Pointwise kernels go on (alpha_pos, alpha_neg, gamma, log_power, label_smoothing, grad_scale).
-#define SEGLOSS_POINTWISE_ARGS \
-    Buf, Buf, int, int, Buf alpha_pos, Buf alpha_neg, float gamma, float log_power, float smoothing, float grad_scale
+using LabelStatsFn = int (*)(UC, Buf labels, int num_classes, int has_ignore, int ignore_index, Buf loss_mask, Buf rows,
+                             Buf class_rows);
+// Every loss kernel starts (logits, labels, has_ignore, ignore_index, loss_mask):
+// generators/common/loss_generator.h.
+#define SEGLOSS_LOSS_ARGS Buf logits, Buf labels, int has_ignore, int ignore_index, Buf loss_mask
+// Pointwise kernels go on (alpha_pos, alpha_neg, gamma, log_power, label_smoothing, grad_scale)
+// and TopK's selection (key, cut_value, cut_index).
+#define SEGLOSS_POINTWISE_ARGS                                                                                         \
+    SEGLOSS_LOSS_ARGS, Buf alpha_pos, Buf alpha_neg, float gamma, float log_power, float smoothing, float grad_scale,  \
+        Buf key, float cut_value, int cut_index
 using PointwiseValueFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf rows);
 using PointwiseGradFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf rows, Buf grad);
-using PointwiseMapFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf map);
+using PointwiseMapFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, float key_threshold, float fill, Buf map);
 #undef SEGLOSS_POINTWISE_ARGS
-using RegionStatsFn = int (*)(UC, Buf logits, Buf labels, int has_ignore, int ignore_index, Buf stats);
-using RegionGradFn = int (*)(UC, Buf logits, Buf labels, int, int, Buf coef, Buf grad);
+using RegionStatsFn = int (*)(UC, SEGLOSS_LOSS_ARGS, Buf stats);
+using RegionGradFn = int (*)(UC, SEGLOSS_LOSS_ARGS, Buf coef, Buf grad);
 using RegionEpilogueFn = int (*)(UC, Buf stats, Buf weight, Buf options, Buf pw_alpha_pos, Buf pw_alpha_neg,
                                  float grad_scale, Buf group_loss, Buf total, Buf coef);
-// Compound kernels add the pointwise part's (gamma, log_power, label_smoothing).
-using CompoundStatsFn = int (*)(UC, Buf logits, Buf labels, int, int, float gamma, float log_power,
-                                float smoothing, Buf stats);
-using CompoundGradFn = int (*)(UC, Buf logits, Buf labels, int, int, Buf coef, float gamma, float log_power,
-                               float smoothing, Buf grad);
+// Compound kernels add the pointwise part's (gamma, log_power, label_smoothing), and the
+// gradient pass TopK's selection.
+using CompoundStatsFn = int (*)(UC, SEGLOSS_LOSS_ARGS, float gamma, float log_power, float smoothing, Buf stats);
+using CompoundGradFn = int (*)(UC, SEGLOSS_LOSS_ARGS, Buf coef, float gamma, float log_power, float smoothing, Buf key,
+                               float cut_value, int cut_index, Buf grad);
+#undef SEGLOSS_LOSS_ARGS
 
 struct Kernel {
     const char *name;

@@ -93,6 +93,12 @@ void require_disjoint(const Tensor &a, const Tensor &b) {
     }
 }
 
+HalideView HalideView::broadcast_line(float *data, const std::vector<int> &extents) {
+    HalideView v = dense(data, extents);
+    for (size_t i = 1; i < extents.size(); i++) v.dim_[i].stride = 0;
+    return v;
+}
+
 halide_type_t halide_type_of_dl(DLDataType dt) {
     switch (dt.code) {
     case kDLFloat: return halide_type_t(halide_type_float, dt.bits);

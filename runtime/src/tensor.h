@@ -45,6 +45,8 @@ public:
     // A dense buffer over caller memory of the given Halide extents (innermost first).
     template <typename T>
     static HalideView dense(T *data, const std::vector<int> &extents);
+    // One float32 line of extents[0] values repeated over the other extents (zero strides).
+    static HalideView broadcast_line(float *data, const std::vector<int> &extents);
     halide_buffer_t *get() { return &buf_; }
     HalideView(const HalideView &) = delete;
     HalideView &operator=(const HalideView &) = delete;

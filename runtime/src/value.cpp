@@ -6,7 +6,7 @@
 namespace segloss::rt {
 
 Tensor read_value(const DLTensor *value, segloss_reduction_t reduction, const std::vector<int64_t> &none_shape,
-                  std::initializer_list<const Tensor *> inputs) {
+                  const std::vector<const Tensor *> &inputs) {
     Tensor v = read_tensor(value, "value");
     if (!is_dtype(v, kDLFloat, 32) && !is_dtype(v, kDLFloat, 64)) {
         fail(SEGLOSS_STATUS_UNSUPPORTED, "value must be float32 or float64, got ", dtype_name(v.dtype));

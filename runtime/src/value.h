@@ -12,7 +12,7 @@ namespace segloss::rt {
 // Reads the value tensor and checks it against `none_shape` (the expected shape for reduction
 // none; any one-element tensor for mean and sum) and against the inputs (no overlap).
 Tensor read_value(const DLTensor *value, segloss_reduction_t reduction, const std::vector<int64_t> &none_shape,
-                  std::initializer_list<const Tensor *> inputs);
+                  const std::vector<const Tensor *> &inputs);
 
 // Writes x into a one-element float32 or float64 tensor.
 void write_scalar(const Tensor &value, double x);

@@ -324,6 +324,7 @@ TEST_CASE("the region epilogue stage validates like the one-shot call", "[bad_in
     for (int64_t g = 0; g < 6; g++) {
         stats.flat(g * SEGLOSS_REGION_NUM_STATS + SEGLOSS_REGION_STAT_INVALID) = 0;
         stats.flat(g * SEGLOSS_REGION_NUM_STATS + SEGLOSS_REGION_STAT_NONFINITE) = 0;
+        stats.flat(g * SEGLOSS_REGION_NUM_STATS + SEGLOSS_REGION_STAT_BAD_MASK) = 0;
     }
     HostTensor<float> coef({2, 3, SEGLOSS_REGION_NUM_COEFS}, false, kSentinel);
     HostTensor<double> wrong({2}, false, kSentinel), value({1}, false, kSentinel);
@@ -361,5 +362,43 @@ TEST_CASE("int64 labels beyond 32 bits are invalid labels, never a class or igno
     labels.flat(9) = bad;
     INFO("label " << bad << ", ignore_index " << ignore);
     REQUIRE(f.run() == SEGLOSS_STATUS_INVALID_LABEL);
+    REQUIRE(f.untouched());
+}
+
+TEST_CASE("bad loss masks are refused before anything is written", "[bad_input][mask]") {
+    auto loss = GENERATE(SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_TOPK, SEGLOSS_LOSS_DICE_CE);
+    auto bad = GENERATE(range(0, 7));
+    Fixture f(loss);
+    HostTensor<float> mask({2, 4, 5}, false, 1.0f), wrong({2, 5, 4}, false, 1.0f);
+    HostTensor<int32_t> ints({2, 4, 5}, false, 1);
+    DLTensor m = mask.dl();
+    segloss_status_t want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+    switch (bad) {
+    case 0: mask.flat(7) = 1.5f; break;
+    case 1: mask.flat(7) = -0.25f; break;
+    case 2: mask.flat(7) = NAN; break;
+    case 3: mask.flat(7) = INFINITY; break;
+    case 4: m = wrong.dl(); want = SEGLOSS_STATUS_INVALID_SHAPE; break;
+    case 5: m = ints.dl(); want = SEGLOSS_STATUS_UNSUPPORTED; break;
+    case 6: m.data = f.grad.storage().data(); break;  // the gradient would overwrite it
+    }
+    f.p.loss_mask = &m;
+    INFO("case " << bad << ": " << segloss_last_error(f.ctx));
+    REQUIRE(f.run() == want);
+    REQUIRE(f.untouched());
+}
+
+TEST_CASE("out-of-range topk options are refused", "[bad_input][topk]") {
+    auto bad = GENERATE(range(0, 5));
+    Fixture f(SEGLOSS_LOSS_TOPK);
+    switch (bad) {
+    case 0: f.p.k = 0; break;
+    case 1: f.p.k = 100.5f; break;
+    case 2: f.p.topk_mode = SEGLOSS_TOPK_THRESHOLD; f.p.t = 0; break;
+    case 3: f.p.topk_mode = SEGLOSS_TOPK_THRESHOLD; f.p.t = 1.01f; break;
+    case 4: f.p.topk_mode = static_cast<segloss_topk_mode_t>(7); break;
+    }
+    INFO("case " << bad);
+    REQUIRE(f.run() == SEGLOSS_STATUS_INVALID_ARGUMENT);
     REQUIRE(f.untouched());
 }

@@ -156,6 +156,12 @@ TEST_CASE("cli: every loss by name, with its own options", "[cli]") {
              .region_part(segloss::LossParams(SEGLOSS_LOSS_GENERALIZED_DICE).w_type(SEGLOSS_GD_WEIGHT_UNIFORM))},
         {"combo --set alpha=0.3 --set beta=0.6", segloss::LossParams(SEGLOSS_LOSS_COMBO).alpha(0.3f).beta(0.6f)},
         {"exp_log --set w_d=0.5 --set gamma_ce=1", segloss::LossParams(SEGLOSS_LOSS_EXP_LOG).gamma_ce(1).lambdas(0.5f, 0.2f)},
+        {"topk --set k=25 --set label_smoothing=0.1", segloss::LossParams(SEGLOSS_LOSS_TOPK).topk_percent(25).label_smoothing(0.1f)},
+        {"topk --set mode=threshold --set t=0.8", segloss::LossParams(SEGLOSS_LOSS_TOPK).topk_threshold(0.8f)},
+        {"dice_topk --set topk.k=20 --set lambda_dice=0.5",
+         segloss::LossParams(SEGLOSS_LOSS_DICE_TOPK)
+             .pointwise_part(segloss::LossParams(SEGLOSS_LOSS_TOPK).topk_percent(20))
+             .lambdas(0.5f, 1)},
         {"ce --set label_smoothing=0.1 --set weight_norm=count --set weight=1,2,3",
          segloss::LossParams(SEGLOSS_LOSS_CE).label_smoothing(0.1f).weight_norm(SEGLOSS_WEIGHT_NORM_COUNT).weight({1, 2, 3})},
     };
@@ -170,6 +176,39 @@ TEST_CASE("cli: every loss by name, with its own options", "[cli]") {
     Result r = run("loss dice --logits cli_logits.npy --target cli_labels.npy --set gamma=2");
     REQUIRE(r.status == 2);
     REQUIRE(r.err.find("'gamma' does not apply to loss dice") != std::string::npos);
+}
+
+TEST_CASE("cli: --mask passes the loss mask", "[cli]") {
+    Files f;
+    std::vector<double> mask(40);
+    std::vector<uint8_t> bits(40);
+    for (int i = 0; i < 40; i++) {
+        mask[i] = (i % 4) / 3.0;
+        bits[i] = i % 3 != 0;
+    }
+    write_npy("cli_mask.npy", "<f8", {2, 4, 5}, mask.data(), mask.size() * 8);
+    write_npy("cli_mask_b.npy", "|b1", {2, 4, 5}, bits.data(), bits.size());
+    std::vector<float> m32(mask.begin(), mask.end()), mb(bits.begin(), bits.end());
+    std::vector<int64_t> ms{2, 4, 5};
+    for (const char *loss : {"ce", "dice", "topk"}) {
+        for (int boolean = 0; boolean < 2; boolean++) {
+            Result r = run(std::string("loss ") + loss + " --logits cli_logits.npy --target cli_labels.npy --mask " +
+                           (boolean ? "cli_mask_b.npy" : "cli_mask.npy"));
+            INFO(loss << " " << boolean << "\nstderr: " << r.err);
+            REQUIRE(r.status == 0);
+            DLTensor mt{boolean ? mb.data() : m32.data(), {kDLCPU, 0}, 3, {kDLFloat, 32, 1}, ms.data(), nullptr, 0};
+            segloss::LossParams p{std::string(loss)};
+            p.loss_mask(&mt);
+            std::vector<float> grad;
+            REQUIRE(json_value(r.out) == Approx(f.api(p, grad)).epsilon(1e-6));
+        }
+    }
+    // A mask value outside [0, 1] is refused.
+    mask[3] = 2;
+    write_npy("cli_mask.npy", "<f8", {2, 4, 5}, mask.data(), mask.size() * 8);
+    Result r = run("loss ce --logits cli_logits.npy --target cli_labels.npy --mask cli_mask.npy");
+    REQUIRE(r.status == 2);
+    REQUIRE(r.err.find("loss_mask") != std::string::npos);
 }
 
 TEST_CASE("cli: bad files and options fail with one line and write nothing", "[cli]") {

@@ -25,7 +25,7 @@ bool accepts(segloss_loss_kind_t loss, segloss_activation_t act) {
 
 TEST_CASE("compound losses match the sum of their parts' references", "[compound]") {
     auto loss = GENERATE(SEGLOSS_LOSS_DICE_CE, SEGLOSS_LOSS_DICE_FOCAL, SEGLOSS_LOSS_GENERALIZED_DICE_FOCAL,
-                         SEGLOSS_LOSS_COMBO, SEGLOSS_LOSS_EXP_LOG);
+                         SEGLOSS_LOSS_COMBO, SEGLOSS_LOSS_EXP_LOG, SEGLOSS_LOSS_DICE_TOPK);
     auto shape = GENERATE(from_range(kMatrixShapes));
     auto target = GENERATE(Target::I32, Target::U8, Target::I32_CHANNEL, Target::F32);
     auto act = GENERATE(SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_SIGMOID, SEGLOSS_ACTIVATION_NONE);
@@ -43,7 +43,7 @@ TEST_CASE("compound losses match the sum of their parts' references", "[compound
 TEST_CASE("compound losses take each part's own options", "[compound]") {
     auto shape = GENERATE(std::vector<int64_t>{2, 3, 6, 11}, std::vector<int64_t>{1, 4, 3, 4, 9});
     auto target = GENERATE(Target::I32, Target::F32);
-    auto variant = GENERATE(range(0, 7));
+    auto variant = GENERATE(range(0, 9));
     const std::vector<float> w = {0.5f, 1.5f, 1.0f, 2.0f};
     const std::vector<float> cw(w.begin(), w.begin() + shape[1]);
     LossParams p;
@@ -79,6 +79,17 @@ TEST_CASE("compound losses take each part's own options", "[compound]") {
         p = LossParams(SEGLOSS_LOSS_DICE_CE).lambdas(0.0f, 1.0f).ignore_index(target == Target::F32 ? 0 : 2);
         if (target == Target::F32) p.get()->has_ignore_index = 0;
         break;
+    case 7:  // nnU-Net's DiceTopK10 with label smoothing (Topk10LossLS01)
+        p = LossParams(SEGLOSS_LOSS_DICE_TOPK)
+                .region_part(LossParams(SEGLOSS_LOSS_DICE).include_background(false))
+                .pointwise_part(LossParams(SEGLOSS_LOSS_TOPK).label_smoothing(0.1f).weight(cw))
+                .lambdas(0.7f, 1.3f);
+        break;
+    case 8:
+        p = LossParams(SEGLOSS_LOSS_DICE_TOPK)
+                .pointwise_part(LossParams(SEGLOSS_LOSS_TOPK).topk_threshold(0.7f).class_weights(
+                    SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY));
+        break;
     }
     LossTester t(p);
     t.shape(shape).target(target).seed(53 + variant).grad_scale(1.1f);
@@ -96,10 +107,16 @@ TEST_CASE("a compound call is one statistics pass, the epilogue and one gradient
     DLTensor l = t.logits().dl(), tg = t.target_dl(), v = value.dl(), g = grad.dl();
     ctx.compute(t.params(), l, tg, v, &g);
     REQUIRE(ctx.last_kernel() == "compound_stats_softmax_i32,region_epilogue,compound_grad_softmax_i32");
+    // dice_topk: TopK's keys need a pass of their own (the pointwise kernel's map output).
+    ctx.compute(LossParams(SEGLOSS_LOSS_DICE_TOPK), l, tg, v, &g);
+    REQUIRE(ctx.last_kernel() ==
+            "region_stats_softmax_i32,ce_softmax_i32_map,region_epilogue,compound_grad_softmax_i32");
 }
 
-TEST_CASE("dice_ce is the sum of dice and ce computed apart", "[compound][cross]") {
+TEST_CASE("dice_ce and dice_topk are the sums of their parts computed apart", "[compound][cross]") {
     auto act = GENERATE(SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_SIGMOID);
+    auto compound = GENERATE(SEGLOSS_LOSS_DICE_CE, SEGLOSS_LOSS_DICE_TOPK);
+    const segloss_loss_kind_t part = compound == SEGLOSS_LOSS_DICE_CE ? SEGLOSS_LOSS_CE : SEGLOSS_LOSS_TOPK;
     LossTester t(SEGLOSS_LOSS_DICE);
     t.shape({2, 4, 9, 13}).seed(61);
     t.params().activation(act);
@@ -115,8 +132,8 @@ TEST_CASE("dice_ce is the sum of dice and ce computed apart", "[compound][cross]
     };
     std::vector<float> gd, gc, gb;
     const double dice = run(LossParams(SEGLOSS_LOSS_DICE).activation(act), gd);
-    const double ce = run(LossParams(SEGLOSS_LOSS_CE).activation(act), gc);
-    const double both = run(LossParams(SEGLOSS_LOSS_DICE_CE).activation(act), gb);
+    const double ce = run(LossParams(part).activation(act), gc);
+    const double both = run(LossParams(compound).activation(act), gb);
     require_close(both, dice + ce, 1e-6, "value");
     std::vector<double> sum, got;
     for (size_t i = 0; i < gd.size(); i++) {

@@ -24,8 +24,11 @@ segloss_loss_params_t part(const segloss_loss_params_t *given, segloss_loss_kind
 Result compound(const Case &k, const segloss_loss_params_t &p, double grad_scale) {
     const bool generalized = p.loss == SEGLOSS_LOSS_GENERALIZED_DICE_FOCAL;
     const bool focal = p.loss == SEGLOSS_LOSS_DICE_FOCAL || generalized;
+    const segloss_loss_kind_t pointwise_kind = focal                              ? SEGLOSS_LOSS_FOCAL
+                                               : p.loss == SEGLOSS_LOSS_DICE_TOPK ? SEGLOSS_LOSS_TOPK
+                                                                                  : SEGLOSS_LOSS_CE;
     segloss_loss_params_t r = part(p.region_part, generalized ? SEGLOSS_LOSS_GENERALIZED_DICE : SEGLOSS_LOSS_DICE, p);
-    segloss_loss_params_t w = part(p.pointwise_part, focal ? SEGLOSS_LOSS_FOCAL : SEGLOSS_LOSS_CE, p);
+    segloss_loss_params_t w = part(p.pointwise_part, pointwise_kind, p);
     double lr = p.lambda_region, lp = p.lambda_pointwise;
     if (p.loss == SEGLOSS_LOSS_COMBO) {
         // alpha mCE_beta + (1 - alpha)(1 - Dice): mCE_beta is the binary CE with beta on the

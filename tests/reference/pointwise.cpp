@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// float64 references of the pointwise losses (LOSSES.md `ce`, `wce`, `focal`): each voxel's
-// loss is a plain function of its logits; its gradient is a central difference of it.
+// float64 references of the pointwise losses (LOSSES.md `ce`, `wce`, `focal`, `topk`): each
+// voxel's loss is a plain function of its logits; its gradient is a central difference of it.
+// TopK keeps the voxels it selects by sorting them.
 #include <algorithm>
 #include <cmath>
 
@@ -19,7 +20,7 @@ std::vector<double> class_sums(const Case &k, const segloss_loss_params_t &p) {
     for (int64_t n = 0; n < k.N; n++) {
         for (int64_t v = 0; v < k.V; v++) {
             if (!k.counted(p, n, v)) continue;
-            for (int64_t c = 0; c < k.C; c++) m[c] += k.g(n, c, v);
+            for (int64_t c = 0; c < k.C; c++) m[c] += k.m(n, v) * k.g(n, c, v);
         }
     }
     return m;
@@ -99,6 +100,28 @@ double voxel_loss(const segloss_loss_params_t &p, const ClassWeights &w, const s
     return l;
 }
 
+// TopK's selection (LOSSES.md `topk`) among the counted voxels, as flags [n][v]: percent mode
+// the max(1, floor(M k / 100)) largest losses m w ce (ties: the lower index n * V + v first),
+// threshold mode those whose unweighted ce exceeds -log t.
+std::vector<bool> topk_selection(const Case &k, const segloss_loss_params_t &p, const std::vector<double> &loss,
+                                 const std::vector<double> &unweighted) {
+    std::vector<bool> sel(k.N * k.V, false);
+    std::vector<int64_t> candidates;
+    for (int64_t i = 0; i < k.N * k.V; i++) {
+        if (!k.counted(p, i / k.V, i % k.V)) continue;
+        if (p.topk_mode == SEGLOSS_TOPK_THRESHOLD && !(unweighted[i] > -std::log(double(p.t)))) continue;
+        candidates.push_back(i);
+    }
+    size_t K = candidates.size();
+    if (p.topk_mode == SEGLOSS_TOPK_PERCENT && !candidates.empty()) {
+        K = std::max<size_t>(1, static_cast<size_t>(std::floor(double(candidates.size()) * p.k / 100.0)));
+        std::stable_sort(candidates.begin(), candidates.end(),
+                         [&](int64_t a, int64_t b) { return loss[a] > loss[b]; });
+    }
+    for (size_t j = 0; j < K; j++) sel[candidates[j]] = true;
+    return sel;
+}
+
 }  // namespace
 
 Result pointwise(const Case &k, const segloss_loss_params_t &p, double grad_scale) {
@@ -106,18 +129,44 @@ Result pointwise(const Case &k, const segloss_loss_params_t &p, double grad_scal
     r.values.assign(k.N * k.V, 0.0);
     r.grad.assign(k.N * k.C * k.V, 0.0);
     const ClassWeights w = class_weights(k, p);
+    const ClassWeights ones{std::vector<double>(k.C, 1.0), std::vector<double>(k.C, 1.0)};
     const bool sigmoid = p.activation == SEGLOSS_ACTIVATION_SIGMOID;
+    const bool topk = p.loss == SEGLOSS_LOSS_TOPK;
     const double eps = p.label_smoothing, K = sigmoid ? 2.0 : double(k.C);
+    auto inputs = [&](int64_t n, int64_t v, std::vector<double> &x, std::vector<double> &g) {
+        for (int64_t c = 0; c < k.C; c++) {
+            x[c] = k.x[(n * k.C + c) * k.V + v];
+            g[c] = (1 - eps) * k.g(n, c, v) + eps / K;
+        }
+    };
 
-    // Normaliser of the mean: sigmoid: (voxel, channel) elements; dense targets: voxels; index
-    // targets: sum of the counted voxels' class weights (weight_norm=weighted) or their count.
-    double norm = 0, total = 0;
+    // Every counted voxel's loss m l_v (TopK's keys) and its unweighted loss.
+    std::vector<double> loss(k.N * k.V, 0.0), unweighted(k.N * k.V, 0.0);
+    std::vector<bool> kept(k.N * k.V, false);
     for (int64_t n = 0; n < k.N; n++) {
         for (int64_t v = 0; v < k.V; v++) {
             if (!k.counted(p, n, v)) continue;
-            if (sigmoid) norm += k.C;
-            else if (k.dense_target || p.weight_norm == SEGLOSS_WEIGHT_NORM_COUNT) norm += 1;
-            else norm += w.pos[k.label[n * k.V + v]];
+            std::vector<double> x(k.C), g(k.C);
+            inputs(n, v, x, g);
+            loss[n * k.V + v] = k.m(n, v) * voxel_loss(p, w, x, g);
+            unweighted[n * k.V + v] = voxel_loss(p, ones, x, g);
+            kept[n * k.V + v] = true;
+        }
+    }
+    if (topk) kept = topk_selection(k, p, loss, unweighted);
+
+    // Normaliser of the mean: TopK: the selected voxels; sigmoid: (voxel, channel) elements;
+    // dense targets: voxels; index targets: sum of the counted voxels' class weights
+    // (weight_norm=weighted) or their count. Each voxel counts with its mask value.
+    double norm = 0, total = 0;
+    for (int64_t n = 0; n < k.N; n++) {
+        for (int64_t v = 0; v < k.V; v++) {
+            if (!kept[n * k.V + v]) continue;
+            const double m = k.m(n, v);
+            if (topk) norm += 1;
+            else if (sigmoid) norm += m * k.C;
+            else if (k.dense_target || p.weight_norm == SEGLOSS_WEIGHT_NORM_COUNT) norm += m;
+            else norm += m * w.pos[k.label[n * k.V + v]];
         }
     }
     if (p.reduction != SEGLOSS_REDUCTION_MEAN) norm = 1;
@@ -125,15 +174,12 @@ Result pointwise(const Case &k, const segloss_loss_params_t &p, double grad_scal
 
     for (int64_t n = 0; n < k.N; n++) {
         for (int64_t v = 0; v < k.V; v++) {
-            if (!k.counted(p, n, v)) continue;
+            if (!kept[n * k.V + v]) continue;
             std::vector<double> x(k.C), g(k.C);
-            for (int64_t c = 0; c < k.C; c++) {
-                x[c] = k.x[(n * k.C + c) * k.V + v];
-                g[c] = (1 - eps) * k.g(n, c, v) + eps / K;
-            }
-            const double l = voxel_loss(p, w, x, g);
-            r.values[n * k.V + v] = l;
-            total += l;
+            inputs(n, v, x, g);
+            const double m = k.m(n, v);
+            r.values[n * k.V + v] = loss[n * k.V + v];
+            total += loss[n * k.V + v];
             for (int64_t c = 0; c < k.C; c++) {
                 // Probabilities (none) step relative to their distance from 0 and 1 (both are
                 // singular: log p, and (1 - p)^gamma for gamma < 1).
@@ -153,7 +199,7 @@ Result pointwise(const Case &k, const segloss_loss_params_t &p, double grad_scal
                     d = gamma == 0 ? -w.pos[c] * g[c] : 0.0;
                 }
                 x[c] = x0;
-                r.grad[(n * k.C + c) * k.V + v] = scale * d;
+                r.grad[(n * k.C + c) * k.V + v] = scale * m * d;
             }
         }
     }

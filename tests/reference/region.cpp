@@ -9,7 +9,8 @@ namespace segloss::ref {
 
 namespace {
 
-// One group's sums over its counted voxels, each written as in LOSSES.md.
+// One group's sums over its counted voxels, each written as in LOSSES.md and weighed by the
+// voxel's mask value (V: the sum of the mask).
 struct Sums {
     double I = 0, P = 0, G = 0, P2 = 0, G2 = 0, FP = 0, FN = 0, SsPos = 0, SsNeg = 0, V = 0;
 };
@@ -117,17 +118,17 @@ Result region(const Case &k, const segloss_loss_params_t &p, double grad_scale) 
             std::vector<double> prob = activate(k, p, n, v);
             for (int64_t c = 0; c < k.C; c++) {
                 Sums &g = s[(p.batch ? 0 : n) * k.C + c];
-                const double pv = prob[c], gv = k.g(n, c, v);
-                g.I += pv * gv;
-                g.P += pv;
-                g.G += gv;
-                g.P2 += pv * pv;
-                g.G2 += gv * gv;
-                g.FP += pv * (1 - gv);
-                g.FN += (1 - pv) * gv;
-                g.SsPos += (gv - pv) * (gv - pv) * gv;
-                g.SsNeg += (gv - pv) * (gv - pv) * (1 - gv);
-                g.V += 1;
+                const double pv = prob[c], gv = k.g(n, c, v), m = k.m(n, v);
+                g.I += m * pv * gv;
+                g.P += m * pv;
+                g.G += m * gv;
+                g.P2 += m * pv * pv;
+                g.G2 += m * gv * gv;
+                g.FP += m * pv * (1 - gv);
+                g.FN += m * (1 - pv) * gv;
+                g.SsPos += m * (gv - pv) * (gv - pv) * gv;
+                g.SsNeg += m * (gv - pv) * (gv - pv) * (1 - gv);
+                g.V += m;
             }
         }
     }
@@ -164,7 +165,7 @@ Result region(const Case &k, const segloss_loss_params_t &p, double grad_scale) 
             for (int64_t c = 0; c < k.C; c++) {
                 const size_t gi = (p.batch ? 0 : n) * k.C + c;
                 for (int j = 0; j < kNumLogitSums; j++) {
-                    a[c] += d[gi * kNumLogitSums + j] * dsum_dp(j, prob[c], k.g(n, c, v));
+                    a[c] += k.m(n, v) * d[gi * kNumLogitSums + j] * dsum_dp(j, prob[c], k.g(n, c, v));
                 }
             }
             std::vector<double> dx = chain(p, prob, a);

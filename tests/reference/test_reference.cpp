@@ -49,16 +49,19 @@ TEST_CASE("reference gradients match central finite differences", "[reference]")
                          SEGLOSS_LOSS_GENERALIZED_DICE, SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE,
                          SEGLOSS_LOSS_LOG_COSH_DICE, SEGLOSS_LOSS_WCE, SEGLOSS_LOSS_FOCAL, SEGLOSS_LOSS_DICE_CE,
                          SEGLOSS_LOSS_DICE_FOCAL, SEGLOSS_LOSS_GENERALIZED_DICE_FOCAL, SEGLOSS_LOSS_COMBO,
-                         SEGLOSS_LOSS_EXP_LOG);
+                         SEGLOSS_LOSS_EXP_LOG, SEGLOSS_LOSS_TOPK, SEGLOSS_LOSS_DICE_TOPK);
     auto act = GENERATE(SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_SIGMOID, SEGLOSS_ACTIVATION_NONE);
     auto target = GENERATE(Target::I32, Target::F32);
     auto reduction = GENERATE(SEGLOSS_REDUCTION_MEAN, SEGLOSS_REDUCTION_SUM, SEGLOSS_REDUCTION_NONE);
-    auto variant = GENERATE(0, 1);  // 1: weights, ignored voxels, batch, no background, squared, empty
+    // 1: weights, ignored voxels, a fractional mask, batch, no background, squared, empty
+    auto variant = GENERATE(0, 1);
     if (ref::is_compound(loss) && (variant || reduction == SEGLOSS_REDUCTION_NONE)) return;  // parts: above
     LossTester t(loss);
     t.shape({2, 3, 2, 3}).target(target).logit_range(4).seed(7 + variant);
     t.params().activation(act).reduction(reduction);
     if (loss == SEGLOSS_LOSS_WCE) t.params().weight({0.5f, 2.0f, 1.25f});
+    if (loss == SEGLOSS_LOSS_TOPK) t.params().topk_percent(25.0f);
+    if (variant) t.mask(Mask::Fractional, 0.3);
     if (variant && ref::is_pointwise(loss)) {
         // Weights or alphas, smoothing, ignored voxels.
         if (loss == SEGLOSS_LOSS_FOCAL) t.params().focal_alpha({0.5f, 2.0f, 1.25f}).gamma(0.7f);

@@ -37,6 +37,33 @@ void require_close_all(const std::vector<double> &got, const std::vector<double>
     REQUIRE(worst_excess <= 0);
 }
 
+// The loss mask, N,spatial (N,1,spatial for uint8), in the same layout as the other inputs.
+void LossTester::make_mask(std::mt19937 &rng) {
+    params_.loss_mask(nullptr);
+    if (mask_kind_ == Mask::None) return;
+    std::uniform_real_distribution<double> u01(0, 1);
+    std::vector<int64_t> mshape = shape_;
+    if (mask_kind_ == Mask::U8Channel) mshape[1] = 1;
+    else mshape.erase(mshape.begin() + 1);
+    const int64_t NV = case_.N * case_.V;
+    for (int64_t i = 0; i < NV; i++) {
+        double m = u01(rng) < mask_zero_fraction_ ? 0.0 : 1.0;
+        // Fractional weights, float32-exact so that the reference sees what the kernel reads.
+        if (m > 0 && mask_kind_ == Mask::Fractional) m = static_cast<float>(0.05 + 0.95 * u01(rng));
+        case_.mask.push_back(m);
+    }
+    if (mask_kind_ == Mask::U8Channel) {
+        mask_u8_ = HostTensor<uint8_t>(mshape, strided_, 99);
+        for (int64_t i = 0; i < NV; i++) mask_u8_.flat(i) = case_.mask[i] > 0 ? 1 : 0;
+        mask_dl_ = mask_u8_.dl();
+    } else {
+        mask_f32_ = HostTensor<float>(mshape, strided_, NAN);
+        for (int64_t i = 0; i < NV; i++) mask_f32_.flat(i) = static_cast<float>(case_.mask[i]);
+        mask_dl_ = mask_f32_.dl();
+    }
+    params_.loss_mask(&mask_dl_);
+}
+
 void LossTester::make_inputs() {
     std::mt19937 rng(seed_);
     const int64_t N = shape_[0], C = shape_[1];
@@ -107,6 +134,7 @@ void LossTester::make_inputs() {
         logits_.flat(i) = xs[i];
         case_.x.push_back(xs[i]);
     }
+    make_mask(rng);
     if (target_ == Target::F32) {
         case_.dense_target = true;
         dense_ = HostTensor<float>(shape_, strided_, NAN);
@@ -206,7 +234,8 @@ void LossTester::check() {
                        << pp.weight_norm << ", class_weights " << pp.class_weights << ", label_smoothing "
                        << pp.label_smoothing << ", has_alpha " << pp.has_alpha << " per class "
                        << (pp.class_alpha != nullptr) << ", weighted "
-                       << (pp.weight != nullptr) << ", ignore " << pp.has_ignore_index);
+                       << (pp.weight != nullptr) << ", ignore " << pp.has_ignore_index << ", mask "
+                       << int(mask_kind_) << ", topk_mode " << pp.topk_mode << ", t " << pp.t);
     Outcome o = run();
     INFO("status " << segloss_status_string(o.status) << ": " << o.error);
     REQUIRE(o.status == SEGLOSS_STATUS_OK);

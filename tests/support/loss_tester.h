@@ -16,6 +16,9 @@
 namespace segloss::test {
 
 enum class Target { I32, U8, I32_CHANNEL, F32, I64 };
+// loss_mask kinds: none, binary float32 (0/1), fractional float32 (0 or in (0, 1]), uint8 0/1
+// shaped N,1,spatial.
+enum class Mask { None, Binary, Fractional, U8Channel };
 
 struct Outcome {
     segloss_status_t status = SEGLOSS_STATUS_OK;
@@ -40,6 +43,12 @@ public:
         return *this;
     }
     LossTester &grad_scale(float s) { grad_scale_ = s; return *this; }
+    // A loss mask with `zero_fraction` of the voxels 0 (ignored).
+    LossTester &mask(Mask kind, double zero_fraction = 0.2) {
+        mask_kind_ = kind;
+        mask_zero_fraction_ = zero_fraction;
+        return *this;
+    }
     LossTester &with_grad(bool g) { with_grad_ = g; return *this; }
     LossTester &logit_range(float r) { logit_range_ = r; return *this; }
     // Relative tolerance of value and gradient (2e-5 unless the loss is ill-conditioned).
@@ -68,12 +77,18 @@ public:
     void make_inputs();
 
 private:
+    void make_mask(std::mt19937 &rng);
     LossParams params_;
     std::vector<int64_t> shape_{2, 3, 5, 7};
     Target target_ = Target::I32;
     bool strided_ = false, with_grad_ = true, perfect_ = false;
     uint32_t seed_ = 1;
     double ignore_fraction_ = 0;
+    Mask mask_kind_ = Mask::None;
+    double mask_zero_fraction_ = 0;
+    HostTensor<float> mask_f32_;
+    HostTensor<uint8_t> mask_u8_;
+    DLTensor mask_dl_{};
     int64_t absent_class_ = -1;
     float grad_scale_ = 1.0f, logit_range_ = 10.0f;
     double tolerance_ = 2e-5;

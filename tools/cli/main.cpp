@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The segloss command:
 //   segloss demo                      CE and Dice on a built-in 3-D phantom, a table of results
-//   segloss loss NAME --logits L.npy --target T.npy [--set key=value ...] [--grad-out G.npy]
+//   segloss loss NAME --logits L.npy --target T.npy [--mask M.npy] [--set key=value ...] [--grad-out G.npy]
 //   segloss version
 // Errors: one line on stderr, exit status 2, nothing written.
 #include <algorithm>
@@ -26,9 +26,11 @@ namespace {
 
 const char *kUsage =
     "usage: segloss demo\n"
-    "       segloss loss NAME --logits L.npy --target T.npy [--set key=value ...] [--grad-out G.npy]\n"
+    "       segloss loss NAME --logits L.npy --target T.npy [--mask M.npy] [--set key=value ...] [--grad-out G.npy]\n"
     "       segloss version\n"
-    "NAME: ce | dice. Options as in LOSSES.md, e.g. --set include_background=false --set weight=0.2,0.8\n";
+    "NAME: a loss of LOSSES.md (ce, dice, topk, dice_ce, ...). Options as in LOSSES.md, e.g.\n"
+    "  --set include_background=false --set weight=0.2,0.8 --set dice.batch=true --set lambda_ce=0.5\n"
+    "--mask: the loss_mask, N,spatial float32/float64/uint8/bool weights in [0, 1]\n";
 
 DLTensor view(void *data, DLDataType dt, std::vector<int64_t> &shape) {
     DLTensor t{};
@@ -51,7 +53,7 @@ std::string json_number(double v) {
 int run_loss(int argc, char **argv) {
     if (argc < 3) throw std::runtime_error("loss: missing NAME");
     LossParams params{std::string(argv[2])};
-    std::string logits_path, target_path, grad_path;
+    std::string logits_path, target_path, grad_path, mask_path;
     for (int i = 3; i < argc; i++) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -61,6 +63,7 @@ int run_loss(int argc, char **argv) {
         if (a == "--logits") logits_path = next();
         else if (a == "--target") target_path = next();
         else if (a == "--grad-out") grad_path = next();
+        else if (a == "--mask") mask_path = next();
         else if (a == "--set") {
             const std::string kv = next();
             const size_t eq = kv.find('=');
@@ -100,10 +103,33 @@ int run_loss(int argc, char **argv) {
         throw std::runtime_error(target_path + ": targets must be int32, int64, uint8 or float32");
     }
 
+    // The mask becomes float32 (float64 narrowed; uint8/bool passed as they are).
+    std::vector<float> mask32;
+    NpyArray M;
+    DLTensor mt{};
+    if (!mask_path.empty()) {
+        M = read_npy(mask_path);
+        void *mdata = M.data.data();
+        DLDataType mdt{kDLFloat, 32, 1};
+        if (M.descr == "<f8") {
+            const double *d = reinterpret_cast<const double *>(M.data.data());
+            for (int64_t i = 0; i < M.numel(); i++) mask32.push_back(static_cast<float>(d[i]));
+            mdata = mask32.data();
+        } else if (M.descr == "|u1" || M.descr == "<u1") {
+            mdt = {kDLUInt, 8, 1};
+        } else if (M.descr == "|b1") {
+            mdt = {6 /* kDLBool */, 8, 1};
+        } else if (M.descr != "<f4") {
+            throw std::runtime_error(mask_path + ": the mask must be float32, float64, uint8 or bool");
+        }
+        mt = view(mdata, mdt, M.shape);
+        params.loss_mask(&mt);
+    }
+
     const segloss_loss_params_t &p = *params.get();
     std::vector<int64_t> vshape{1};
     if (p.reduction == SEGLOSS_REDUCTION_NONE && L.shape.size() >= 2) {
-        if (p.loss == SEGLOSS_LOSS_CE) {
+        if (is_pointwise(p.loss)) {
             vshape = L.shape;
             vshape.erase(vshape.begin() + 1);
         } else {

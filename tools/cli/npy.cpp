@@ -23,7 +23,7 @@ namespace {
 int item_size(const std::string &descr) {
     if (descr == "<f4" || descr == "<i4") return 4;
     if (descr == "<f8" || descr == "<i8") return 8;
-    if (descr == "|u1" || descr == "<u1") return 1;
+    if (descr == "|u1" || descr == "<u1" || descr == "|b1") return 1;
     return 0;
 }
 
@@ -56,7 +56,7 @@ NpyArray read_npy(const std::string &path) {
     if (!std::regex_search(header, m, std::regex("'descr'\\s*:\\s*'([^']*)'"))) bad(path, "no descr in header");
     a.descr = m[1];
     if (!item_size(a.descr)) {
-        bad(path, "dtype " + a.descr + " is not supported (float32/float64 logits; int32/int64/uint8 targets; little-endian)");
+        bad(path, "dtype " + a.descr + " is not supported (float32/float64 logits; int32/int64/uint8 targets; masks also bool; little-endian)");
     }
     if (!std::regex_search(header, m, std::regex("'fortran_order'\\s*:\\s*(True|False)"))) bad(path, "no fortran_order");
     if (m[1] == "True") bad(path, "Fortran-order arrays are not supported (save with np.ascontiguousarray)");

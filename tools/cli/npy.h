@@ -10,7 +10,7 @@
 namespace segloss::cli {
 
 struct NpyArray {
-    std::string descr;            // "<f4", "<f8", "<i4", "<i8", "|u1"
+    std::string descr;            // "<f4", "<f8", "<i4", "<i8", "|u1", "|b1"
     std::vector<int64_t> shape;
     std::vector<unsigned char> data;
     int64_t numel() const;

@@ -62,19 +62,19 @@ const std::vector<std::string> kEmpty = {"smooth", "exclude"};
 const std::vector<std::string> kGdWeights = {"square", "simple", "uniform"};
 const std::vector<std::string> kWeightNorms = {"weighted", "count"};
 const std::vector<std::string> kClassWeights = {"given", "inverse_frequency"};
+const std::vector<std::string> kTopkModes = {"percent", "threshold"};
 
-bool is_pointwise(segloss_loss_kind_t k) {
-    return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || k == SEGLOSS_LOSS_FOCAL;
-}
 bool is_compound(segloss_loss_kind_t k) {
     segloss_loss_kind_t r, p;
     return segloss_loss_parts(k, &r, &p) == SEGLOSS_STATUS_OK;
 }
 bool is_region(segloss_loss_kind_t k) { return !is_pointwise(k) && !is_compound(k); }
+bool is_topk(segloss_loss_kind_t k);
 bool is_combo(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_COMBO; }
 bool is_exp_log(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_EXP_LOG; }
-bool is_ce(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE; }
+bool is_ce(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || is_topk(k); }
 bool is_focal(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_FOCAL; }
+bool is_topk(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_TOPK; }
 bool is_tversky(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_TVERSKY || k == SEGLOSS_LOSS_FOCAL_TVERSKY; }
 bool is_generalized(segloss_loss_kind_t k) {
     return k == SEGLOSS_LOSS_GENERALIZED_DICE || k == SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE;
@@ -164,10 +164,14 @@ const std::vector<Option> &options() {
         number("gamma", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_FOCAL_TVERSKY || is_focal(k); }, &Params::gamma),
         number("b", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_ASYMMETRIC; }, &Params::b),
         number("r", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY; }, &Params::r),
-        number("k", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE; }, &Params::k),
+        number("k", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE || is_topk(k); },
+               &Params::k),
+        choice("mode", is_topk, kTopkModes, &Params::topk_mode),
+        number("t", is_topk, &Params::t),
         choice("w_type", is_generalized, kGdWeights, &Params::w_type),
         number("label_smoothing", is_pointwise, &Params::label_smoothing),
-        choice("weight_norm", is_pointwise, kWeightNorms, &Params::weight_norm),
+        choice("weight_norm", [](segloss_loss_kind_t k) { return is_pointwise(k) && !is_topk(k); }, kWeightNorms,
+               &Params::weight_norm),
         choice("class_weights", is_ce, kClassWeights, &Params::class_weights),
         flag("check_inputs", always, &Params::check_inputs),
         flag("check_finite", always, &Params::check_finite),
@@ -176,6 +180,10 @@ const std::vector<Option> &options() {
 }
 
 }  // namespace
+
+bool is_pointwise(segloss_loss_kind_t k) {
+    return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || k == SEGLOSS_LOSS_FOCAL || k == SEGLOSS_LOSS_TOPK;
+}
 
 namespace {
 

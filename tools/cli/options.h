@@ -13,6 +13,9 @@ namespace segloss::cli {
 // Applies one option; throws std::runtime_error naming the option on a bad name or value.
 void apply_option(LossParams &params, const std::string &name, const std::string &value);
 
+// Pointwise losses (their reduction=none value is per voxel).
+bool is_pointwise(segloss_loss_kind_t loss);
+
 // The effective options as a JSON object (for the CLI's output).
 std::string options_json(const LossParams &params);
 

@@ -70,8 +70,19 @@ typedef enum segloss_loss_kind {
     SEGLOSS_LOSS_DICE_FOCAL = 13,             /**< dice + focal */
     SEGLOSS_LOSS_GENERALIZED_DICE_FOCAL = 14, /**< generalized_dice + focal */
     SEGLOSS_LOSS_COMBO = 15,   /**< alpha mCE_beta + (1 - alpha) dice (Taghanaki; sigmoid) */
-    SEGLOSS_LOSS_EXP_LOG = 16  /**< w_d mean_c (-ln Dice_c)^gamma_d + w_ce mean_v w_y (-ln p_y)^gamma_ce */
+    SEGLOSS_LOSS_EXP_LOG = 16, /**< w_d mean_c (-ln Dice_c)^gamma_d + w_ce mean_v w_y (-ln p_y)^gamma_ce */
+    SEGLOSS_LOSS_TOPK = 17,    /**< mean ce over the hardest voxels (topk_mode; pointwise + selection) */
+    SEGLOSS_LOSS_DICE_TOPK = 18 /**< dice + topk (nnU-Net's DiceTopK10) */
 } segloss_loss_kind_t;
+/** Which voxels topk keeps. */
+typedef enum segloss_topk_mode {
+    SEGLOSS_TOPK_PERCENT = 0,  /**< the max(1, floor(M k / 100)) largest voxel losses of the M counted
+                                    voxels of the batch (SegLoss, nnU-Net; default, k = 10); a voxel's
+                                    loss is m_v w_y ce_v (mask, class weight); ties at the cut go
+                                    to the first voxels in memory order (n, then z, y, x) */
+    SEGLOSS_TOPK_THRESHOLD = 1 /**< the counted voxels whose unweighted ce exceeds -log t, i.e. with
+                                    p_y < t for hard targets without smoothing (the paper's form) */
+} segloss_topk_mode_t;
 
 /** Normaliser of a pointwise loss's mean over index targets (softmax / none activation). */
 typedef enum segloss_weight_norm {
@@ -142,7 +153,8 @@ typedef struct segloss_loss_params {
                                  focal: focusing parameter (2), >= 0 */
     float b;                /**< asymmetric: beta of the F-beta score (1.5), > 0 */
     float r;                /**< sensitivity_specificity: weight of the sensitivity term (0.05) */
-    float k;                /**< penalty_generalized_dice: penalty (2.5), >= 0 */
+    float k;                /**< penalty_generalized_dice: penalty (2.5), >= 0;
+                                 topk (percent mode): the percentage kept (10), in (0, 100] */
     segloss_gd_weight_t w_type; /**< generalized Dice class weights (SQUARE) */
     /* Distribution-based losses. */
     segloss_weight_norm_t weight_norm;     /**< ce, wce: WEIGHTED; focal: COUNT */
@@ -164,10 +176,21 @@ typedef struct segloss_loss_params {
     float lambda_region;     /**< dice_*: 1; combo: 1 - alpha; exp_log: w_d (0.8) */
     float lambda_pointwise;  /**< dice_*: 1; combo: alpha; exp_log: w_ce (0.2) */
     float gamma_d, gamma_ce; /**< exp_log: the exponents (0.3, 0.3), > 0 */
+    /* TopK: its mean divides by the selected voxels K (class weights and mask weigh the terms
+     * only, as nnU-Net); no voxel selected (all ignored): loss 0, gradient 0. */
+    segloss_topk_mode_t topk_mode; /**< PERCENT (uses k) or THRESHOLD (uses t) */
+    float t;                 /**< topk threshold mode: in (0, 1] (0.5) */
+    /* Voxel weights in [0, 1], applied after the activation to every sum, count and gradient of
+     * every loss (0: the voxel takes no part, its gradient is exactly 0). NULL: none. float32,
+     * uint8 or bool (nonzero = 1), shaped N,spatial or N,1,spatial, any strides; CPU. A value
+     * outside [0, 1] or NaN is SEGLOSS_STATUS_INVALID_ARGUMENT, found before any output is
+     * written. Compound losses apply the compound's mask to both parts. */
+    const DLTensor *loss_mask;
 } segloss_loss_params_t;
 
-/** Number of statistics per group in the region stages' stats tensor, and their order. */
-#define SEGLOSS_REGION_NUM_STATS 12
+/** Number of statistics per group in the region stages' stats tensor, and their order. Every
+ * sum is over counted voxels, each weighed by its loss_mask value. */
+#define SEGLOSS_REGION_NUM_STATS 13
 typedef enum segloss_region_stat {
     SEGLOSS_REGION_STAT_I = 0,      /**< sum p g */
     SEGLOSS_REGION_STAT_P = 1,      /**< sum p */
@@ -178,9 +201,10 @@ typedef enum segloss_region_stat {
     SEGLOSS_REGION_STAT_SS_NEG = 6, /**< sum (g - p)^2 (1 - g) */
     SEGLOSS_REGION_STAT_PW_POS = 7, /**< compound losses: the pointwise part's class loss sums */
     SEGLOSS_REGION_STAT_PW_NEG = 8, /**< compound losses: the same for targets 0 (sigmoid) */
-    SEGLOSS_REGION_STAT_COUNT = 9,  /**< counted voxels */
+    SEGLOSS_REGION_STAT_COUNT = 9,  /**< counted voxels (the sum of their mask values) */
     SEGLOSS_REGION_STAT_INVALID = 10,  /**< labels outside [0, C) that are not ignore_index */
-    SEGLOSS_REGION_STAT_NONFINITE = 11 /**< counted voxels with a non-finite logit */
+    SEGLOSS_REGION_STAT_NONFINITE = 11, /**< counted voxels with a non-finite logit */
+    SEGLOSS_REGION_STAT_BAD_MASK = 12   /**< voxels whose loss_mask value is not in [0, 1] */
 } segloss_region_stat_t;
 /** Number of coefficients per group in the region stages' coef tensor. */
 #define SEGLOSS_REGION_NUM_COEFS 7

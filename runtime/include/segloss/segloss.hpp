@@ -82,6 +82,12 @@ public:
     const LossParams *region_part_params() const { return region_part_.get(); }
     const LossParams *pointwise_part_params() const { return pointwise_part_.get(); }
     LossParams &gamma_d(float g) { p_.gamma_d = g; return *this; }
+    // topk: percent mode keeps k percent of the voxels, threshold mode those with p_y < t.
+    LossParams &topk_percent(float k) { p_.topk_mode = SEGLOSS_TOPK_PERCENT; p_.k = k; return *this; }
+    LossParams &topk_threshold(float t) { p_.topk_mode = SEGLOSS_TOPK_THRESHOLD; p_.t = t; return *this; }
+    // Voxel weights in [0, 1] (segloss.h). The descriptor is not copied: it (and its shape
+    // array) must outlive every call with these params; nullptr removes the mask.
+    LossParams &loss_mask(const DLTensor *mask) { p_.loss_mask = mask; return *this; }
     LossParams &gamma_ce(float g) { p_.gamma_ce = g; return *this; }
 
     LossParams(const LossParams &o) : p_(o.p_) { copy_owned(o); }

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "topk.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "../src/failure.h"
+#include "../src/registry.h"
+
+namespace segloss::rt {
+namespace {
+
+constexpr int kBins = 1 << 16;
+
+// The bits of a key, with -0 (-log 1 of the identity activation) as +0: both compare equal in
+// the kernels, so they must fall in the same bin here.
+uint32_t bits_of(float f) {
+    uint32_t b;
+    std::memcpy(&b, &f, sizeof(b));
+    return b == 0x80000000u ? 0u : b;
+}
+
+bool is_nan_bits(uint32_t b) { return (b & 0x7f800000u) == 0x7f800000u && (b & 0x007fffffu) != 0; }
+
+// Walks bins from the top until the next one would reach `wanted`: adds the skipped bins to
+// above / above_sum and returns the bin that holds the cut.
+int bin_of_cut(const std::vector<int64_t> &count, const std::vector<double> &sum, int64_t wanted, int64_t &above,
+               double &above_sum) {
+    int b = kBins - 1;
+    for (; b > 0 && above + count[b] < wanted; b--) {
+        above += count[b];
+        above_sum += sum[b];
+    }
+    return b;
+}
+
+}  // namespace
+
+SelectionArgs select_all(const Problem &pb) { return {pb.zero_keys_view(), -1.0f, 0}; }
+
+TopkCut find_topk_cut(const float *keys, int64_t n, segloss_topk_mode_t mode, double k_percent) {
+    // Non-negative floats order as their bits do: a radix select on the top 16 bits, then on
+    // the low 16 bits inside the bin of the cut, then the ties in index order.
+    TopkCut c;
+    std::vector<int64_t> count(kBins, 0);
+    std::vector<double> sum(kBins, 0.0);
+    for (int64_t i = 0; i < n; i++) {
+        const uint32_t b = bits_of(keys[i]);
+        if (is_nan_bits(b)) {
+            c.nonfinite++;
+        } else if (!(b >> 31)) {
+            count[b >> 16]++;
+            sum[b >> 16] += keys[i];
+        }
+    }
+    for (int b = 0; b < kBins; b++) c.candidates += count[b];
+    if (mode == SEGLOSS_TOPK_THRESHOLD) {
+        c.selected = c.candidates;
+        for (int b = kBins - 1; b >= 0; b--) c.sum += sum[b];
+        c.cut_value = -0.5f;  // every candidate (keys >= 0), none of the -1 marks
+        return c;
+    }
+    if (c.candidates == 0) {
+        c.cut_value = std::numeric_limits<float>::infinity();  // nothing selected
+        return c;
+    }
+    const int64_t K = std::max<int64_t>(1, static_cast<int64_t>(std::floor(double(c.candidates) * k_percent / 100.0)));
+    c.selected = K;
+    int64_t above = 0;
+    double above_sum = 0;
+    const int hi = bin_of_cut(count, sum, K, above, above_sum);
+
+    std::vector<int64_t> low_count(kBins, 0);
+    std::vector<double> low_sum(kBins, 0.0);
+    for (int64_t i = 0; i < n; i++) {
+        const uint32_t b = bits_of(keys[i]);
+        if (!is_nan_bits(b) && !(b >> 31) && int(b >> 16) == hi) {
+            low_count[b & 0xffffu]++;
+            low_sum[b & 0xffffu] += keys[i];
+        }
+    }
+    const int lo = bin_of_cut(low_count, low_sum, K, above, above_sum);
+    const uint32_t cut_bits = (uint32_t(hi) << 16) | uint32_t(lo);
+    std::memcpy(&c.cut_value, &cut_bits, sizeof(cut_bits));
+
+    // The keys equal to the cut: the first `ties` of them in index order.
+    const int64_t ties = K - above;
+    c.cut_index = n;
+    if (ties < low_count[lo]) {
+        int64_t seen = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (bits_of(keys[i]) == cut_bits && ++seen == ties) {
+                c.cut_index = i + 1;
+                break;
+            }
+        }
+    }
+    c.sum = above_sum + double(ties) * c.cut_value;
+    return c;
+}
+
+SelectionArgs TopkSelection::args(const Problem &pb) {
+    const std::vector<int> e = pb.voxel_extents();
+    return {HalideView::dense(keys.data(), e), cut.cut_value, static_cast<int>(cut.cut_index)};
+}
+
+TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_params_t &topk, const PointwiseArgs &a) {
+    // The kernels' linear voxel index is 32-bit.
+    if (pb.voxels > INT32_MAX) {
+        fail(SEGLOSS_STATUS_TOO_LARGE, "topk selects among at most 2^31 - 1 voxels per call (", pb.voxels,
+             "); split the batch");
+    }
+    TopkSelection s;
+    s.keys.assign(static_cast<size_t>(pb.voxels), 0.0f);
+    HalideView keys = HalideView::dense(s.keys.data(), pb.voxel_extents());
+    HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
+    HalideView ap = HalideView::dense(const_cast<float *>(a.alpha_pos.data()), {int(pb.C)});
+    HalideView an = HalideView::dense(const_cast<float *>(a.alpha_neg.data()), {int(pb.C)});
+    SelectionArgs all = select_all(pb);
+    // Threshold mode: p < t is -log p > -log t; the key pass marks the others -1.
+    const bool threshold = topk.topk_mode == SEGLOSS_TOPK_THRESHOLD;
+    const float key_threshold = threshold ? static_cast<float>(-std::log(static_cast<double>(topk.t))) : -1.0f;
+    Kernel k = find_kernel(Stage::pointwise_map, pb.act, pb.kind);
+    call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
+             ap.get(), an.get(), a.gamma, a.log_power, a.smoothing, 1.0f, all.key.get(), all.cut_value, all.cut_index,
+             key_threshold, -1.0f, keys.get());
+    s.cut = find_topk_cut(s.keys.data(), pb.voxels, topk.topk_mode, topk.k);
+    return s;
+}
+
+}  // namespace segloss::rt
