@@ -9,6 +9,7 @@
 // roofline is the time those bytes take at the measured bandwidth over the measured time
 // (STREAM copy for forward+backward, STREAM read for forward).
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -122,6 +123,41 @@ void BM_segloss(benchmark::State &st, std::vector<int64_t> shape) {
     segloss_set_num_threads(0);
 }
 
+// Half-precision logits and gradient (args: loss, dtype 1 = float16, 2 = bfloat16; forward +
+// backward on 2 threads). Bytes are the half tensors' (2 per logit and gradient element).
+void BM_half(benchmark::State &st, std::vector<int64_t> shape) {
+    const segloss_loss_kind_t kind = static_cast<segloss_loss_kind_t>(st.range(0));
+    const DLDataType dt = st.range(1) == 1 ? DLDataType{kDLFloat, 16, 1} : DLDataType{kDLBfloat, 16, 1};
+    Problem &p = problem(shape);
+    // The float32 logits' top 16 bits: a bfloat16 by truncation, for float16 any finite pattern
+    // of the same magnitude range is as good for timing.
+    std::vector<uint16_t> logits(p.logits.size()), grad(p.logits.size());
+    for (size_t i = 0; i < logits.size(); i++) {
+        uint32_t b;
+        std::memcpy(&b, &p.logits[i], 4);
+        logits[i] = st.range(1) == 2 ? uint16_t(b >> 16) : uint16_t(0x3c00 | (b & 0x3ff));
+    }
+    segloss_set_num_threads(2);
+    Context ctx;
+    const LossParams params = params_for(kind);
+    double value = 0;
+    std::vector<int64_t> one{1};
+    DLTensor l = view(logits.data(), dt, p.shape), t = view(p.labels.data(), {kDLInt, 32, 1}, p.tshape);
+    DLTensor v = view(&value, {kDLFloat, 64, 1}, one), g = view(grad.data(), dt, p.shape);
+    for (auto _ : st) {
+        ctx.compute(params, l, t, v, &g);
+        benchmark::DoNotOptimize(value);
+    }
+    bool two_pass = false;
+    for (const Loss &x : kLosses) two_pass = two_pass || (x.kind == kind && x.two_pass);
+    const double bytes = (2.0 * p.logits.size() + 4.0 * p.labels.size()) * (two_pass ? 2 : 1) + 2.0 * p.logits.size();
+    st.SetBytesProcessed(int64_t(bytes) * st.iterations());
+    st.counters["roofline"] = benchmark::Counter(bytes / (g_bw[2].copy_gbs * 1e9) * st.iterations(),
+                                                 benchmark::Counter::kIsRate);
+    st.SetLabel(std::string(segloss_loss_name(kind)) + (st.range(1) == 1 ? " float16" : " bfloat16"));
+    segloss_set_num_threads(0);
+}
+
 void BM_plain_loop(benchmark::State &st, std::vector<int64_t> shape) {
     const bool dice = st.range(0) == SEGLOSS_LOSS_DICE, backward = st.range(1);
     const int threads = int(st.range(2));
@@ -174,6 +210,11 @@ int main(int argc, char **argv) {
         for (int64_t e : s) name += (name.empty() ? "" : "x") + std::to_string(e);
         benchmark::RegisterBenchmark(("segloss/" + name).c_str(), BM_segloss, s)->Apply(all_losses);
         benchmark::RegisterBenchmark(("plain_loop/" + name).c_str(), BM_plain_loop, s)->Apply(baseline_losses);
+        benchmark::RegisterBenchmark(("half/" + name).c_str(), BM_half, s)
+            ->ArgNames({"loss", "dtype"})
+            ->ArgsProduct({{SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE}, {1, 2}})
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
     }
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();

@@ -41,6 +41,21 @@ foreach (kind IN LISTS _segloss_target_kinds)
                        ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p} with_pointwise=true)
     endforeach ()
 endforeach ()
+# Half-precision logits (float16, bfloat16): converted to float32 before the loss kernels and
+# the float32 gradient back after them (docs/design.md: why not half variants of every kernel).
+foreach (half IN ITEMS f16 bf16)
+    if (half STREQUAL "bf16")
+        set(bf true)
+    else ()
+        set(bf false)
+    endif ()
+    segloss_kernel(convert_${half}_to_f32 FAMILY convert GENERATOR convert STAGE convert_${half}_to_f32
+                   ACTIVATION identity TARGET_KIND f32
+                   PARAMS to_float=true bfloat=${bf} in.type=uint16 out.type=float32)
+    segloss_kernel(convert_f32_to_${half} FAMILY convert GENERATOR convert STAGE convert_f32_to_${half}
+                   ACTIVATION identity TARGET_KIND f32
+                   PARAMS to_float=false bfloat=${bf} in.type=float32 out.type=uint16)
+endforeach ()
 # The region epilogue is tiny and shape-independent: one library for every region loss.
 segloss_kernel(region_epilogue FAMILY region GENERATOR region_epilogue STAGE region_epilogue
                ACTIVATION identity TARGET_KIND f32)

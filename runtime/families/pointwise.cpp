@@ -9,6 +9,7 @@
 
 #include "../../generators/common/abi.h"
 #include "../src/failure.h"
+#include "../src/precision.h"
 #include "../src/registry.h"
 #include "../src/value.h"
 #include "families.h"
@@ -80,10 +81,11 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     if (grad_dl) {
         // One pass: gradient and line sums.
         Kernel k = find_kernel(Stage::pointwise_grad, pb.act, pb.kind);
-        HalideView grad_v(grad, pb.logits_axes());
+        GradOut grad_v(pb, grad);
         call.run(k.name, k.as<PointwiseGradFn>(), logits.get(), target.get(), hi, ii, mask.get(), ap.get(), an.get(),
                  args.gamma, args.log_power, args.smoothing, scale, sel.key.get(), sel.cut_value, sel.cut_index,
                  out_rows.get(), grad_v.get());
+        grad_v.finish(call);
     } else if (!none && !topk) {
         Kernel k = find_kernel(Stage::pointwise_value, pb.act, pb.kind);
         call.run(k.name, k.as<PointwiseValueFn>(), logits.get(), target.get(), hi, ii, mask.get(), ap.get(), an.get(),

@@ -7,6 +7,7 @@
 
 #include "../../generators/common/abi.h"
 #include "../src/failure.h"
+#include "../src/precision.h"
 #include "../src/losses.h"
 #include "../src/registry.h"
 #include "../src/value.h"
@@ -114,7 +115,7 @@ void run_grad(Call &call, const Problem &pb, const RegionPlan &plan, float *coef
               const Tensor &grad) {
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
     HalideView cf = HalideView::dense(coef, {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
-    HalideView g(grad, pb.logits_axes());
+    GradOut g(pb, grad);
     if (plan.compound) {
         const PointwiseArgs &a = plan.pointwise;
         Kernel k = find_kernel(Stage::compound_grad, pb.act, pb.kind);
@@ -125,6 +126,7 @@ void run_grad(Call &call, const Problem &pb, const RegionPlan &plan, float *coef
         call.run(k.name, k.as<RegionGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
                  cf.get(), g.get());
     }
+    g.finish(call);
 }
 
 // The staged API serves the region losses; a compound's epilogue needs the target kind.

@@ -10,6 +10,7 @@
 #include "context.h"
 #include "failure.h"
 #include "losses.h"
+#include "precision.h"
 #include "problem.h"
 
 using namespace segloss::rt;
@@ -127,6 +128,7 @@ segloss_status_t segloss_loss_compute(segloss_context_t ctx, const segloss_loss_
         Problem pb = make_problem(params, logits, target);
         if (!std::isfinite(grad_scale)) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "grad_scale must be finite");
         Call call(ctx);
+        prepare_logits(call, pb);
         if (find_loss(params->loss)->family == Family::pointwise) {
             run_pointwise(call, pb, value, grad, grad_scale);
         } else {
@@ -141,6 +143,7 @@ segloss_status_t segloss_region_stats(segloss_context_t ctx, const segloss_loss_
         Problem pb = make_problem(params, logits, target);
         require_region_loss(params);
         Call call(ctx);
+        prepare_logits(call, pb);
         region_stats(call, pb, stats);
     });
 }
@@ -164,6 +167,7 @@ segloss_status_t segloss_region_grad(segloss_context_t ctx, const segloss_loss_p
         Problem pb = make_problem(params, logits, target);
         require_region_loss(params);
         Call call(ctx);
+        prepare_logits(call, pb);
         region_grad(call, pb, coef, grad);
     });
 }

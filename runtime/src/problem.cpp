@@ -169,7 +169,14 @@ std::vector<int> Problem::voxel_axes(int offset) const {
     return a;
 }
 
-HalideView Problem::logits_view() const { return HalideView(logits, logits_axes()); }
+HalideView Problem::logits_view() const { return HalideView(kernel_logits, logits_axes()); }
+
+Precision precision_of(const Tensor &t) {
+    if (is_dtype(t, kDLFloat, 32)) return Precision::f32;
+    if (is_dtype(t, kDLFloat, 16)) return Precision::f16;
+    if (is_dtype(t, kDLBfloat, 16)) return Precision::bf16;
+    fail(SEGLOSS_STATUS_UNSUPPORTED, t.what, " must be float32, float16 or bfloat16, got ", dtype_name(t.dtype));
+}
 
 std::vector<int> Problem::voxel_extents() const {
     std::vector<int> e;
@@ -184,6 +191,17 @@ HalideView Problem::mask_view() const {
 }
 
 HalideView Problem::zero_keys_view() const { return HalideView::broadcast_line(zeros->data(), voxel_extents()); }
+
+// A compact row-major Tensor of t's shape over a host copy at `data` of type dt.
+Tensor compact_copy(const Tensor &t, void *data, DLDataType dt) {
+    Tensor k = t;
+    k.dtype = dt;
+    k.data = static_cast<char *>(data);
+    for (int64_t d = k.ndim - 1, stride = 1; d >= 0; stride *= k.shape[d], d--) k.strides[d] = stride;
+    k.lo = reinterpret_cast<uintptr_t>(data);
+    k.hi = k.lo + dt.bits / 8 * static_cast<size_t>(t.numel);
+    return k;
+}
 
 std::vector<const Tensor *> inputs_of(const Problem &pb) { return {&pb.logits, &pb.target, &pb.mask}; }
 
@@ -210,16 +228,6 @@ void check_voxel_shape(const Tensor &t, const Tensor &L) {
     }
 }
 
-// A compact row-major Tensor of t's shape over a host copy at `data` of type dt.
-Tensor compact_copy(const Tensor &t, void *data, DLDataType dt) {
-    Tensor k = t;
-    k.dtype = dt;
-    k.data = static_cast<char *>(data);
-    for (int64_t d = k.ndim - 1, stride = 1; d >= 0; stride *= k.shape[d], d--) k.strides[d] = stride;
-    k.lo = reinterpret_cast<uintptr_t>(data);
-    k.hi = k.lo + dt.bits / 8 * static_cast<size_t>(t.numel);
-    return k;
-}
 
 // int64 index maps (PyTorch's label dtype) become a compact int32 copy, one pass on the host.
 // A label beyond int32 cannot be a class: it becomes a value that is neither in [0, C) nor
@@ -270,9 +278,8 @@ Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, con
     pb.logits = read_tensor(logits, "logits");
     pb.target = read_tensor(target, "target");
     const Tensor &L = pb.logits, &T = pb.target;
-    if (!is_dtype(L, kDLFloat, 32)) {
-        fail(SEGLOSS_STATUS_UNSUPPORTED, "logits must be float32, got ", dtype_name(L.dtype));
-    }
+    pb.precision = precision_of(L);
+    pb.kernel_logits = L;
     if (L.ndim < 3) {
         fail(SEGLOSS_STATUS_INVALID_SHAPE, "logits must be N,C,spatial with 1 to 3 spatial axes; got ",
              L.ndim, " dimensions");
@@ -324,7 +331,7 @@ Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, con
 
 Tensor check_grad(const Problem &pb, const DLTensor *grad) {
     Tensor g = read_tensor(grad, "grad");
-    if (!is_dtype(g, kDLFloat, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "grad must be float32, got ", dtype_name(g.dtype));
+    (void)precision_of(g);
     if (g.ndim != pb.logits.ndim) fail(SEGLOSS_STATUS_INVALID_SHAPE, "grad must have the logits' shape");
     for (int i = 0; i < g.ndim; i++) {
         if (g.shape[i] != pb.logits.shape[i]) fail(SEGLOSS_STATUS_INVALID_SHAPE, "grad must have the logits' shape");

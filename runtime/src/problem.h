@@ -12,10 +12,17 @@ namespace segloss::rt {
 
 enum class Act { softmax, sigmoid, identity };
 enum class TargetKind { i32, u8, f32 };
+// The logits' (and a gradient's) floating-point format; the kernels compute in float32.
+enum class Precision { f32, f16, bf16 };
 
 struct Problem {
     const segloss_loss_params_t *params = nullptr;
     Tensor logits, target;  // the caller's tensors
+    // What the kernels read as the logits: the caller's float32 tensor, or a float32 copy of
+    // half-precision logits (made by prepare_logits, precision.h).
+    Precision precision = Precision::f32;
+    Tensor kernel_logits;
+    std::shared_ptr<std::vector<float>> logits_copy;
     // What the kernels read as the target: the caller's, or an int32 copy of int64 labels.
     Tensor kernel_target;
     std::shared_ptr<std::vector<int32_t>> narrowed;
@@ -60,10 +67,17 @@ std::vector<float> read_weights(const segloss_loss_params_t &p, int64_t C);
 // documented status on the first problem found.
 Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, const DLTensor *target);
 
+// The precision of a float32/float16/bfloat16 tensor (fails with UNSUPPORTED otherwise).
+Precision precision_of(const Tensor &t);
+
+// A compact row-major Tensor of t's shape over a host copy at `data` of type dt.
+Tensor compact_copy(const Tensor &t, void *data, DLDataType dt);
+
 // Every input tensor of the call (logits, target, loss_mask): outputs must not overlap them.
 std::vector<const Tensor *> inputs_of(const Problem &pb);
 
-// Checks that an optional gradient tensor has the logits' shape and dtype and overlaps nothing.
+// Checks that an optional gradient tensor has the logits' shape, is float32, float16 or
+// bfloat16, and overlaps nothing.
 Tensor check_grad(const Problem &pb, const DLTensor *grad);
 
 }  // namespace segloss::rt

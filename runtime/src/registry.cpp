@@ -25,8 +25,10 @@ const Row kRows[] = {
 
 Kernel find_kernel(Stage stage, Act act, TargetKind kind) {
     // Stages without an activation or target axis are registered under identity / f32.
-    const bool any_act = stage == Stage::label_stats || stage == Stage::region_epilogue;
-    const bool any_kind = stage == Stage::region_epilogue;
+    const bool convert = stage == Stage::convert_f16_to_f32 || stage == Stage::convert_bf16_to_f32 ||
+                         stage == Stage::convert_f32_to_f16 || stage == Stage::convert_f32_to_bf16;
+    const bool any_act = stage == Stage::label_stats || stage == Stage::region_epilogue || convert;
+    const bool any_kind = stage == Stage::region_epilogue || convert;
     for (const Row &r : kRows) {
         if (r.stage == stage && (any_act || r.act == act) && (any_kind || r.kind == kind)) return r.kernel;
     }

@@ -10,7 +10,8 @@ namespace segloss::rt {
 
 enum class Stage {
     label_stats, pointwise_value, pointwise_grad, pointwise_map,
-    region_stats, region_grad, region_epilogue, compound_stats, compound_grad
+    region_stats, region_grad, region_epilogue, compound_stats, compound_grad,
+    convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16
 };
 
 using Buf = halide_buffer_t *;
@@ -39,6 +40,8 @@ using CompoundStatsFn = int (*)(UC, SEGLOSS_LOSS_ARGS, float gamma, float log_po
 using CompoundGradFn = int (*)(UC, SEGLOSS_LOSS_ARGS, Buf coef, float gamma, float log_power, float smoothing, Buf key,
                                float cut_value, int cut_index, Buf grad);
 #undef SEGLOSS_LOSS_ARGS
+// Half-precision conversions (generators/convert): in and out are 5-D, any strides.
+using ConvertFn = int (*)(UC, Buf in, Buf out);
 
 struct Kernel {
     const char *name;

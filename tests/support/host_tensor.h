@@ -18,6 +18,7 @@ template <> inline DLDataType dl_type_of<double>() { return {kDLFloat, 64, 1}; }
 template <> inline DLDataType dl_type_of<int32_t>() { return {kDLInt, 32, 1}; }
 template <> inline DLDataType dl_type_of<uint8_t>() { return {kDLUInt, 8, 1}; }
 template <> inline DLDataType dl_type_of<int64_t>() { return {kDLInt, 64, 1}; }
+template <> inline DLDataType dl_type_of<uint16_t>() { return {kDLUInt, 16, 1}; }
 
 template <typename T>
 class HostTensor {

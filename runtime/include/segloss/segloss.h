@@ -252,12 +252,14 @@ SEGLOSS_API segloss_status_t segloss_loss_parts(segloss_loss_kind_t loss, seglos
 /** Computes a loss and, when grad is not NULL, its gradient w.r.t. the logits (w.r.t. the
  * probabilities for activation=none) multiplied by grad_scale (the upstream gradient).
  *
- *  logits  float32, N,C,spatial (1 to 3 spatial axes)
+ *  logits  float32, float16 or bfloat16, N,C,spatial (1 to 3 spatial axes); half precision is
+ *          converted to float32 first: every loss computes and accumulates in float32
  *  target  index map int32 or uint8, N,spatial or N,1,spatial; or dense map float32, N,C,spatial
  *  value   float32 or float64. mean/sum: one element. none: pointwise losses N,spatial (float32);
  *          class-wise region losses N,C' (or 1,C' with batch), C' = C without the left-out
  *          background; generalized Dice losses N,1 (or 1,1 with batch)
- *  grad    NULL or float32 with the logits' shape, any strides, not overlapping anything else
+ *  grad    NULL, or float32, float16 or bfloat16 (rounded to nearest even from the float32
+ *          gradient) with the logits' shape, any strides, not overlapping anything else
  */
 SEGLOSS_API segloss_status_t segloss_loss_compute(segloss_context_t ctx,
                                                   const segloss_loss_params_t *params,
