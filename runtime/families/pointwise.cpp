@@ -81,7 +81,7 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     if (grad_dl) {
         // One pass: gradient and line sums.
         Kernel k = find_kernel(Stage::pointwise_grad, pb.act, pb.kind);
-        GradOut grad_v(pb, grad);
+        GradOut grad_v(call, pb, grad);
         call.run(k.name, k.as<PointwiseGradFn>(), logits.get(), target.get(), hi, ii, mask.get(), ap.get(), an.get(),
                  args.gamma, args.log_power, args.smoothing, scale, sel.key.get(), sel.cut_value, sel.cut_index,
                  out_rows.get(), grad_v.get());

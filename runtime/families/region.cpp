@@ -115,7 +115,7 @@ void run_grad(Call &call, const Problem &pb, const RegionPlan &plan, float *coef
               const Tensor &grad) {
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
     HalideView cf = HalideView::dense(coef, {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
-    GradOut g(pb, grad);
+    GradOut g(call, pb, grad);
     if (plan.compound) {
         const PointwiseArgs &a = plan.pointwise;
         Kernel k = find_kernel(Stage::compound_grad, pb.act, pb.kind);

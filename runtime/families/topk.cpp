@@ -104,7 +104,7 @@ TopkCut find_topk_cut(const float *keys, int64_t n, segloss_topk_mode_t mode, do
 
 SelectionArgs TopkSelection::args(const Problem &pb) {
     const std::vector<int> e = pb.voxel_extents();
-    return {HalideView::dense(keys.data(), e), cut.cut_value, static_cast<int>(cut.cut_index)};
+    return {HalideView::dense(keys, e), cut.cut_value, static_cast<int>(cut.cut_index)};
 }
 
 TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_params_t &topk, const PointwiseArgs &a) {
@@ -114,8 +114,8 @@ TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_para
              "); split the batch");
     }
     TopkSelection s;
-    s.keys.assign(static_cast<size_t>(pb.voxels), 0.0f);
-    HalideView keys = HalideView::dense(s.keys.data(), pb.voxel_extents());
+    s.keys = call.scratch(Scratch::keys, static_cast<size_t>(pb.voxels));
+    HalideView keys = HalideView::dense(s.keys, pb.voxel_extents());
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
     HalideView ap = HalideView::dense(const_cast<float *>(a.alpha_pos.data()), {int(pb.C)});
     HalideView an = HalideView::dense(const_cast<float *>(a.alpha_neg.data()), {int(pb.C)});
@@ -127,7 +127,7 @@ TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_para
     call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
              ap.get(), an.get(), a.gamma, a.log_power, a.smoothing, 1.0f, all.key.get(), all.cut_value, all.cut_index,
              key_threshold, -1.0f, keys.get());
-    s.cut = find_topk_cut(s.keys.data(), pb.voxels, topk.topk_mode, topk.k);
+    s.cut = find_topk_cut(s.keys, pb.voxels, topk.topk_mode, topk.k);
     return s;
 }
 

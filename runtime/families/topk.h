@@ -39,7 +39,7 @@ TopkCut find_topk_cut(const float *keys, int64_t n, segloss_topk_mode_t mode, do
 
 // The key pass and the cut for the topk params `topk` (topk itself or dice_topk's part).
 struct TopkSelection {
-    std::vector<float> keys;  // (x, y, z, n), dense
+    float *keys = nullptr;  // (x, y, z, n), dense: the context's key scratch
     TopkCut cut;
     SelectionArgs args(const Problem &pb);
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "context.h"
 
+#include <new>
+
 #include "HalideRuntime.h"
 #include "failure.h"
 
@@ -11,6 +13,18 @@ void Call::add_halide_message(const char *msg) {
     if (!halide_messages_.empty()) halide_messages_ += "; ";
     halide_messages_ += msg;
     while (!halide_messages_.empty() && halide_messages_.back() == '\n') halide_messages_.pop_back();
+}
+
+float *Call::scratch(Scratch which, size_t n) {
+    segloss_context::Buffer &b = ctx_->scratch[static_cast<int>(which)];
+    if (b.size < n) {
+        b.data.reset();
+        b.size = 0;
+        b.data.reset(new (std::nothrow) float[n]);
+        if (!b.data) fail(SEGLOSS_STATUS_OUT_OF_MEMORY, "cannot allocate ", n * sizeof(float), " bytes of scratch");
+        b.size = n;
+    }
+    return b.data.get();
 }
 
 void Call::kernel_failed(const char *name, int rc) {

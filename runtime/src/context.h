@@ -4,14 +4,25 @@
 // context that made the call.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "segloss/segloss.h"
 
+// Large float32 scratch a call needs (half-precision copies, TopK's keys), kept by the context
+// between calls: reallocating it every call costs page faults comparable to the kernels.
+enum class Scratch { logits, grad, keys, count };
+
 struct segloss_context {
     std::string last_error;
     std::string last_kernel;
+    struct Buffer {
+        std::unique_ptr<float[]> data;  // uninitialised
+        size_t size = 0;
+    };
+    Buffer scratch[static_cast<int>(Scratch::count)];
 };
 
 namespace segloss::rt {
@@ -27,6 +38,9 @@ public:
         int rc = fn(static_cast<const void *>(this), args...);
         if (rc != 0) kernel_failed(name, rc);
     }
+    // The context's scratch buffer `which`, at least n floats, contents unspecified. Valid until
+    // the next call on the context (it grows, and stays, at the largest size used).
+    float *scratch(Scratch which, size_t n);
     // Called by the Halide error handler, possibly from a worker thread.
     void add_halide_message(const char *msg);
 

@@ -18,20 +18,21 @@ HalideView half_bits_view(const Problem &pb, const Tensor &t) {
 
 void prepare_logits(Call &call, Problem &pb) {
     if (pb.precision == Precision::f32) return;
-    pb.logits_copy = std::make_shared<std::vector<float>>(static_cast<size_t>(pb.logits.numel));
-    pb.kernel_logits = compact_copy(pb.logits, pb.logits_copy->data(), {kDLFloat, 32, 1});
+    float *copy = call.scratch(Scratch::logits, static_cast<size_t>(pb.logits.numel));
+    pb.kernel_logits = compact_copy(pb.logits, copy, {kDLFloat, 32, 1});
     HalideView in = half_bits_view(pb, pb.logits), out = pb.logits_view();
     Kernel k = find_kernel(pb.precision == Precision::f16 ? Stage::convert_f16_to_f32 : Stage::convert_bf16_to_f32,
                            Act::identity, TargetKind::f32);
     call.run(k.name, k.as<ConvertFn>(), in.get(), out.get());
 }
 
-GradOut::GradOut(const Problem &pb, const Tensor &grad) : pb_(&pb), grad_(grad), precision_(precision_of(grad)) {
+GradOut::GradOut(Call &call, const Problem &pb, const Tensor &grad)
+    : pb_(&pb), grad_(grad), precision_(precision_of(grad)) {
     if (precision_ == Precision::f32) {
         view_ = HalideView(grad_, pb.logits_axes());
     } else {
-        scratch_.resize(static_cast<size_t>(grad.numel));
-        view_ = HalideView(compact_copy(grad_, scratch_.data(), {kDLFloat, 32, 1}), pb.logits_axes());
+        float *scratch = call.scratch(Scratch::grad, static_cast<size_t>(grad.numel));
+        view_ = HalideView(compact_copy(grad_, scratch, {kDLFloat, 32, 1}), pb.logits_axes());
     }
 }
 

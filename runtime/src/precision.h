@@ -17,10 +17,10 @@ namespace segloss::rt {
 void prepare_logits(Call &call, Problem &pb);
 
 // Where the kernels write the gradient: the caller's float32 tensor, or float32 scratch that
-// finish() converts into the caller's float16/bfloat16 tensor.
+// finish() converts into the caller's float16/bfloat16 tensor (the context's grad scratch).
 class GradOut {
 public:
-    GradOut(const Problem &pb, const Tensor &grad);
+    GradOut(Call &call, const Problem &pb, const Tensor &grad);
     halide_buffer_t *get() { return view_.get(); }
     void finish(Call &call);
 
@@ -28,7 +28,6 @@ private:
     const Problem *pb_;
     Tensor grad_;
     Precision precision_;
-    std::vector<float> scratch_;
     HalideView view_;
 };
 

@@ -22,7 +22,6 @@ struct Problem {
     // half-precision logits (made by prepare_logits, precision.h).
     Precision precision = Precision::f32;
     Tensor kernel_logits;
-    std::shared_ptr<std::vector<float>> logits_copy;
     // What the kernels read as the target: the caller's, or an int32 copy of int64 labels.
     Tensor kernel_target;
     std::shared_ptr<std::vector<int32_t>> narrowed;
