@@ -76,9 +76,11 @@ inline LineSum fixed_order_line_sum(const std::string &name, Halide::Func value,
     return s;
 }
 
-// Schedules the lanes of a line sum inside `at` (one line per iteration of `at`).
-inline void schedule_line_lanes(LineSum &s, Halide::LoopLevel at, const Vars &v) {
-    s.lanes.compute_at(at).vectorize(v.lane);
+// Schedules the lanes of a line sum inside `at` (one line per iteration of `at`), stored at
+// `store` (once per parallel task: lanes whose extent depends on the class count would
+// otherwise be a heap allocation per line).
+inline void schedule_line_lanes(LineSum &s, Halide::LoopLevel at, Halide::LoopLevel store, const Vars &v) {
+    s.lanes.compute_at(at).store_at(store).vectorize(v.lane);
     s.lanes.update(0).vectorize(v.lane);
     s.lanes.update(1).vectorize(v.lane);
 }

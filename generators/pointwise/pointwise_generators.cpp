@@ -138,7 +138,7 @@ public:
         if (rows) {
             split_lines(*rows, {v.k}, v, l, sp.grain);
             rows->unroll(v.k);
-            schedule_line_lanes(line, LoopLevel(*rows, l.yi), v);
+            schedule_line_lanes(line, LoopLevel(*rows, l.yi), LoopLevel(*rows, l.yo), v);
         }
         if (grad) rows->compute_with(lead, l.yi);
         schedules::compute_per_line(per_line, LoopLevel(lead, l.yi), LoopLevel(lead, l.yo), v, vec);

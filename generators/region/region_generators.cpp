@@ -120,7 +120,7 @@ public:
         line.line.compute_root();
         schedules::split_lines(line.line, {c}, v, l, sp.grain);
         line.line.specialize(dense);
-        schedule_line_lanes(line, LoopLevel(line.line, l.yi), v);
+        schedule_line_lanes(line, LoopLevel(line.line, l.yi), LoopLevel(line.line, l.yo), v);
         schedules::compute_per_line(per_line, LoopLevel(line.line, l.yi), LoopLevel(line.line, l.yo), v, vec);
         group.compute_root();
         group.update().parallel(n);
