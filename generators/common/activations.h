@@ -77,10 +77,13 @@ inline ActivationForward activation_forward(ActivationKind kind, Halide::Func lo
         inv(x, y, z, n) = 1.0f / (1.0f + rest(x, y, z, n));
         a.max = m;
         a.argmax = argmax;
-        a.log_se = log1p_accurate(rest(x, y, z, n));
+        // log(se) once per voxel (an Expr would be re-evaluated by every class that reads it).
+        Func log_se("log_se");
+        log_se(x, y, z, n) = log1p_accurate(rest(x, y, z, n));
+        a.log_se = log_se(x, y, z, n);
         a.p(x, y, z, c, n) = a.e(x, y, z, c, n) * inv(x, y, z, n);
         a.q(x, y, z, c, n) = select(c == argmax, rest(x, y, z, n) * inv(x, y, z, n), 1.0f - a.p(x, y, z, c, n));
-        a.row_funcs.insert(a.row_funcs.end(), {a.e, rest, inv});
+        a.row_funcs.insert(a.row_funcs.end(), {a.e, rest, inv, log_se});
     } else if (kind == ActivationKind::Sigmoid) {
         // sigmoid(x) and sigmoid(-x) from exp(-|x|), which never overflows.
         a.e = Func("e");

@@ -64,8 +64,10 @@ inline PointwiseTerms focal_cross_entropy(const ActivationForward &act, const Ta
     Expr gc = (1.0f - o.smoothing) * t.g(x, y, z, c, n) + o.smoothing / K;
     Expr ap = o.alpha_pos(c, n), an = o.alpha_neg(c, n);
 
-    // Per (voxel, class), computed once per line: class_loss = {pos, neg}, and grad = the
-    // weighted h_c (softmax, identity) or the weighted d/dx (sigmoid).
+    // Per (voxel, class): class_loss = {pos, neg}, and grad = the weighted h_c (softmax,
+    // identity) or the weighted d/dx (sigmoid). Both are inlined into their consumers (the
+    // sum over classes and the gradient): storing them per line cost ~17% of a CE pass, and
+    // recomputing them costs no more even for focal (measured, docs/performance.md).
     Func grad_c("class_grad");
     if (sigmoid) {
         Expr e = act.e(x, y, z, c, n);
@@ -93,8 +95,6 @@ inline PointwiseTerms focal_cross_entropy(const ActivationForward &act, const Ta
         r.class_loss(x, y, z, c, n) = {select(zero, 0.0f, gc * m * powered), 0.0f};
         grad_c(x, y, z, c, n) = select(zero, 0.0f, ap * gc * select(no_power, m * focal_h, power_h));
     }
-    r.row_funcs.push_back(r.class_loss);
-    r.row_funcs.push_back(grad_c);
 
     // The voxel's loss and, for the softmax, H = sum_c h_c kept as the arg max class's h and the
     // sum of the others': h of a confident class can dwarf the rest (exp_log: u^(lp - 1)), and
