@@ -149,6 +149,26 @@ Tensor read_group_tensor(const DLTensor *dl, const char *what, int bits, int64_t
     return t;
 }
 
+// dice_topk's part: its class weights (inverse frequency from pass 1's G), TopK's key pass and
+// cut, the part's normaliser in the epilogue's options; returns the part's value.
+double select_topk_part(Call &call, const Problem &pb, const std::vector<double> &stats, RegionPlan &plan,
+                        TopkSelection &keys) {
+    if (plan.pointwise.inverse_frequency) {
+        std::vector<double> G(static_cast<size_t>(pb.C), 0.0);
+        for (int64_t n = 0; n < pb.N; n++) {
+            for (int64_t c = 0; c < pb.C; c++) G[c] += stats[(n * pb.C + c) * abi::kNumRegionStats + abi::kStatG];
+        }
+        plan.pointwise.alpha_pos = plan.pointwise.alpha_neg = inverse_frequency_weights(G);
+        plan.options[abi::kOptPwClassWeights] = static_cast<float>(abi::kPwWeightsGiven);
+    }
+    keys = select_topk(call, pb, plan.topk_part, plan.pointwise);
+    const TopkCut &cut = keys.cut;
+    const double norm = pb.params->reduction == SEGLOSS_REDUCTION_MEAN ? double(cut.selected) : 1.0;
+    plan.options[abi::kOptPwNormValue] = static_cast<float>(norm);
+    if (cut.nonfinite > 0) return std::nan("");
+    return cut.selected > 0 ? cut.sum / norm : 0.0;
+}
+
 }  // namespace
 
 void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const DLTensor *grad_dl, float grad_scale) {
@@ -164,27 +184,14 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     std::vector<float> coef(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N));
     run_stats(call, pb, plan, stats.data());
     check_invalid(stats, pb.N, pb.C);
-    // dice_topk: TopK's keys and cut; the epilogue takes the part's normaliser from it and the
-    // part's value is added here.
+    // dice_topk: TopK's keys and cut; the epilogue takes the part's normaliser from them and
+    // the part's value is added here.
     TopkSelection topk_keys;
     SelectionArgs sel = select_all(pb);
     double topk_value = 0;
     if (plan.topk) {
-        if (plan.pointwise.inverse_frequency) {
-            // The key pass needs the class weights: w_c = M / (K G_c) from pass 1's G.
-            std::vector<double> G(static_cast<size_t>(pb.C), 0.0);
-            for (int64_t n = 0; n < pb.N; n++) {
-                for (int64_t c = 0; c < pb.C; c++) G[c] += stats[(n * pb.C + c) * abi::kNumRegionStats + abi::kStatG];
-            }
-            plan.pointwise.alpha_pos = plan.pointwise.alpha_neg = inverse_frequency_weights(G);
-            plan.options[abi::kOptPwClassWeights] = static_cast<float>(abi::kPwWeightsGiven);
-        }
-        topk_keys = select_topk(call, pb, plan.topk_part, plan.pointwise);
+        topk_value = select_topk_part(call, pb, stats, plan, topk_keys);
         sel = topk_keys.args(pb);
-        const TopkCut &cut = topk_keys.cut;
-        const double norm = pb.params->reduction == SEGLOSS_REDUCTION_MEAN ? double(cut.selected) : 1.0;
-        plan.options[abi::kOptPwNormValue] = static_cast<float>(norm);
-        topk_value = cut.nonfinite > 0 ? std::nan("") : (cut.selected > 0 ? cut.sum / norm : 0.0);
     }
     EpilogueOut o = run_epilogue(call, plan, stats.data(), coef.data(), pb.N, pb.C, grad_scale);
     if (plan.topk && plan.options[abi::kOptLambdaPointwise] != 0) {
