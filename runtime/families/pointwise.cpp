@@ -59,9 +59,10 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     // by the voxels (PyTorch's probability targets); the sigmoid by the (voxel, channel) elements;
     // TopK by the selected voxels (nnU-Net). Counts are sums of the mask.
     double norm = 1;
-    if (p.reduction == SEGLOSS_REDUCTION_MEAN) {
-        switch (topk ? -1 : pointwise_norm(p, pb.act, pb.kind)) {
-        case -1: norm = static_cast<double>(topk_keys.cut.selected); break;
+    if (p.reduction == SEGLOSS_REDUCTION_MEAN && topk) {
+        norm = static_cast<double>(topk_keys.cut.selected);
+    } else if (p.reduction == SEGLOSS_REDUCTION_MEAN) {
+        switch (pointwise_norm(p, pb.act, pb.kind)) {
         case abi::kPwNormElements: norm = sums.counted * pb.C; break;
         case abi::kPwNormCount: norm = sums.counted; break;
         default:
