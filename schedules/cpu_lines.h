@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // CPU schedule shared by every family: the unit of work is one x line (fixed y, z, n). Lines
-// are grouped into parallel tasks of `grain` lines; everything that a line needs (softmax
-// terms, partial sums) is computed per line and stays in L1.
+// are grouped into parallel tasks of `grain` lines; per-voxel helpers (softmax terms) are
+// computed once per task, and each line's partial sums in its line loop.
 #pragma once
 
 #include <vector>
@@ -29,14 +29,16 @@ inline void split_lines(Halide::Func f, const std::vector<Halide::VarOrRVar> &in
     f.split(v.y, l.yo, l.yi, grain, TailStrategy::GuardWithIf).parallel(l.yo).parallel(v.z);
 }
 
-// Computes per-voxel helpers once per line (`at`), vectorised over x (every stage). Their storage
-// is allocated once per task (`store`), not once per line: per-line heap allocations cost ~10%
-// of the region kernels' time.
-inline void compute_per_line(const std::vector<Halide::Func> &funcs, Halide::LoopLevel at,
-                             Halide::LoopLevel store, const gen::Vars &v, int vec) {
+// Computes per-voxel helpers once per parallel task (`at`, a task of `grain` lines), vectorised
+// over x (every stage), before the task's line loop. One stage over the task's lines, not one
+// per line: per-line stages cost their loop set-up and bounds arithmetic for every stage of
+// every line, which made a CE gradient pass ~10% slower (A/B in one process,
+// docs/performance.md); a task's helpers still fit in L2.
+inline void compute_per_task(const std::vector<Halide::Func> &funcs, Halide::LoopLevel at,
+                             const gen::Vars &v, int vec) {
     using namespace Halide;
     for (Func f : funcs) {
-        f.compute_at(at).store_at(store).vectorize(v.x, vec, TailStrategy::GuardWithIf);
+        f.compute_at(at).vectorize(v.x, vec, TailStrategy::GuardWithIf);
         for (int i = 0; i < f.num_update_definitions(); i++) {
             f.update(i).vectorize(v.x, vec, TailStrategy::GuardWithIf);
         }

@@ -84,8 +84,7 @@ public:
         Expr dense_inputs = innermost_dense(labels) && innermost_dense(loss_mask);
         rows.specialize(dense_inputs);
         schedule_line_lanes(line, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v);
-        if (dense) schedules::compute_per_line({bad}, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v,
-                                               schedules::vector_width(get_target(), sp));
+        if (dense) schedules::compute_per_task({bad}, LoopLevel(rows, l.yo), v, schedules::vector_width(get_target(), sp));
         schedules::split_lines(class_rows, {c}, v, l, sp.grain);
         class_rows.specialize(dense_inputs);  // dense loads instead of gathers
         schedule_line_lanes(class_line, LoopLevel(class_rows, l.yi), LoopLevel(class_rows, l.yo), v);

@@ -141,7 +141,7 @@ public:
             schedule_line_lanes(line, LoopLevel(*rows, l.yi), LoopLevel(*rows, l.yo), v);
         }
         if (grad) rows->compute_with(lead, l.yi);
-        schedules::compute_per_line(per_line, LoopLevel(lead, l.yi), LoopLevel(lead, l.yo), v, vec);
+        schedules::compute_per_task(per_line, LoopLevel(lead, l.yo), v, vec);
         // Cross-entropy gets its own dense path, where the focal factors fold away.
         lead.specialize(dense && is_cross_entropy(opts));
         lead.specialize(dense);

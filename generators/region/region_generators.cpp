@@ -121,7 +121,7 @@ public:
         schedules::split_lines(line.line, {c}, v, l, sp.grain);
         line.line.specialize(dense);
         schedule_line_lanes(line, LoopLevel(line.line, l.yi), LoopLevel(line.line, l.yo), v);
-        schedules::compute_per_line(per_line, LoopLevel(line.line, l.yi), LoopLevel(line.line, l.yo), v, vec);
+        schedules::compute_per_task(per_line, LoopLevel(line.line, l.yo), v, vec);
         group.compute_root();
         group.update().parallel(n);
     }
@@ -191,7 +191,7 @@ public:
         grad.vectorize(x, vec, TailStrategy::GuardWithIf);
         if (with_pointwise) grad.specialize(dense && cross_entropy);
         grad.specialize(dense);
-        schedules::compute_per_line(per_line, LoopLevel(grad, l.yi), LoopLevel(grad, l.yo), v, vec);
+        schedules::compute_per_task(per_line, LoopLevel(grad, l.yo), v, vec);
     }
 };
 
