@@ -67,8 +67,9 @@ public:
         PointwiseTerms ce = focal_cross_entropy(act, tg, opts, num_classes(), v);
 
         Expr X = logits.dim(0).extent(), Y = logits.dim(1).extent(), Z = logits.dim(2).extent();
-        Expr counted = tg.counted && is_selected(key, cut_value, cut_index, X, Y, Z, v);
-        Expr m = tg.weight;
+        Func weight = selected_weight(tg, key, cut_value, cut_index, X, Y, Z, v);
+        Expr m = weight(x, y, z, n);
+        Expr counted = m > 0.0f;
         Func contrib("contrib");  // what each voxel adds to the line sums
         contrib(x, y, z, n) = {select(counted && !act.bad, m * ce.loss(x, y, z, n), 0.0f),
                                select(counted && act.bad, 1.0f, 0.0f)};
@@ -119,6 +120,7 @@ public:
         schedules::LineLoops l;
         std::vector<Func> per_line = act.row_funcs;
         per_line.insert(per_line.end(), ce.row_funcs.begin(), ce.row_funcs.end());
+        per_line.push_back(weight);
         per_line.push_back(ce.loss);
         if (map) per_line.push_back(unweighted);
 
@@ -143,6 +145,7 @@ public:
         if (grad) rows->compute_with(lead, l.yi);
         schedules::compute_per_task(per_line, LoopLevel(lead, l.yo), v, vec);
         // Cross-entropy gets its own dense path, where the focal factors fold away.
+        if (ce.hard.defined()) lead.specialize(dense && ce.hard);
         lead.specialize(dense && is_cross_entropy(opts));
         lead.specialize(dense);
     }

@@ -157,7 +157,7 @@ public:
         std::vector<Func> per_line = act.row_funcs;
         per_line.push_back(a);
         Func dx = activation_backward(act, a, num_classes(), v, per_line);
-        Expr cross_entropy = Internal::const_true();
+        Expr cross_entropy = Internal::const_true(), hard;
         if (with_pointwise) {
             // The pointwise part, with its class weights, lambda and normaliser in coef.
             Func ap("ap"), an("an");
@@ -167,11 +167,14 @@ public:
             PointwiseTerms pw = focal_cross_entropy(act, tg, o, num_classes(), v);
             per_line.insert(per_line.end(), pw.row_funcs.begin(), pw.row_funcs.end());
             Expr X = logits.dim(0).extent(), Y = logits.dim(1).extent(), Z = logits.dim(2).extent();
-            Expr selected = is_selected(*key, *cut_value, *cut_index, X, Y, Z, v);
+            Func pw_weight = selected_weight(tg, *key, *cut_value, *cut_index, X, Y, Z, v);
+            per_line.push_back(pw_weight);
             Func sum("region_plus_pointwise");
-            sum(x, y, z, c, n) = dx(x, y, z, c, n) + select(selected, m * pw.dx(x, y, z, c, n), 0.0f);
+            Expr w = pw_weight(x, y, z, n);
+            sum(x, y, z, c, n) = dx(x, y, z, c, n) + select(w > 0.0f, w * pw.dx(x, y, z, c, n), 0.0f);
             dx = sum;
             cross_entropy = is_cross_entropy(o);
+            hard = pw.hard;
         }
         grad(x, y, z, c, n) = select(tg.counted, nan_if(act.bad, dx(x, y, z, c, n)), 0.0f);
 
@@ -189,6 +192,7 @@ public:
         schedules::LineLoops l;
         schedules::split_lines(grad, {x, c}, v, l, sp.grain);
         grad.vectorize(x, vec, TailStrategy::GuardWithIf);
+        if (hard.defined()) grad.specialize(dense && hard);
         if (with_pointwise) grad.specialize(dense && cross_entropy);
         grad.specialize(dense);
         schedules::compute_per_task(per_line, LoopLevel(grad, l.yo), v, vec);

@@ -214,3 +214,26 @@ TEST_CASE("non-finite logits give a NaN loss, never a finite number", "[cross][n
         REQUIRE(e.status() == SEGLOSS_STATUS_NONFINITE);
     }
 }
+
+// Index labels take the kernels' hard-label path (plain cross-entropy: one gather per voxel,
+// generators/pointwise/formulas.h); their one-hot map takes the general formula.
+TEST_CASE("index labels and their one-hot map give the same loss and gradient", "[cross][ce]") {
+    auto loss = GENERATE(SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE_CE);
+    LossTester t(loss);
+    t.shape({2, 4, 6, 9}).seed(7);
+    t.make_inputs();
+    const std::vector<int64_t> &shape = t.logits().shape();
+    const int64_t N = shape[0], C = shape[1], V = shape[2] * shape[3];
+    HostTensor<float> onehot(shape, false, 0.0f);
+    for (int64_t n = 0; n < N; n++) {
+        for (int64_t v = 0; v < V; v++) onehot.flat((n * C + t.labels_i32().flat(n * V + v)) * V + v) = 1.0f;
+    }
+    LossParams p(loss);
+    if (loss == SEGLOSS_LOSS_CE) p.weight({0.5f, 2.0f, 1.0f, 3.0f}).reduction(SEGLOSS_REDUCTION_SUM);
+    Run hard = compute(p, t.logits(), t.labels_i32().dl());
+    Run general = compute(p, t.logits(), onehot.dl());
+    require_close(hard.value, general.value, 1e-6, "index labels vs one-hot");
+    for (size_t i = 0; i < hard.grad.size(); i++) {
+        REQUIRE(std::fabs(hard.grad[i] - general.grad[i]) <= 1e-6 * std::fabs(general.grad[i]) + 1e-8);
+    }
+}
