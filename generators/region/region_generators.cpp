@@ -54,6 +54,9 @@ protected:
 class RegionStats : public RegionPass<RegionStats> {
 public:
     static constexpr bool kSelects = false;
+    // 0: the squared sums (P2, G2, SsPos, SsNeg: squared_pred Dice and sensitivity-specificity
+    // only) are written as 0 and not computed; they cost ~25% of the pass.
+    Input<int> squares{"squares"};
     // Group sums (slot, c, n), slots abi::RegionStat, float64.
     Output<Buffer<double, 3>> stats{"stats"};
 
@@ -66,16 +69,16 @@ public:
         Expr p = act.p(x, y, z, c, n);
         Expr g = tg.g(x, y, z, c, n);
         Expr ok = tg.counted && !act.bad;  // non-finite voxels are counted apart, not summed
-        Expr zero = 0.0f, one = 1.0f, m = tg.weight;
+        Expr zero = 0.0f, one = 1.0f, m = tg.weight, sq = squares != 0;
         // The summed slots (abi::RegionStat) and what each voxel adds to them.
         std::vector<std::pair<int, Expr>> terms = {
             {abi::kStatI, select(ok, m * (p * g), zero)},
             {abi::kStatP, select(ok, m * p, zero)},
             {abi::kStatG, select(tg.counted, m * g, zero)},
-            {abi::kStatP2, select(ok, m * (p * p), zero)},
-            {abi::kStatG2, select(tg.counted, m * (g * g), zero)},
-            {abi::kStatSsPos, select(ok, m * ((g - p) * (g - p) * g), zero)},
-            {abi::kStatSsNeg, select(ok, m * ((g - p) * (g - p) * (one - g)), zero)},
+            {abi::kStatP2, select(ok && sq, m * (p * p), zero)},
+            {abi::kStatG2, select(tg.counted && sq, m * (g * g), zero)},
+            {abi::kStatSsPos, select(ok && sq, m * ((g - p) * (g - p) * g), zero)},
+            {abi::kStatSsNeg, select(ok && sq, m * ((g - p) * (g - p) * (one - g)), zero)},
             {abi::kStatCount, select(tg.counted, m, zero)},
             {abi::kStatInvalid, select(tg.invalid, one, zero)},
             {abi::kStatNonfinite, select(tg.counted && act.bad, one, zero)},
@@ -119,6 +122,7 @@ public:
         schedules::LineLoops l;
         line.line.compute_root();
         schedules::split_lines(line.line, {c}, v, l, sp.grain);
+        line.line.specialize(dense && squares == 0);
         line.line.specialize(dense);
         schedule_line_lanes(line, LoopLevel(line.line, l.yi), LoopLevel(line.line, l.yo), v);
         schedules::compute_per_task(per_line, LoopLevel(line.line, l.yo), v, vec);

@@ -49,7 +49,9 @@ void check_invalid(const std::vector<double> &stats, int64_t N, int64_t C) {
     }
 }
 
-void run_stats(Call &call, const Problem &pb, const RegionPlan &plan, double *stats) {
+// all_sums: every stat (the public segloss_region_stats), not only those the plan's epilogue reads.
+void run_stats(Call &call, const Problem &pb, const RegionPlan &plan, double *stats, bool all_sums) {
+    const int squares = all_sums || plan.squares ? 1 : 0;
     // Dense values are checked by the target pre-pass (index labels by the stats themselves).
     if (pb.kind == TargetKind::f32 && pb.params->check_inputs) (void)target_sums(call, pb);
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
@@ -59,11 +61,11 @@ void run_stats(Call &call, const Problem &pb, const RegionPlan &plan, double *st
         const PointwiseArgs &a = plan.pointwise;
         Kernel k = find_kernel(Stage::compound_stats, pb.act, pb.kind);
         call.run(k.name, k.as<CompoundStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index,
-                 mask.get(), a.gamma, a.log_power, a.smoothing, out.get());
+                 mask.get(), squares, a.gamma, a.log_power, a.smoothing, out.get());
     } else {
         Kernel k = find_kernel(Stage::region_stats, pb.act, pb.kind);
         call.run(k.name, k.as<RegionStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
-                 out.get());
+                 squares, out.get());
     }
 }
 
@@ -182,7 +184,7 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     }
     std::vector<double> stats(static_cast<size_t>(abi::kNumRegionStats * pb.C * pb.N));
     std::vector<float> coef(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N));
-    run_stats(call, pb, plan, stats.data());
+    run_stats(call, pb, plan, stats.data(), false);
     check_invalid(stats, pb.N, pb.C);
     // dice_topk: TopK's keys and cut; the epilogue takes the part's normaliser from them and
     // the part's value is added here.
@@ -206,7 +208,7 @@ void region_stats(Call &call, const Problem &pb, const DLTensor *stats_dl) {
     require_region_only(plan);
     Tensor stats = read_group_tensor(stats_dl, "stats", 64, pb.N, pb.C, abi::kNumRegionStats);
     for (const Tensor *t : inputs_of(pb)) require_disjoint(stats, *t);
-    run_stats(call, pb, plan, reinterpret_cast<double *>(stats.data));
+    run_stats(call, pb, plan, reinterpret_cast<double *>(stats.data), true);
 }
 
 void region_epilogue(Call &call, const segloss_loss_params_t *params, const DLTensor *stats_dl,

@@ -119,6 +119,7 @@ RegionPlan make_region_plan(const segloss_loss_params_t &p, int64_t C, Act act, 
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "include_background=false leaves no class with C = ", C);
     }
     plan.weight = read_weights(plan.region, C);
+    plan.squares = plan.region.squared_pred || find_loss(plan.region.loss)->region_base == abi::kBaseSensSpec;
     return plan;
 }
 

@@ -18,6 +18,9 @@ struct RegionPlan {
     PointwiseArgs pointwise;         // a compound's pointwise part (class weights of ones otherwise)
     bool topk = false;               // the pointwise part is topk (dice_topk)
     segloss_loss_params_t topk_part{};  // its params
+    // The epilogue reads the squared sums (squared_pred Dice, sensitivity-specificity); without
+    // them the stats pass skips them.
+    bool squares = false;
 };
 
 // Checks everything that needs C and builds the plan. Compound losses need the activation and

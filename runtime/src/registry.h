@@ -30,13 +30,15 @@ using PointwiseValueFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf rows);
 using PointwiseGradFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf rows, Buf grad);
 using PointwiseMapFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, float key_threshold, float fill, Buf map);
 #undef SEGLOSS_POINTWISE_ARGS
-using RegionStatsFn = int (*)(UC, SEGLOSS_LOSS_ARGS, Buf stats);
+// squares = 0: the stats pass leaves the squared sums (P2, G2, SsPos, SsNeg) at 0.
+using RegionStatsFn = int (*)(UC, SEGLOSS_LOSS_ARGS, int squares, Buf stats);
 using RegionGradFn = int (*)(UC, SEGLOSS_LOSS_ARGS, Buf coef, Buf grad);
 using RegionEpilogueFn = int (*)(UC, Buf stats, Buf weight, Buf options, Buf pw_alpha_pos, Buf pw_alpha_neg,
                                  float grad_scale, Buf group_loss, Buf total, Buf coef);
 // Compound kernels add the pointwise part's (gamma, log_power, label_smoothing), and the
 // gradient pass TopK's selection.
-using CompoundStatsFn = int (*)(UC, SEGLOSS_LOSS_ARGS, float gamma, float log_power, float smoothing, Buf stats);
+using CompoundStatsFn = int (*)(UC, SEGLOSS_LOSS_ARGS, int squares, float gamma, float log_power, float smoothing,
+                                Buf stats);
 using CompoundGradFn = int (*)(UC, SEGLOSS_LOSS_ARGS, Buf coef, float gamma, float log_power, float smoothing, Buf key,
                                float cut_value, int cut_index, Buf grad);
 #undef SEGLOSS_LOSS_ARGS
