@@ -26,6 +26,9 @@ public:
     Input<int> ignore_index{"ignore_index"};
     // The loss mask (x, y, z, n) (loss_generator.h).
     Input<Buffer<float, 4>> loss_mask{"loss_mask"};
+    // 0: class_rows is written as zeros and its per-class sums are not computed (the caller
+    // needs only the count: uniform class weights). They were ~half of the pass.
+    Input<int> class_sums{"class_sums"};
 
     // Per-line partial sums (slot, y, z, n), slots abi::LabelSlot. Invalid: labels outside
     // [0, C) that are not ignore_index, or dense values outside [0, 1] (NaN included); bad
@@ -59,7 +62,7 @@ public:
         LineSum class_line = fixed_order_line_sum("classes", class_contrib, labels.dim(0).extent(), {c, y, z, n}, v);
         rows(v.k, y, z, n) = mux(v.k, {line.line(y, z, n)[0], line.line(y, z, n)[1], line.line(y, z, n)[2]});
         rows.bound(v.k, 0, abi::kNumLabelSlots);
-        class_rows(c, y, z, n) = class_line.line(c, y, z, n);
+        class_rows(c, y, z, n) = select(class_sums != 0, class_line.line(c, y, z, n), 0.0f);
         class_rows.dim(0).set_bounds(0, C);
 
         allow_any_stride(labels);
@@ -86,6 +89,7 @@ public:
         schedule_line_lanes(line, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v);
         if (dense) schedules::compute_per_task({bad}, LoopLevel(rows, l.yo), v, schedules::vector_width(get_target(), sp));
         schedules::split_lines(class_rows, {c}, v, l, sp.grain);
+        class_rows.specialize(class_sums == 0);
         class_rows.specialize(dense_inputs);  // dense loads instead of gathers
         schedule_line_lanes(class_line, LoopLevel(class_rows, l.yi), LoopLevel(class_rows, l.yo), v);
     }

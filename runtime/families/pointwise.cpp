@@ -4,6 +4,7 @@
 // inverse-frequency weights, so nothing is written for bad labels), TopK's key pass and cut,
 // then one fused pass that writes the gradient (and the per-voxel map for reduction=none) and
 // per-line partial sums.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -39,11 +40,19 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     // (check_inputs), and sums the targets per class. Dense maps skip it unless something needs
     // those sums or a mask needs checking.
     const bool inverse = p.class_weights == SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY;
+    PointwiseArgs args = pointwise_args(p, pb.C, pb.act);
+    // The per-class sums serve inverse-frequency weights and the weighted mean's normaliser
+    // sum_c w_c M_c; with equal class weights that normaliser is w M (M: the counted voxels).
+    const bool weighted_norm = p.reduction == SEGLOSS_REDUCTION_MEAN && !topk &&
+                               pointwise_norm(p, pb.act, pb.kind) == abi::kPwNormWeighted;
+    const bool uniform = std::all_of(args.alpha_pos.begin(), args.alpha_pos.end(),
+                                     [&](float w) { return w == args.alpha_pos[0]; });
+    const bool per_class = inverse || (weighted_norm && !uniform);
     TargetSums sums;
     sums.counted = static_cast<double>(pb.voxels);
-    if (pb.kind != TargetKind::f32 || inverse || p.check_inputs || pb.kernel_mask.ndim) sums = target_sums(call, pb);
-
-    PointwiseArgs args = pointwise_args(p, pb.C, pb.act);
+    if (pb.kind != TargetKind::f32 || inverse || p.check_inputs || pb.kernel_mask.ndim) {
+        sums = target_sums(call, pb, per_class);
+    }
     if (args.inverse_frequency) args.alpha_pos = args.alpha_neg = inverse_frequency_weights(sums.per_class);
 
     // TopK's key pass and cut; every other loss keeps every voxel.
@@ -67,7 +76,8 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         case abi::kPwNormCount: norm = sums.counted; break;
         default:
             norm = 0;
-            for (int64_t c = 0; c < pb.C; c++) norm += args.alpha_pos[c] * sums.per_class[c];
+            if (!per_class) norm = args.alpha_pos[0] * sums.counted;
+            for (int64_t c = 0; per_class && c < pb.C; c++) norm += args.alpha_pos[c] * sums.per_class[c];
         }
     }
     // A mean over nothing (every voxel ignored) is 0 with a zero gradient, never NaN.

@@ -53,7 +53,7 @@ void check_invalid(const std::vector<double> &stats, int64_t N, int64_t C) {
 void run_stats(Call &call, const Problem &pb, const RegionPlan &plan, double *stats, bool all_sums) {
     const int squares = all_sums || plan.squares ? 1 : 0;
     // Dense values are checked by the target pre-pass (index labels by the stats themselves).
-    if (pb.kind == TargetKind::f32 && pb.params->check_inputs) (void)target_sums(call, pb);
+    if (pb.kind == TargetKind::f32 && pb.params->check_inputs) (void)target_sums(call, pb, false);
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
     HalideView out = HalideView::dense(stats, {abi::kNumRegionStats, int(pb.C), int(pb.N)});
     // dice_topk's pointwise part comes from TopK's keys, not from class sums.

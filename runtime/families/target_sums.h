@@ -13,13 +13,14 @@ namespace segloss::rt {
 
 struct TargetSums {
     double counted = 0;             // counted voxels (the sum of their mask values)
-    std::vector<double> per_class;  // C sums of m g_c over counted voxels (voxels per label)
+    std::vector<double> per_class;  // C sums of m g_c over counted voxels (voxels per label); zeros unless asked for
 };
 
 // Runs the pass; fails with INVALID_LABEL on a label outside [0, C) that is not ignore_index, or
 // (dense targets, with check_inputs) a value outside [0, 1], and with INVALID_ARGUMENT on a mask
-// value outside [0, 1]. Nothing is written before it returns.
-TargetSums target_sums(Call &call, const Problem &pb);
+// value outside [0, 1]. Nothing is written before it returns. The per-class sums are computed
+// only with `per_class` (they cost about half of the pass).
+TargetSums target_sums(Call &call, const Problem &pb, bool per_class);
 
 // Fails with INVALID_ARGUMENT when a pass counted mask values outside [0, 1] (NaN included).
 void check_mask(double bad_mask_values);

@@ -16,8 +16,8 @@ enum class Stage {
 
 using Buf = halide_buffer_t *;
 using UC = const void *;
-using LabelStatsFn = int (*)(UC, Buf labels, int num_classes, int has_ignore, int ignore_index, Buf loss_mask, Buf rows,
-                             Buf class_rows);
+using LabelStatsFn = int (*)(UC, Buf labels, int num_classes, int has_ignore, int ignore_index, Buf loss_mask,
+                             int class_sums, Buf rows, Buf class_rows);
 // Every loss kernel starts (logits, labels, has_ignore, ignore_index, loss_mask):
 // generators/common/loss_generator.h.
 #define SEGLOSS_LOSS_ARGS Buf logits, Buf labels, int has_ignore, int ignore_index, Buf loss_mask
