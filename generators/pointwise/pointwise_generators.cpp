@@ -82,12 +82,8 @@ public:
             (*grad)(x, y, z, c, n) =
                 select(counted, nan_if(act.bad, (grad_scale * m) * ce.dx(x, y, z, c, n)), 0.0f);
         }
-        Func unweighted("unweighted_loss");
         if (map) {
-            RDom rc(0, num_classes(), "rcu");
-            unweighted(x, y, z, n) = 0.0f;
-            unweighted(x, y, z, n) += ce.class_loss(x, y, z, rc, n)[0] + ce.class_loss(x, y, z, rc, n)[1];
-            Expr kept = counted && unweighted(x, y, z, n) > *key_threshold;
+            Expr kept = counted && ce.unweighted(x, y, z, n) > *key_threshold;
             (*map)(x, y, z, n) = select(counted && act.bad, nan_if(act.bad, 0.0f),
                                         kept, m * ce.loss(x, y, z, n), *fill);
         }
@@ -122,7 +118,7 @@ public:
         per_line.insert(per_line.end(), ce.row_funcs.begin(), ce.row_funcs.end());
         per_line.push_back(weight);
         per_line.push_back(ce.loss);
-        if (map) per_line.push_back(unweighted);
+        if (map) per_line.push_back(ce.unweighted);
 
         // The first output owns the loop nest; with the gradient, the line sums are fused into
         // its line loop and share the per-line intermediates, so the inputs are read once and
