@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "HalideRuntime.h"
 #include "../src/failure.h"
 #include "../src/registry.h"
 
@@ -37,6 +38,59 @@ int bin_of_cut(const std::vector<int64_t> &count, const std::vector<double> &sum
     return b;
 }
 
+// Bin counts and float64 bin sums of the keys, filled in parallel over chunks whose bounds depend
+// on n only (not on the thread count) and merged in chunk order: the sums, and so the loss, are
+// the same for any number of threads. Keys that are NaN are counted apart; negative keys (the
+// -1 marks) are skipped. top < 0: bins of the top 16 bits; else: bins of the low 16 bits of the
+// keys whose top 16 bits are `top`.
+struct Histogram {
+    std::vector<int64_t> count = std::vector<int64_t>(kBins, 0);
+    std::vector<double> sum = std::vector<double>(kBins, 0.0);
+    int64_t nonfinite = 0;
+};
+
+struct HistogramTask {
+    const float *keys;
+    int64_t n, chunk;
+    int top;
+    std::vector<Histogram> *parts;
+};
+
+int histogram_chunk(void *, int i, uint8_t *closure) {
+    const HistogramTask &t = *reinterpret_cast<const HistogramTask *>(closure);
+    Histogram &h = (*t.parts)[static_cast<size_t>(i)];
+    const int64_t end = std::min(t.n, (i + 1) * t.chunk);
+    for (int64_t j = i * t.chunk; j < end; j++) {
+        const uint32_t b = bits_of(t.keys[j]);
+        if (is_nan_bits(b)) {
+            h.nonfinite++;
+        } else if (!(b >> 31) && (t.top < 0 || int(b >> 16) == t.top)) {
+            const uint32_t bin = t.top < 0 ? b >> 16 : b & 0xffffu;
+            h.count[bin]++;
+            h.sum[bin] += t.keys[j];
+        }
+    }
+    return 0;
+}
+
+Histogram histogram(const float *keys, int64_t n, int top) {
+    const int64_t chunks = std::clamp<int64_t>((n + (1 << 20) - 1) >> 20, 1, 16);
+    HistogramTask t{keys, n, (n + chunks - 1) / chunks, top, nullptr};
+    std::vector<Histogram> parts(static_cast<size_t>(chunks));
+    t.parts = &parts;
+    // Through Halide's pool (and the context's thread count): the chunk function cannot fail.
+    (void)halide_do_par_for(nullptr, histogram_chunk, 0, static_cast<int>(chunks), reinterpret_cast<uint8_t *>(&t));
+    Histogram h = std::move(parts[0]);
+    for (size_t i = 1; i < parts.size(); i++) {
+        for (int b = 0; b < kBins; b++) {
+            h.count[b] += parts[i].count[b];
+            h.sum[b] += parts[i].sum[b];
+        }
+        h.nonfinite += parts[i].nonfinite;
+    }
+    return h;
+}
+
 }  // namespace
 
 SelectionArgs select_all(const Problem &pb) { return {pb.zero_keys_view(), -1.0f, 0}; }
@@ -45,17 +99,10 @@ TopkCut find_topk_cut(const float *keys, int64_t n, segloss_topk_mode_t mode, do
     // Non-negative floats order as their bits do: a radix select on the top 16 bits, then on
     // the low 16 bits inside the bin of the cut, then the ties in index order.
     TopkCut c;
-    std::vector<int64_t> count(kBins, 0);
-    std::vector<double> sum(kBins, 0.0);
-    for (int64_t i = 0; i < n; i++) {
-        const uint32_t b = bits_of(keys[i]);
-        if (is_nan_bits(b)) {
-            c.nonfinite++;
-        } else if (!(b >> 31)) {
-            count[b >> 16]++;
-            sum[b >> 16] += keys[i];
-        }
-    }
+    const Histogram top = histogram(keys, n, -1);
+    const std::vector<int64_t> &count = top.count;
+    const std::vector<double> &sum = top.sum;
+    c.nonfinite = top.nonfinite;
     for (int b = 0; b < kBins; b++) c.candidates += count[b];
     if (mode == SEGLOSS_TOPK_THRESHOLD) {
         c.selected = c.candidates;
@@ -73,15 +120,9 @@ TopkCut find_topk_cut(const float *keys, int64_t n, segloss_topk_mode_t mode, do
     double above_sum = 0;
     const int hi = bin_of_cut(count, sum, K, above, above_sum);
 
-    std::vector<int64_t> low_count(kBins, 0);
-    std::vector<double> low_sum(kBins, 0.0);
-    for (int64_t i = 0; i < n; i++) {
-        const uint32_t b = bits_of(keys[i]);
-        if (!is_nan_bits(b) && !(b >> 31) && int(b >> 16) == hi) {
-            low_count[b & 0xffffu]++;
-            low_sum[b & 0xffffu] += keys[i];
-        }
-    }
+    const Histogram low = histogram(keys, n, hi);
+    const std::vector<int64_t> &low_count = low.count;
+    const std::vector<double> &low_sum = low.sum;
     const int lo = bin_of_cut(low_count, low_sum, K, above, above_sum);
     const uint32_t cut_bits = (uint32_t(hi) << 16) | uint32_t(lo);
     std::memcpy(&c.cut_value, &cut_bits, sizeof(cut_bits));

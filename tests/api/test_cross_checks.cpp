@@ -155,6 +155,24 @@ TEST_CASE("results are bitwise identical for any thread count", "[cross][determi
     }
 }
 
+// TopK's cut sums its keys' histograms over chunks of 2^20 voxels in parallel (topk.cpp): more
+// than one chunk here.
+TEST_CASE("topk over several histogram chunks is bitwise identical for any thread count", "[cross][determinism][topk]") {
+    LossTester t(SEGLOSS_LOSS_TOPK);
+    t.shape({2, 2, 64, 96, 96}).seed(4);
+    t.make_inputs();
+    std::vector<Run> runs;
+    for (int threads : {1, 2, 3, 0}) {
+        REQUIRE(segloss_set_num_threads(threads) == SEGLOSS_STATUS_OK);
+        runs.push_back(compute(LossParams(SEGLOSS_LOSS_TOPK), t.logits(), t.labels_i32().dl()));
+    }
+    REQUIRE(runs[0].value > 0);
+    for (const Run &r : runs) {
+        REQUIRE(std::memcmp(&r.value, &runs[0].value, sizeof(double)) == 0);
+        REQUIRE(std::memcmp(r.grad.data(), runs[0].grad.data(), r.grad.size() * sizeof(float)) == 0);
+    }
+}
+
 TEST_CASE("the region stages compose to the one-shot call", "[cross][dice]") {
     LossTester t(SEGLOSS_LOSS_DICE);
     t.shape({2, 3, 7, 9});
