@@ -8,6 +8,8 @@ BUILD_DIR="${1:-build}"
 shift || true
 
 PACKAGES=(cmake ninja-build g++ binutils libhalide14-0-dev catch2 libbenchmark-dev libdlpack-dev)
+# The tests' oracle for the distance transforms (SciPy, run under Debian's /usr/bin/python3).
+[[ " $* " == *" -DSEGLOSS_BUILD_TESTS=ON "* ]] && PACKAGES+=(python3-scipy)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

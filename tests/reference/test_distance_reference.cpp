@@ -1,6 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// The brute-force distance reference against distances worked out by hand.
+// The brute-force distance reference against distances worked out by hand, and against SciPy.
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <random>
+#include <sstream>
+#include <string>
 
 #include <catch2/catch.hpp>
 
@@ -39,7 +49,7 @@ TEST_CASE("edt reference: one zero voxel, anisotropic spacing", "[reference][dis
     }
 }
 
-TEST_CASE("edt reference: the nearer of two zero voxels; a 2-D plane", "[reference][distance]") {
+TEST_CASE("edt reference: the nearer of two zero voxels in a 2-D plane", "[reference][distance]") {
     // Zeros at (0, 0) and (5, 3) of a 6 x 4 plane: (3, 1) is sqrt(10) from the first and
     // sqrt(8) from the second.
     Mask m{{6, 4, 1}, std::vector<uint8_t>(24, 1)};
@@ -52,9 +62,81 @@ TEST_CASE("edt reference: the nearer of two zero voxels; a 2-D plane", "[referen
     REQUIRE((*d)[3 * 6 + 0] == 3.0);
 }
 
-TEST_CASE("edt reference: no zero voxel has no distance; all zeros are all 0", "[reference][distance]") {
+TEST_CASE("edt reference: no zero voxel gives no distance, all zeros give all 0", "[reference][distance]") {
     REQUIRE_FALSE(edt_brute_force(Mask{{3, 2, 2}, std::vector<uint8_t>(12, 1)}, {1, 1, 1}));
     auto d = edt_brute_force(Mask{{3, 2, 2}, std::vector<uint8_t>(12, 0)}, {1, 2, 3});
     REQUIRE(d);
     for (double v : *d) REQUIRE(v == 0.0);
+}
+
+namespace {
+
+// SciPy's distance_transform_edt through Debian's python3-scipy (it imports only under
+// /usr/bin/python3). The mask goes as raw bytes (z, y, x), the distances come back as float64.
+bool scipy_available() { return std::system("/usr/bin/python3 -c 'import scipy.ndimage' 2>/dev/null") == 0; }
+
+std::vector<double> scipy_edt(const Mask &m, const std::array<double, 3> &s) {
+    const std::string stem = (std::filesystem::temp_directory_path() / ("segloss_edt_" + std::to_string(getpid()))).string();
+    const std::string in = stem + "_mask.bin", out = stem + "_edt.bin";
+    {
+        std::ofstream f(in, std::ios::binary);
+        f.write(reinterpret_cast<const char *>(m.values.data()), static_cast<std::streamsize>(m.values.size()));
+    }
+    std::ostringstream cmd;
+    cmd << std::setprecision(17) << "/usr/bin/python3 -c \"import sys, numpy as np; from scipy import ndimage; "
+        << "m = np.fromfile(sys.argv[1], np.uint8).reshape(" << m.extents[2] << ", " << m.extents[1] << ", "
+        << m.extents[0] << "); ndimage.distance_transform_edt(m, sampling=(" << s[2] << ", " << s[1] << ", " << s[0]
+        << ")).astype(np.float64).tofile(sys.argv[2])\" " << in << " " << out;
+    REQUIRE(std::system(cmd.str().c_str()) == 0);
+    std::vector<double> d(m.values.size());
+    std::ifstream f(out, std::ios::binary);
+    f.read(reinterpret_cast<char *>(d.data()), static_cast<std::streamsize>(d.size() * sizeof(double)));
+    REQUIRE(f.gcount() == static_cast<std::streamsize>(d.size() * sizeof(double)));
+    std::remove(in.c_str());
+    std::remove(out.c_str());
+    return d;
+}
+
+Mask random_mask(std::array<int64_t, 3> e, double zero_fraction, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::bernoulli_distribution zero(zero_fraction);
+    Mask m{e, std::vector<uint8_t>(static_cast<size_t>(e[0] * e[1] * e[2]))};
+    for (uint8_t &v : m.values) v = zero(rng) ? 0 : 1;
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("edt reference matches SciPy's distance_transform_edt", "[reference][distance][scipy]") {
+    if (!scipy_available()) {
+        WARN("SKIPPED: /usr/bin/python3 cannot import scipy.ndimage (Debian package python3-scipy)");
+        return;
+    }
+    struct Example {
+        const char *what;
+        Mask mask;
+        std::array<double, 3> spacing;
+    };
+    std::vector<Example> examples = {
+        {"3-D, sparse zeros, anisotropic", random_mask({9, 7, 5}, 0.03, 1), {0.7, 1.3, 2.0}},
+        {"3-D, dense zeros", random_mask({6, 8, 4}, 0.4, 2), {1.0, 1.0, 1.0}},
+        {"2-D, sparse zeros, anisotropic", random_mask({17, 11, 1}, 0.05, 3), {0.5, 1.5, 1.0}},
+        {"1-D", random_mask({40, 1, 1}, 0.1, 4), {2.5, 1.0, 1.0}},
+    };
+    Mask corner{{8, 6, 5}, std::vector<uint8_t>(240, 1)};
+    corner.values[239] = 0;  // one zero voxel, in the far corner
+    examples.push_back({"single zero voxel in a corner", corner, {1.0, 0.8, 1.7}});
+    Mask line{{7, 9, 6}, std::vector<uint8_t>(378, 1)};
+    for (int64_t y = 0; y < 9; y++) line.values[(3 * 9 + y) * 7 + 2] = 0;  // a thin line along y
+    examples.push_back({"thin line of zeros", line, {1.2, 1.0, 0.9}});
+    for (const Example &e : examples) {
+        INFO(e.what);
+        auto ref = edt_brute_force(e.mask, e.spacing);
+        REQUIRE(ref);
+        const std::vector<double> want = scipy_edt(e.mask, e.spacing);
+        for (size_t i = 0; i < want.size(); i++) {
+            INFO("voxel " << i);
+            REQUIRE(std::fabs((*ref)[i] - want[i]) <= 1e-12 * std::max(1.0, want[i]));
+        }
+    }
 }
