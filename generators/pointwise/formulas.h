@@ -61,10 +61,12 @@ inline PointwiseTerms focal_cross_entropy(const ActivationForward &act, const Ta
     r.loss = Func("voxel_loss");
     r.dx = Func("voxel_dx");
     const bool sigmoid = act.kind == ActivationKind::Sigmoid;
-    // The hard-label path (below) needs none of the per-class sums: there they run over no class.
+    // The hard-label path (below) needs none of the per-class sums (acc, class_sum): there they
+    // run over no class.
     const bool hard_path = act.kind == ActivationKind::Softmax && t.label.defined();
     if (hard_path) r.hard = is_cross_entropy(o) && o.smoothing == 0.0f;
-    RDom rc(0, hard_path ? select(r.hard, 0, C) : C, "rcl");
+    const Expr summed_classes = hard_path ? select(r.hard, 0, C) : C;
+    RDom rc(0, summed_classes, "rcl");
     Expr K = sigmoid ? Expr(2.0f) : cast<float>(C);
     Expr gamma = o.gamma, no_focus = o.gamma == 0.0f, no_power = o.log_power == 1.0f;
     Expr xc = act.logits(x, y, z, c, n), pc = act.p(x, y, z, c, n), qc = act.q(x, y, z, c, n);
@@ -121,7 +123,7 @@ inline PointwiseTerms focal_cross_entropy(const ActivationForward &act, const Ta
     Expr softmax_dx = softmax ? h * qc - pc * select(c == act.argmax, h_rest, (h_rest - h) + h_top) : Expr();
     Expr loss = acc(x, y, z, n)[0];
     Func class_sum("class_loss_sum");
-    RDom ru(0, hard_path ? select(r.hard, 0, C) : C, "rcu");
+    RDom ru(0, summed_classes, "rcu");
     class_sum(x, y, z, n) = 0.0f;
     class_sum(x, y, z, n) += r.class_loss(x, y, z, ru, n)[0] + r.class_loss(x, y, z, ru, n)[1];
     Expr unweighted = class_sum(x, y, z, n);

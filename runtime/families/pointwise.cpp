@@ -75,9 +75,12 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         case abi::kPwNormElements: norm = sums.counted * pb.C; break;
         case abi::kPwNormCount: norm = sums.counted; break;
         default:
+            if (!per_class) {
+                norm = args.alpha_pos[0] * sums.counted;  // equal weights
+                break;
+            }
             norm = 0;
-            if (!per_class) norm = args.alpha_pos[0] * sums.counted;
-            for (int64_t c = 0; per_class && c < pb.C; c++) norm += args.alpha_pos[c] * sums.per_class[c];
+            for (int64_t c = 0; c < pb.C; c++) norm += args.alpha_pos[c] * sums.per_class[c];
         }
     }
     // A mean over nothing (every voxel ignored) is 0 with a zero gradient, never NaN.
