@@ -25,16 +25,20 @@ endfunction()
 #  large_buffers   buffers above 2^31 bytes (extents and strides stay int32)
 set(SEGLOSS_KERNEL_FEATURES user_context no_bounds_query large_buffers)
 
-# segloss_kernel(<name> FAMILY <f> GENERATOR <g> STAGE <s> ACTIVATION <a> TARGET_KIND <k> [PARAMS ...])
+# segloss_kernel(<name> FAMILY <f> GENERATOR <g> STAGE <s> ACTIVATION <a> TARGET_KIND <k>
+#                [PARAMS ...] [LINK <library of extern stages>...])
 # Builds the CPU multi-target library <name> and records a row for the runtime registry.
 function(segloss_kernel NAME)
-    cmake_parse_arguments(ARG "" "FAMILY;GENERATOR;STAGE;ACTIVATION;TARGET_KIND" "PARAMS" ${ARGN})
+    cmake_parse_arguments(ARG "" "FAMILY;GENERATOR;STAGE;ACTIVATION;TARGET_KIND" "PARAMS;LINK" ${ARGN})
     add_halide_library(${NAME} FROM segloss_${ARG_FAMILY}_generators
                        GENERATOR ${ARG_GENERATOR}
                        TARGETS ${SEGLOSS_CPU_TARGETS}
                        FEATURES ${SEGLOSS_KERNEL_FEATURES}
                        PARAMS ${ARG_PARAMS}
                        USE_RUNTIME segloss_runtime_x86)
+    if (ARG_LINK)
+        target_link_libraries(${NAME} INTERFACE ${ARG_LINK})
+    endif ()
     set_property(GLOBAL APPEND PROPERTY SEGLOSS_KERNEL_LIBS ${NAME})
     set_property(GLOBAL APPEND PROPERTY SEGLOSS_KERNEL_ROWS
                  "SEGLOSS_KERNEL(${ARG_STAGE}, ${NAME}, ${ARG_ACTIVATION}, ${ARG_TARGET_KIND})")

@@ -13,6 +13,8 @@ set(_segloss_activations softmax sigmoid identity)
 set(_segloss_target_kinds i32 u8 f32)
 set(_segloss_labels_i32 labels.type=int32 labels.dim=4)
 set(_segloss_labels_u8 labels.type=uint8 labels.dim=4)
+set(_segloss_source_i32 source.type=int32 source.dim=4)
+set(_segloss_source_u8 source.type=uint8 source.dim=4)
 set(_segloss_labels_f32 labels.type=float32 labels.dim=5)
 
 foreach (kind IN LISTS _segloss_target_kinds)
@@ -55,6 +57,18 @@ foreach (half IN ITEMS f16 bf16)
     segloss_kernel(convert_f32_to_${half} FAMILY convert GENERATOR convert STAGE convert_f32_to_${half}
                    ACTIVATION identity TARGET_KIND f32
                    PARAMS to_float=false bfloat=${bf} in.type=float32 out.type=uint16)
+endforeach ()
+# Distance family: exact EDT maps of the class masks of index maps, dense maps (g > 0.5) and
+# logits (p > 0.5 after the activation), for the boundary losses and the metrics.
+foreach (kind IN ITEMS i32 u8)
+    segloss_kernel(distance_${kind} FAMILY distance GENERATOR distance STAGE distance
+                   ACTIVATION identity TARGET_KIND ${kind} LINK segloss_distance_externs
+                   PARAMS ${_segloss_source_${kind}} source_kind=${kind})
+endforeach ()
+foreach (act IN LISTS _segloss_activations)
+    segloss_kernel(distance_${act}_f32 FAMILY distance GENERATOR distance STAGE distance
+                   ACTIVATION ${act} TARGET_KIND f32 LINK segloss_distance_externs
+                   PARAMS source.type=float32 source.dim=5 source_kind=f32 activation=${act})
 endforeach ()
 # The region epilogue is tiny and shape-independent: one library for every region loss.
 segloss_kernel(region_epilogue FAMILY region GENERATOR region_epilogue STAGE region_epilogue

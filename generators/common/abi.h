@@ -92,4 +92,16 @@ enum PwClassWeights { kPwWeightsGiven = 0, kPwWeightsInverse, kPwWeightsSqrtInve
 // Reductions (the epilogue's reduction argument).
 enum Reduction { kReduceMean = 0, kReduceSum = 1, kReduceNone = 2 };
 
+// Distance maps of the distance family (per mask M of one class in one image, in physical
+// units; edt_passes.h).
+enum DistanceKind {
+    kDistanceEdt = 0,            // EDT(M): distance to the nearest voxel outside M (0 outside M)
+    kDistanceEdtComplement = 1,  // EDT(not M): distance to the nearest voxel of M (0 inside M)
+    kDistanceSigned = 2,         // phi = EDT(not M) outside M, h - EDT(M) inside (h = smallest spacing)
+    kDistanceBoundary = 3        // EDT(M) + EDT(not M): distance to the other side of the boundary
+};
+// What a mask is, per (class, image): a mask with no voxel (empty) or with every voxel (full)
+// has no boundary.
+enum MaskFlag { kMaskNormal = 0, kMaskEmpty = 1, kMaskFull = 2 };
+
 }  // namespace segloss::abi

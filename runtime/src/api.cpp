@@ -6,6 +6,7 @@
 #include <new>
 
 #include "../devices/cpu.h"
+#include "../families/distance.h"
 #include "../families/families.h"
 #include "context.h"
 #include "failure.h"
@@ -169,6 +170,20 @@ segloss_status_t segloss_region_grad(segloss_context_t ctx, const segloss_loss_p
         Call call(ctx);
         prepare_logits(call, pb);
         region_grad(call, pb, coef, grad);
+    });
+}
+
+segloss_status_t segloss_distance_params_init(segloss_distance_params_t *p) {
+    if (!p) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    default_distance_params(*p);
+    return SEGLOSS_STATUS_OK;
+}
+
+segloss_status_t segloss_distance_compute(segloss_context_t ctx, const segloss_distance_params_t *params,
+                                          const DLTensor *source, DLTensor *distance, DLTensor *flags) {
+    return guarded(ctx, [&] {
+        Call call(ctx);
+        run_distance(call, params, source, distance, flags);
     });
 }
 

@@ -145,16 +145,12 @@ std::vector<float> read_weights(const segloss_loss_params_t &p, int64_t C) {
     return std::vector<float>(p.weight, p.weight + C);
 }
 
-namespace {
-
-// Halide axes (x, y, z) of the spatial axes that start at tensor axis `first`.
 std::vector<int> spatial_axes(int first, int rank) {
     std::vector<int> a;
     for (int i = 0; i < 3; i++) a.push_back(i < rank ? first + rank - 1 - i : -1);
     return a;
 }
 
-}  // namespace
 
 std::vector<int> Problem::logits_axes() const {
     std::vector<int> a = spatial_axes(2, spatial_rank);
@@ -228,16 +224,14 @@ void check_voxel_shape(const Tensor &t, const Tensor &L) {
     }
 }
 
+}  // namespace
 
-// int64 index maps (PyTorch's label dtype) become a compact int32 copy, one pass on the host.
-// A label beyond int32 cannot be a class: it becomes a value that is neither in [0, C) nor
-// ignore_index, so that the kernels report it as an invalid label.
-void narrow_int64_labels(Problem &pb, const segloss_loss_params_t &p) {
-    const Tensor &t = pb.target;
-    const int64_t ignore = p.has_ignore_index ? p.ignore_index : INT64_MIN;
+Tensor narrow_int64_labels(const Tensor &t, bool has_ignore, int64_t ignore_index,
+                           std::shared_ptr<std::vector<int32_t>> &storage) {
+    const int64_t ignore = has_ignore ? ignore_index : INT64_MIN;
     const int32_t invalid = ignore == INT32_MIN ? INT32_MAX : INT32_MIN;
-    pb.narrowed = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(t.numel));
-    int32_t *out = pb.narrowed->data();
+    storage = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(t.numel));
+    int32_t *out = storage->data();
     const int64_t *in = reinterpret_cast<const int64_t *>(t.data);
     bool compact = true;
     for (int64_t d = t.ndim - 1, stride = 1; d >= 0; stride *= t.shape[d], d--) {
@@ -247,8 +241,10 @@ void narrow_int64_labels(Problem &pb, const segloss_loss_params_t &p) {
         const int64_t v = in[compact ? i : element_offset(t, i)];
         out[i] = (v >= INT32_MIN && v <= INT32_MAX) ? static_cast<int32_t>(v) : invalid;
     }
-    pb.kernel_target = compact_copy(t, out, {kDLInt, 32, 1});
+    return compact_copy(t, out, {kDLInt, 32, 1});
 }
+
+namespace {
 
 // The loss mask: N,spatial or N,1,spatial like an index target; float32 is read in place,
 // uint8/bool become a float32 copy (nonzero = 1).
@@ -297,7 +293,7 @@ Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, con
     if (is_dtype(T, kDLInt, 32) || is_dtype(T, kDLUInt, 8) || is_dtype(T, kDLInt, 64)) {
         pb.kind = is_dtype(T, kDLUInt, 8) ? TargetKind::u8 : TargetKind::i32;
         check_voxel_shape(T, L);
-        if (is_dtype(T, kDLInt, 64)) narrow_int64_labels(pb, *p);
+        if (is_dtype(T, kDLInt, 64)) pb.kernel_target = narrow_int64_labels(T, p->has_ignore_index, p->ignore_index, pb.narrowed);
     } else if (is_dtype(T, kDLFloat, 32)) {
         pb.kind = TargetKind::f32;
         if (T.ndim != L.ndim) fail(SEGLOSS_STATUS_INVALID_SHAPE, "a dense target must have the logits' shape N,C,spatial");

@@ -56,6 +56,10 @@ struct Problem {
     std::vector<int> voxel_axes(int offset) const;
 };
 
+// Halide axes (x, y, z) of `rank` spatial tensor axes that start at tensor axis `first` (the last
+// one is x); -1 for the missing ones.
+std::vector<int> spatial_axes(int first, int rank);
+
 // Checks the params struct itself (size, enum ranges, numeric options).
 void check_params(const segloss_loss_params_t *p);
 
@@ -68,6 +72,12 @@ Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, con
 
 // The precision of a float32/float16/bfloat16 tensor (fails with UNSUPPORTED otherwise).
 Precision precision_of(const Tensor &t);
+
+// int64 index maps (PyTorch's label dtype) as a compact int32 copy held by `storage`, one pass
+// on the host. A label beyond int32 cannot be a class: it becomes a value that is neither a
+// class nor ignore_index, so that the kernels report it as an invalid label.
+Tensor narrow_int64_labels(const Tensor &t, bool has_ignore, int64_t ignore_index,
+                           std::shared_ptr<std::vector<int32_t>> &storage);
 
 // A compact row-major Tensor of t's shape over a host copy at `data` of type dt.
 Tensor compact_copy(const Tensor &t, void *data, DLDataType dt);

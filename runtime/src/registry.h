@@ -11,7 +11,7 @@ namespace segloss::rt {
 enum class Stage {
     label_stats, pointwise_value, pointwise_grad, pointwise_map,
     region_stats, region_grad, region_epilogue, compound_stats, compound_grad,
-    convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16
+    convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16, distance
 };
 
 using Buf = halide_buffer_t *;
@@ -44,6 +44,12 @@ using CompoundGradFn = int (*)(UC, SEGLOSS_LOSS_ARGS, Buf coef, float gamma, flo
 #undef SEGLOSS_LOSS_ARGS
 // Half-precision conversions (generators/convert): in and out are 5-D, any strides.
 using ConvertFn = int (*)(UC, Buf in, Buf out);
+
+// Distance maps (generators/distance): the source is an index map (x, y, z, n) or a float32 map
+// (x, y, z, c, n); distance (x, y, z, k, n), flags (k, n), invalid (n).
+using DistanceFn = int (*)(UC, Buf source, int num_classes, int first_class, int has_ignore, int ignore_index,
+                           float spacing_x, float spacing_y, float spacing_z, int kind, Buf distance, Buf flags,
+                           Buf invalid);
 
 struct Kernel {
     const char *name;

@@ -64,9 +64,7 @@ halide_type_t halide_type_of_dl(DLDataType dt);
 template <typename T>
 HalideView HalideView::dense(T *data, const std::vector<int> &extents) {
     HalideView v;
-    halide_type_t type = sizeof(T) == 8 ? halide_type_t(halide_type_float, 64)
-                                        : halide_type_t(halide_type_float, 32);
-    v.init(data, type, static_cast<int>(extents.size()));
+    v.init(data, halide_type_of<T>(), static_cast<int>(extents.size()));
     int stride = 1;
     for (size_t i = 0; i < extents.size(); i++) {
         v.dim_[i] = halide_dimension_t(0, extents[i], stride);

@@ -22,4 +22,11 @@ struct Mask {
 // zero voxel has no distance (std::nullopt), never a made-up field.
 std::optional<std::vector<double>> edt_brute_force(const Mask &mask, const std::array<double, 3> &spacing);
 
+// The distance maps of LOSSES.md (boundary-based losses) from the brute-force EDT, float64:
+// kind 0 EDT(M) (+inf everywhere for a full mask), 1 EDT(not M) (+inf for an empty mask),
+// 2 signed phi = EDT(not M) outside M and h - EDT(M) inside, h = the smallest spacing of the
+// axes with more than one voxel, 3 EDT(M) + EDT(not M). Kinds 2 and 3 are zero for empty and
+// full masks.
+std::vector<double> distance_map(const Mask &mask, const std::array<double, 3> &spacing, int kind);
+
 }  // namespace segloss::ref

@@ -1,23 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // The brute-force distance reference against distances worked out by hand, and against SciPy.
-#include <unistd.h>
-
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iomanip>
 #include <random>
-#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
 
 #include "reference/distance.h"
+#include "reference/scipy.h"
 
 using segloss::ref::edt_brute_force;
 using segloss::ref::Mask;
+using segloss::ref::scipy_available;
+using segloss::ref::scipy_edt;
 
 TEST_CASE("edt reference: a line of voxels", "[reference][distance]") {
     Mask m{{7, 1, 1}, {1, 1, 0, 1, 1, 1, 0}};
@@ -70,32 +65,6 @@ TEST_CASE("edt reference: no zero voxel gives no distance, all zeros give all 0"
 }
 
 namespace {
-
-// SciPy's distance_transform_edt through Debian's python3-scipy (it imports only under
-// /usr/bin/python3). The mask goes as raw bytes (z, y, x), the distances come back as float64.
-bool scipy_available() { return std::system("/usr/bin/python3 -c 'import scipy.ndimage' 2>/dev/null") == 0; }
-
-std::vector<double> scipy_edt(const Mask &m, const std::array<double, 3> &s) {
-    const std::string stem = (std::filesystem::temp_directory_path() / ("segloss_edt_" + std::to_string(getpid()))).string();
-    const std::string in = stem + "_mask.bin", out = stem + "_edt.bin";
-    {
-        std::ofstream f(in, std::ios::binary);
-        f.write(reinterpret_cast<const char *>(m.values.data()), static_cast<std::streamsize>(m.values.size()));
-    }
-    std::ostringstream cmd;
-    cmd << std::setprecision(17) << "/usr/bin/python3 -c \"import sys, numpy as np; from scipy import ndimage; "
-        << "m = np.fromfile(sys.argv[1], np.uint8).reshape(" << m.extents[2] << ", " << m.extents[1] << ", "
-        << m.extents[0] << "); ndimage.distance_transform_edt(m, sampling=(" << s[2] << ", " << s[1] << ", " << s[0]
-        << ")).astype(np.float64).tofile(sys.argv[2])\" " << in << " " << out;
-    REQUIRE(std::system(cmd.str().c_str()) == 0);
-    std::vector<double> d(m.values.size());
-    std::ifstream f(out, std::ios::binary);
-    f.read(reinterpret_cast<char *>(d.data()), static_cast<std::streamsize>(d.size() * sizeof(double)));
-    REQUIRE(f.gcount() == static_cast<std::streamsize>(d.size() * sizeof(double)));
-    std::remove(in.c_str());
-    std::remove(out.c_str());
-    return d;
-}
 
 Mask random_mask(std::array<int64_t, 3> e, double zero_fraction, uint32_t seed) {
     std::mt19937 rng(seed);

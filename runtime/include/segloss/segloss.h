@@ -286,6 +286,65 @@ SEGLOSS_API segloss_status_t segloss_region_grad(segloss_context_t ctx,
                                                  const DLTensor *logits, const DLTensor *target,
                                                  const DLTensor *coef, DLTensor *grad);
 
+/* Distance maps (LOSSES.md, boundary-based losses; metrics). Exact Euclidean distances in
+ * physical units (`spacing`), per (image n, class c), for the mask M of class c: voxels whose
+ * index label is c, whose dense target value is > 0.5, or whose probability (the logits after
+ * the activation) is > 0.5. Voxels labelled ignore_index belong to no mask. */
+typedef enum segloss_distance_kind {
+    SEGLOSS_DISTANCE_EDT = 0,            /**< EDT(M): distance to the nearest voxel outside M, 0
+                                              outside M (SciPy's distance_transform_edt); +inf
+                                              everywhere for a full mask (no voxel outside) */
+    SEGLOSS_DISTANCE_EDT_COMPLEMENT = 1, /**< EDT(not M): distance to the nearest voxel of M, 0
+                                              inside M; +inf everywhere for an empty mask */
+    SEGLOSS_DISTANCE_SIGNED = 2,         /**< phi = EDT(not M) outside M, h - EDT(M) inside (h =
+                                              the smallest spacing): 0 on the inner boundary,
+                                              negative inside (Kervadec's boundary loss); zero
+                                              for empty and full masks */
+    SEGLOSS_DISTANCE_BOUNDARY = 3        /**< EDT(M) + EDT(not M): distance to the nearest voxel
+                                              on the other side of the boundary (Karimi's
+                                              Hausdorff loss); zero for empty and full masks */
+} segloss_distance_kind_t;
+
+/** What a mask is (the flags output of segloss_distance_compute). */
+typedef enum segloss_mask_flag {
+    SEGLOSS_MASK_NORMAL = 0, /**< has voxels inside and outside */
+    SEGLOSS_MASK_EMPTY = 1,  /**< no voxel */
+    SEGLOSS_MASK_FULL = 2    /**< every voxel */
+} segloss_mask_flag_t;
+
+/** Options of segloss_distance_compute. Fill with segloss_distance_params_init. */
+typedef struct segloss_distance_params {
+    size_t struct_size;           /**< sizeof(segloss_distance_params_t) */
+    segloss_distance_kind_t kind; /**< default EDT */
+    int64_t num_classes;          /**< index-map sources: the classes C (default 2, a binary
+                                       mask); labels outside [0, C) that are not ignore_index
+                                       are SEGLOSS_STATUS_INVALID_LABEL */
+    int include_background;       /**< 0 (default): no map for class 0 */
+    int has_ignore_index;         /**< index-map sources: voxels labelled ignore_index are in
+                                       no mask */
+    int64_t ignore_index;
+    segloss_activation_t activation; /**< float32 sources: NONE (default) = a dense target map,
+                                          M = {g > 0.5}; SOFTMAX / SIGMOID = logits, M = {p > 0.5} */
+    const double *spacing;        /**< one value per spatial axis in the tensor's order
+                                       (D, H, W), finite and > 0; NULL: all 1 */
+    int64_t num_spacing;
+} segloss_distance_params_t;
+
+/** Fills *params with the defaults above. */
+SEGLOSS_API segloss_status_t segloss_distance_params_init(segloss_distance_params_t *params);
+
+/** Distance maps of the masks of `source`.
+ *  source    index map int32, int64 or uint8, N,spatial or N,1,spatial; or float32 N,C,spatial
+ *            (a dense map, or logits with activation SOFTMAX / SIGMOID); 1 to 3 spatial axes
+ *  distance  float32 N,C',spatial, any strides, C' = the classes without the left-out
+ *            background; its spatial rank decides the source's (N,1,spatial vs N,spatial)
+ *  flags     NULL, or int32 N,C' (any strides): segloss_mask_flag_t of each mask
+ * Every element of distance is written; it may not overlap source or flags. */
+SEGLOSS_API segloss_status_t segloss_distance_compute(segloss_context_t ctx,
+                                                      const segloss_distance_params_t *params,
+                                                      const DLTensor *source, DLTensor *distance,
+                                                      DLTensor *flags);
+
 #ifdef __cplusplus
 }
 #endif

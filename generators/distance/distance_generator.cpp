@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+// Distance family: exact Euclidean distance maps of class masks, per (n, class), in physical
+// units (LOSSES.md, boundary-based losses and metrics).
+//
+// Pipeline per image n: the masks of the classes (from an index map, a dense map, or the
+// thresholded probabilities of logits) -> their member counts (empty / full) -> squared 2-D
+// distances of every xy slice (x scans + y envelope, extern) -> the envelope along z (extern)
+// -> the requested map. Separable: the squared distance to the nearest source voxel is
+// min over z' of (min over y' of (min over x' ...)), each axis a 1-D problem (extern/edt_passes.h).
+#include "Halide.h"
+#include "generators/common/abi.h"
+#include "generators/common/activations.h"
+#include "generators/common/layout.h"
+#include "generators/common/targets.h"
+#include "schedules/schedule.h"
+
+namespace segloss::gen {
+namespace {
+
+using namespace Halide;
+
+class Distance : public Generator<Distance> {
+public:
+    // The mask source: an index map (i32, u8), or a float32 map (f32) thresholded at p > 0.5
+    // after `activation` (identity: a dense target map; softmax / sigmoid: logits).
+    GeneratorParam<TargetKind> source_kind{"source_kind", TargetKind::I32, kTargetKindNames};
+    GeneratorParam<ActivationKind> activation{"activation", ActivationKind::Identity, kActivationNames};
+
+    // Index map (x, y, z, n), int32 or uint8, or float32 map (x, y, z, c, n).
+    Input<Buffer<>> source{"source"};
+    Input<int> num_classes{"num_classes"};    // index maps; a float32 map's classes are its c extent
+    Input<int> first_class{"first_class"};    // output channel k is class first_class + k
+    Input<int> has_ignore{"has_ignore"};      // index maps: voxels labelled ignore_index are in no mask
+    Input<int> ignore_index{"ignore_index"};
+    Input<float> spacing_x{"spacing_x"};      // physical voxel size along x, y, z (> 0)
+    Input<float> spacing_y{"spacing_y"};
+    Input<float> spacing_z{"spacing_z"};
+    Input<int> kind{"kind"};                  // abi::DistanceKind
+
+    // The map (x, y, z, k, n), k < number of output classes.
+    Output<Buffer<float, 5>> distance{"distance"};
+    // abi::MaskFlag of each mask (k, n).
+    Output<Buffer<int32_t, 2>> flags{"flags"};
+    // Index maps: labels of image n that are neither in [0, num_classes) nor ignore_index (the
+    // runtime fails the call on any); 0 for float32 maps.
+    Output<Buffer<int32_t, 1>> invalid{"invalid"};
+
+    void generate() {
+        Vars v;
+        const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
+        const bool index_map = source_kind != TargetKind::F32;
+        Expr X = source.dim(0).extent(), Y = source.dim(1).extent(), Z = source.dim(2).extent();
+
+        // The algorithm.
+        // Membership of voxel (x, y, z) of image n in the mask of output channel c.
+        Func mask("mask");
+        Expr cls = first_class + c;
+        Expr bad_label = Internal::const_false();
+        if (index_map) {
+            Expr label = cast<int>(source(x, y, z, n));
+            Expr ignored = has_ignore != 0 && label == ignore_index;
+            bad_label = !ignored && (label < 0 || label >= num_classes);
+            mask(x, y, z, c, n) = cast<uint8_t>(!ignored && label == cls);
+        } else if (activation == ActivationKind::Identity) {
+            mask(x, y, z, c, n) = cast<uint8_t>(source(x, y, z, cls, n) > 0.5f);
+        } else {
+            ActivationForward a = activation_forward(activation, source, source.dim(3).extent(), v);
+            mask(x, y, z, c, n) = cast<uint8_t>(a.p(x, y, z, cls, n) > 0.5f);
+        }
+
+        // Member counts, per line then per mask (integers: any order gives the same count).
+        RDom rx(0, X, "rx"), ryz(0, Y, 0, Z, "ryz");
+        Func line_members("line_members"), members("members");
+        line_members(y, z, c, n) = 0;
+        line_members(y, z, c, n) += cast<int>(mask(rx, y, z, c, n));
+        // The counts feed both outputs, so they are computed before the images, from a copy of
+        // the mask computed on the fly (the passes' mask lives inside one image's loop).
+        mask.clone_in(line_members);
+        members(c, n) = 0;
+        members(c, n) += line_members(ryz.x, ryz.y, c, n);
+        Expr count = members(c, n), volume = X * Y * Z;
+        Func line_invalid("line_invalid");
+        line_invalid(y, z, n) = 0;
+        line_invalid(y, z, n) += select(substitute(x.name(), rx, bad_label), 1, 0);
+        invalid(n) = 0;
+        invalid(n) += line_invalid(ryz.x, ryz.y, n);
+        flags(c, n) = select(count == 0, int(abi::kMaskEmpty), count == volume, int(abi::kMaskFull), int(abi::kMaskNormal));
+
+        // Sides (extern/edt_passes.h): EDT(M) needs side 0 only, EDT(not M) side 1 only, the signed
+        // and boundary maps both. Channel j of the passes is c * sides + side.
+        Expr both = kind == int(abi::kDistanceSigned) || kind == int(abi::kDistanceBoundary);
+        Expr sides = select(both, 2, 1);
+        Expr side0 = select(kind == int(abi::kDistanceEdtComplement), 1, 0);
+        auto squared = [](Expr s) { return s * s; };
+        Func slices("slices"), volume_sq("volume_sq");
+        slices.define_extern("segloss_edt_slices", {mask, X, Y, side0, sides, squared(spacing_x), squared(spacing_y)},
+                             Float(32), {x, y, z, c, n}, NameMangling::C);
+        volume_sq.define_extern("segloss_edt_envelope_z", {slices, Z, squared(spacing_z)}, Float(32), {x, y, z, c, n},
+                                NameMangling::C);
+
+        Expr first = sqrt(volume_sq(x, y, z, c * sides, n));            // side0's distance
+        Expr second = sqrt(volume_sq(x, y, z, c * sides + sides - 1, n)); // side 1's when both
+        Expr inside = mask(x, y, z, c, n) != 0;
+        // The smallest spacing: Kervadec's signed map is 0 on the inner boundary.
+        Expr h = min(spacing_x, min(select(Y > 1, spacing_y, spacing_x), select(Z > 1, spacing_z, spacing_x)));
+        Expr map = select(kind == int(abi::kDistanceSigned), select(inside, h - first, second),
+                          kind == int(abi::kDistanceBoundary), first + second, first);
+        // Empty and full masks have no boundary: their signed and boundary maps are zero (the
+        // EDT itself is 0 for an empty mask and +inf, "no voxel outside", for a full one).
+        Expr degenerate = both && (count == 0 || count == volume);
+        distance(x, y, z, c, n) = select(degenerate, 0.0f, map);
+
+        // Contracts and estimates.
+        allow_any_stride(source);
+        allow_any_stride(distance);
+        for (int d = 0; d < source.dimensions(); d++) source.dim(d).set_min(0);
+        if (index_map) {
+            source.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
+        } else {
+            source.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
+        }
+        for (int d = 0; d < 3; d++) distance.dim(d).set_bounds(0, source.dim(d).extent());
+        distance.dim(4).set_bounds(0, source.dim(source.dimensions() - 1).extent());
+        distance.dim(3).set_min(0);
+        flags.dim(0).set_min(0);
+        flags.dim(1).set_min(0);
+        invalid.dim(0).set_min(0);
+        invalid.set_estimates({{0, 2}});
+        distance.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 3}, {0, 2}});
+        flags.set_estimates({{0, 3}, {0, 2}});
+
+        // Schedule: one image at a time (its intermediates are a few volumes), every stage
+        // parallel inside it; the envelope passes are called on tiles of lines.
+        if (auto_schedule) return;
+        const int vec = natural_vector_size<float>();
+        Var zc("zc"), yo("yo"), yi("yi"), jo("jo"), ji("ji"), zo("zo"), zi("zi"), tile("tile");
+        distance.reorder(x, y, z, c, n).fuse(z, c, zc).parallel(zc).vectorize(x, vec, TailStrategy::GuardWithIf);
+        distance.specialize(innermost_dense(distance));  // dense stores instead of scatters
+        // Not fused: through a fused loop, bounds inference widens the region of what the mask
+        // reads (it asked for source classes below 0).
+        mask.compute_at(distance, n).parallel(z).vectorize(x, vec, TailStrategy::GuardWithIf);
+        members.compute_root();
+        line_members.compute_root().parallel(z);
+        line_members.update().parallel(z);
+        line_invalid.compute_root().parallel(z);
+        line_invalid.update().parallel(z);
+        // One xy slice of one channel per call of the slice pass; lines of 8 rows per call of
+        // the z pass. (Halide wants the dimensions that stay whole inside the split ones.)
+        slices.compute_at(distance, n)
+            .split(z, zo, zi, 1, TailStrategy::GuardWithIf)
+            .split(c, jo, ji, 1, TailStrategy::GuardWithIf)
+            .reorder(x, y, zi, ji, n, zo, jo)
+            .fuse(zo, jo, tile)
+            .parallel(tile);
+        volume_sq.compute_at(distance, n)
+            .split(y, yo, yi, 8, TailStrategy::GuardWithIf)
+            .split(c, jo, ji, 1, TailStrategy::GuardWithIf)
+            .reorder(x, yi, z, ji, n, yo, jo)
+            .fuse(yo, jo, tile)
+            .parallel(tile);
+    }
+};
+
+}  // namespace
+}  // namespace segloss::gen
+
+HALIDE_REGISTER_GENERATOR(segloss::gen::Distance, distance)

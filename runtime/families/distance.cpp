@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "distance.h"
+
+#include <climits>
+#include <cmath>
+#include <memory>
+
+#include "../../generators/common/abi.h"
+#include "../src/failure.h"
+#include "../src/registry.h"
+
+namespace segloss::rt {
+
+std::vector<int> spatial_view_axes(int first, int spatial_rank, bool with_channel) {
+    std::vector<int> a = spatial_axes(first, spatial_rank);
+    if (with_channel) a.push_back(1);
+    a.push_back(0);
+    return a;
+}
+
+std::array<float, 3> read_spacing(const double *spacing, int64_t num_spacing, int rank) {
+    std::array<float, 3> s{1, 1, 1};
+    if (!spacing) {
+        if (num_spacing != 0) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "spacing is NULL but num_spacing is ", num_spacing);
+        return s;
+    }
+    if (num_spacing != rank) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "spacing has ", num_spacing, " values for ", rank, " spatial axes");
+    }
+    for (int i = 0; i < rank; i++) {
+        const double v = spacing[i];
+        if (!(std::isfinite(v) && v > 0 && v < 1e18)) {
+            fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "spacing[", i, "] = ", v, " is not finite and > 0");
+        }
+        s[rank - 1 - i] = static_cast<float>(v);
+    }
+    return s;
+}
+
+std::vector<int32_t> distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out) {
+    const bool index = r.kind != TargetKind::f32;
+    Kernel k = find_kernel(Stage::distance, index ? Act::identity : r.act, r.kind);
+    const int C = out->dim[3].extent, N = out->dim[4].extent;
+    std::vector<int32_t> flags(static_cast<size_t>(C) * N), invalid(static_cast<size_t>(N));
+    const int first = index && r.source.ndim == r.spatial_rank + 1 ? 1 : 2;  // N,spatial or N,1|C,spatial
+    HalideView src(r.source, spatial_view_axes(first, r.spatial_rank, !index));
+    HalideView fl = HalideView::dense(flags.data(), {C, N}), inv = HalideView::dense(invalid.data(), {N});
+    call.run(k.name, k.as<DistanceFn>(), src.get(), r.num_classes, r.first_class, r.has_ignore, r.ignore_index,
+             r.spacing[0], r.spacing[1], r.spacing[2], r.map_kind, out, fl.get(), inv.get());
+    int64_t bad = 0;
+    for (int32_t v : invalid) bad += v;
+    if (bad > 0) {
+        fail(SEGLOSS_STATUS_INVALID_LABEL, bad, " labels are outside [0, ", r.num_classes, ")",
+             r.has_ignore ? " and are not ignore_index" : "");
+    }
+    return flags;
+}
+
+void default_distance_params(segloss_distance_params_t &p) {
+    p = segloss_distance_params_t{};
+    p.struct_size = sizeof(segloss_distance_params_t);
+    p.kind = SEGLOSS_DISTANCE_EDT;
+    p.num_classes = 2;
+    p.include_background = 0;
+    p.activation = SEGLOSS_ACTIVATION_NONE;
+}
+
+namespace {
+
+void check_distance_params(const segloss_distance_params_t *p) {
+    if (!p) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "params is NULL");
+    if (p->struct_size != sizeof(segloss_distance_params_t)) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "params.struct_size is ", p->struct_size, ", expected ",
+             sizeof(segloss_distance_params_t), " (call segloss_distance_params_init)");
+    }
+    if (p->kind < SEGLOSS_DISTANCE_EDT || p->kind > SEGLOSS_DISTANCE_BOUNDARY) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown distance kind ", int(p->kind));
+    }
+    if (p->activation < SEGLOSS_ACTIVATION_SOFTMAX || p->activation > SEGLOSS_ACTIVATION_NONE) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown activation ", int(p->activation));
+    }
+    if (p->has_ignore_index && (p->ignore_index < INT32_MIN || p->ignore_index > INT32_MAX)) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ignore_index ", p->ignore_index, " does not fit in 32 bits");
+    }
+}
+
+// The source against the distance tensor (N, C', spatial); fills the request's source fields.
+void read_source(DistanceRequest &r, const segloss_distance_params_t &p, const DLTensor *dl, const Tensor &D,
+                 std::shared_ptr<std::vector<int32_t>> &narrowed) {
+    Tensor S = read_tensor(dl, "source");
+    const int rank = D.ndim - 2;
+    r.spatial_rank = rank;
+    const bool index = is_dtype(S, kDLInt, 32) || is_dtype(S, kDLInt, 64) || is_dtype(S, kDLUInt, 8);
+    if (!index && !is_dtype(S, kDLFloat, 32)) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, "source must be int32, int64 or uint8 (index map) or float32, got ",
+             dtype_name(S.dtype));
+    }
+    const int off = index ? (S.ndim == D.ndim ? 1 : 0) : 1;
+    if (index ? (S.ndim != D.ndim && S.ndim != D.ndim - 1) || (off && S.shape[1] != 1) : S.ndim != D.ndim) {
+        fail(SEGLOSS_STATUS_INVALID_SHAPE, "source must be ",
+             index ? "N,spatial or N,1,spatial" : "N,C,spatial", " for a distance tensor of ", D.ndim, " dimensions");
+    }
+    if (S.shape[0] != D.shape[0]) fail(SEGLOSS_STATUS_INVALID_SHAPE, "source batch ", S.shape[0], " != distance batch ", D.shape[0]);
+    for (int i = 0; i < rank; i++) {
+        if (S.shape[1 + off + i] != D.shape[2 + i]) {
+            fail(SEGLOSS_STATUS_INVALID_SHAPE, "source spatial extent ", S.shape[1 + off + i], " != distance ",
+                 D.shape[2 + i], " in spatial axis ", i);
+        }
+    }
+    r.first_class = p.include_background ? 0 : 1;
+    int64_t C = 0;
+    if (index) {
+        if (p.activation != SEGLOSS_ACTIVATION_NONE) {
+            fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "activation applies to float32 sources, not to index maps");
+        }
+        if (p.num_classes < 1 || p.num_classes > INT32_MAX) {
+            fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "num_classes ", p.num_classes, " must be in [1, 2^31)");
+        }
+        C = p.num_classes;
+        r.kind = is_dtype(S, kDLUInt, 8) ? TargetKind::u8 : TargetKind::i32;
+        r.source = is_dtype(S, kDLInt, 64) ? narrow_int64_labels(S, p.has_ignore_index, p.ignore_index, narrowed) : S;
+        r.num_classes = static_cast<int>(C);
+        r.has_ignore = p.has_ignore_index ? 1 : 0;
+        r.ignore_index = static_cast<int>(p.ignore_index);
+    } else {
+        C = S.shape[1];
+        r.kind = TargetKind::f32;
+        r.source = S;
+        r.act = p.activation == SEGLOSS_ACTIVATION_SOFTMAX   ? Act::softmax
+                : p.activation == SEGLOSS_ACTIVATION_SIGMOID ? Act::sigmoid
+                                                             : Act::identity;
+    }
+    if (D.shape[1] != C - r.first_class) {
+        fail(SEGLOSS_STATUS_INVALID_SHAPE, "distance has ", D.shape[1], " channels; the source has ", C,
+             " classes, so ", C - r.first_class, " maps", p.include_background ? "" : " without the background");
+    }
+}
+
+}  // namespace
+
+void run_distance(Call &call, const segloss_distance_params_t *p, const DLTensor *source_dl,
+                  const DLTensor *distance_dl, const DLTensor *flags_dl) {
+    check_distance_params(p);
+    Tensor D = read_tensor(distance_dl, "distance");
+    if (!is_dtype(D, kDLFloat, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "distance must be float32, got ", dtype_name(D.dtype));
+    if (D.ndim < 3) {
+        fail(SEGLOSS_STATUS_INVALID_SHAPE, "distance must be N,C,spatial with 1 to 3 spatial axes; got ", D.ndim,
+             " dimensions");
+    }
+    DistanceRequest r;
+    std::shared_ptr<std::vector<int32_t>> narrowed;
+    read_source(r, *p, source_dl, D, narrowed);
+    require_disjoint(D, read_tensor(source_dl, "source"));
+    r.spacing = read_spacing(p->spacing, p->num_spacing, r.spatial_rank);
+    r.map_kind = static_cast<int>(p->kind);
+    Tensor F;
+    if (flags_dl) {
+        F = read_tensor(flags_dl, "flags");
+        if (!is_dtype(F, kDLInt, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "flags must be int32, got ", dtype_name(F.dtype));
+        if (F.ndim != 2 || F.shape[0] != D.shape[0] || F.shape[1] != D.shape[1]) {
+            fail(SEGLOSS_STATUS_INVALID_SHAPE, "flags must be N,C' = ", D.shape[0], ",", D.shape[1]);
+        }
+        require_disjoint(F, D);
+        require_disjoint(F, read_tensor(source_dl, "source"));
+    }
+    HalideView out(D, spatial_view_axes(2, r.spatial_rank, true));
+    std::vector<int32_t> flags = distance_maps(call, r, out.get());
+    if (flags_dl) {
+        int32_t *f = reinterpret_cast<int32_t *>(F.data);
+        for (int64_t n = 0; n < F.shape[0]; n++) {
+            for (int64_t c = 0; c < F.shape[1]; c++) f[n * F.strides[0] + c * F.strides[1]] = flags[n * F.shape[1] + c];
+        }
+    }
+}
+
+}  // namespace segloss::rt
