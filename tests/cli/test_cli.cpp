@@ -235,3 +235,37 @@ TEST_CASE("cli: bad files and options fail with one line and write nothing", "[c
         REQUIRE(!exists("cli_grad.npy"));
     }
 }
+
+TEST_CASE("cli: distance maps of a mask file", "[cli][distance]") {
+    // A 1 x 7 mask (2-D) with spacing 2 along x: inside voxels 1..4, so EDT = 2 * (1, 2, 2, 1).
+    const std::vector<uint8_t> mask{0, 1, 1, 1, 1, 0, 0};
+    write_npy("cli_mask.npy", "|u1", {1, 7}, mask.data(), mask.size());
+    std::remove("cli_dist.npy");
+    Result r = run("distance --mask cli_mask.npy --spacing 1,2 --out cli_dist.npy");
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out.find("\"mask\": \"normal\"") != std::string::npos);
+    segloss::cli::NpyArray d = segloss::cli::read_npy("cli_dist.npy");
+    REQUIRE(d.descr == "<f4");
+    REQUIRE(d.shape == std::vector<int64_t>{1, 7});
+    const float *v = reinterpret_cast<const float *>(d.data.data());
+    const float want[] = {0, 2, 4, 4, 2, 0, 0};
+    for (int i = 0; i < 7; i++) REQUIRE(v[i] == want[i]);
+    // Signed: h - EDT inside, with h = 2 the smallest spacing of the axes with more than one
+    // voxel (0 on the inner boundary), EDT of the outside outside.
+    r = run("distance --mask cli_mask.npy --spacing 1,2 --kind signed --out cli_dist.npy");
+    REQUIRE(r.status == 0);
+    d = segloss::cli::read_npy("cli_dist.npy");
+    v = reinterpret_cast<const float *>(d.data.data());
+    const float want_signed[] = {2, 0, -2, -2, 0, 2, 4};
+    for (int i = 0; i < 7; i++) REQUIRE(v[i] == want_signed[i]);
+    // Bad kind or spacing: exit 2, one line, nothing written.
+    std::remove("cli_dist.npy");
+    r = run("distance --mask cli_mask.npy --kind nearest --out cli_dist.npy");
+    REQUIRE(r.status == 2);
+    REQUIRE_FALSE(exists("cli_dist.npy"));
+    r = run("distance --mask cli_mask.npy --spacing 1,0 --out cli_dist.npy");
+    REQUIRE(r.status == 2);
+    REQUIRE(r.err.find("spacing") != std::string::npos);
+    REQUIRE_FALSE(exists("cli_dist.npy"));
+}

@@ -2,6 +2,7 @@
 // The segloss command:
 //   segloss demo                      CE and Dice on a built-in 3-D phantom, a table of results
 //   segloss loss NAME --logits L.npy --target T.npy [--mask M.npy] [--set key=value ...] [--grad-out G.npy]
+//   segloss distance --mask M.npy [--kind edt|edt_complement|signed|boundary] [--spacing s,...] --out D.npy
 //   segloss version
 // Errors: one line on stderr, exit status 2, nothing written.
 #include <algorithm>
@@ -27,10 +28,15 @@ namespace {
 const char *kUsage =
     "usage: segloss demo\n"
     "       segloss loss NAME --logits L.npy --target T.npy [--mask M.npy] [--set key=value ...] [--grad-out G.npy]\n"
+    "       segloss distance --mask M.npy [--kind edt|edt_complement|signed|boundary] [--spacing sz,sy,sx] --out D.npy\n"
     "       segloss version\n"
     "NAME: a loss of LOSSES.md (ce, dice, topk, dice_ce, ...). Options as in LOSSES.md, e.g.\n"
     "  --set include_background=false --set weight=0.2,0.8 --set dice.batch=true --set lambda_ce=0.5\n"
-    "--mask: the loss_mask, N,spatial float32/float64/uint8/bool weights in [0, 1]\n";
+    "--mask: the loss_mask, N,spatial float32/float64/uint8/bool weights in [0, 1]\n"
+    "distance: M is one 1-3 D mask (nonzero = inside; bool, uint8, int32, int64, float32 or float64);\n"
+    "  D is its float32 map (LOSSES.md): edt = distance to the nearest voxel outside (+inf for a full\n"
+    "  mask), signed = Kervadec's signed distance, boundary = distance across the boundary (0 for\n"
+    "  empty and full masks). One spacing per axis, in M's axis order. Prints a JSON summary.\n";
 
 DLTensor view(void *data, DLDataType dt, std::vector<int64_t> &shape) {
     DLTensor t{};
@@ -161,6 +167,77 @@ int run_loss(int argc, char **argv) {
     return 0;
 }
 
+// The mask of `segloss distance` as uint8 (nonzero = inside), whatever its numeric dtype.
+std::vector<uint8_t> binary_mask(const NpyArray &M, const std::string &path) {
+    std::vector<uint8_t> m(static_cast<size_t>(M.numel()));
+    const unsigned char *d = M.data.data();
+    for (int64_t i = 0; i < M.numel(); i++) {
+        bool inside;
+        if (M.descr == "|u1" || M.descr == "<u1" || M.descr == "|b1") inside = d[i] != 0;
+        else if (M.descr == "<i4") inside = reinterpret_cast<const int32_t *>(d)[i] != 0;
+        else if (M.descr == "<i8") inside = reinterpret_cast<const int64_t *>(d)[i] != 0;
+        else if (M.descr == "<f4") inside = reinterpret_cast<const float *>(d)[i] != 0;
+        else if (M.descr == "<f8") inside = reinterpret_cast<const double *>(d)[i] != 0;
+        else throw std::runtime_error(path + ": the mask must be bool, uint8, int32, int64, float32 or float64");
+        m[i] = inside ? 1 : 0;
+    }
+    return m;
+}
+
+int run_distance(int argc, char **argv) {
+    std::string mask_path, out_path, kind = "edt";
+    std::vector<double> spacing;
+    for (int i = 2; i < argc; i++) {
+        const std::string a = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc) throw std::runtime_error(a + ": missing value");
+            return argv[++i];
+        };
+        if (a == "--mask") mask_path = next();
+        else if (a == "--out") out_path = next();
+        else if (a == "--kind") kind = next();
+        else if (a == "--spacing") {
+            for (float v : parse_list("--spacing", next())) spacing.push_back(v);
+        } else {
+            throw std::runtime_error("unknown argument " + a);
+        }
+    }
+    if (mask_path.empty() || out_path.empty()) throw std::runtime_error("--mask and --out are required");
+    const std::vector<std::string> kinds{"edt", "edt_complement", "signed", "boundary"};
+    const auto k = std::find(kinds.begin(), kinds.end(), kind);
+    if (k == kinds.end()) throw std::runtime_error("--kind " + kind + ": expected edt, edt_complement, signed or boundary");
+    NpyArray M = read_npy(mask_path);
+    if (M.shape.empty() || M.shape.size() > 3) throw std::runtime_error(mask_path + ": the mask must have 1 to 3 axes");
+    std::vector<uint8_t> mask = binary_mask(M, mask_path);
+    // One image, one class: N = 1, the mask is class 1 of a binary index map.
+    std::vector<int64_t> sshape{1}, dshape{1, 1}, fshape{1, 1};
+    for (int64_t e : M.shape) {
+        sshape.push_back(e);
+        dshape.push_back(e);
+    }
+    std::vector<float> dist(mask.size());
+    int32_t flag = 0;
+    DLTensor st = view(mask.data(), {kDLUInt, 8, 1}, sshape), dt = view(dist.data(), {kDLFloat, 32, 1}, dshape);
+    DLTensor ft = view(&flag, {kDLInt, 32, 1}, fshape);
+    segloss_distance_params_t p;
+    segloss_distance_params_init(&p);
+    p.kind = segloss_distance_kind_t(k - kinds.begin());
+    p.spacing = spacing.empty() ? nullptr : spacing.data();
+    p.num_spacing = static_cast<int64_t>(spacing.size());
+    Context ctx;
+    ctx.distance(p, st, dt, &ft);
+    write_npy_f32(out_path, M.shape, dist.data());
+    float lo = INFINITY, hi = -INFINITY;
+    for (float v : dist) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+    }
+    const char *flags[] = {"normal", "empty", "full"};
+    std::cout << "{\"kind\": \"" << kind << "\", \"mask\": \"" << flags[flag] << "\", \"min\": " << json_number(lo)
+              << ", \"max\": " << json_number(hi) << ", \"kernels\": \"" << ctx.last_kernel() << "\"}" << std::endl;
+    return 0;
+}
+
 int run_demo() {
     const int64_t N = 2, C = 4, D = 96, H = 96, W = 96;
     std::printf("segloss %s demo: synthetic phantom [%ld, %ld, %ld, %ld, %ld] (ellipsoids; logits from a\n"
@@ -207,11 +284,12 @@ int main(int argc, char **argv) {
         const std::string cmd = argv[1];
         if (cmd == "demo") return run_demo();
         if (cmd == "loss") return run_loss(argc, argv);
+        if (cmd == "distance") return run_distance(argc, argv);
         if (cmd == "version") {
             std::printf("segloss %s\n", segloss_version());
             return 0;
         }
-        throw std::runtime_error("unknown command '" + cmd + "' (demo, loss, version)");
+        throw std::runtime_error("unknown command '" + cmd + "' (demo, loss, distance, version)");
     } catch (const std::exception &e) {
         std::string msg = e.what();
         std::replace(msg.begin(), msg.end(), '\n', ' ');

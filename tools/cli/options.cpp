@@ -37,15 +37,6 @@ int64_t parse_int(const std::string &name, const std::string &v) {
     return i;
 }
 
-std::vector<float> parse_list(const std::string &name, const std::string &value) {
-    std::vector<float> w;
-    std::stringstream ss(value);
-    std::string item;
-    while (std::getline(ss, item, ',')) w.push_back(static_cast<float>(parse_number(name, item)));
-    if (w.empty()) bad(name, value, "a comma-separated list of numbers");
-    return w;
-}
-
 // One of `names` (index = the enum value).
 int parse_choice(const std::string &name, const std::string &v, const std::vector<std::string> &names) {
     std::string want;
@@ -180,6 +171,16 @@ const std::vector<Option> &options() {
 }
 
 }  // namespace
+
+std::vector<float> parse_list(const std::string &name, const std::string &value) {
+    std::vector<float> w;
+    std::stringstream ss(value);
+    std::string item;
+    while (std::getline(ss, item, ',')) w.push_back(static_cast<float>(parse_number(name, item)));
+    if (w.empty()) bad(name, value, "a comma-separated list of numbers");
+    return w;
+}
+
 
 bool is_pointwise(segloss_loss_kind_t k) {
     return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || k == SEGLOSS_LOSS_FOCAL || k == SEGLOSS_LOSS_TOPK;

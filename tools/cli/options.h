@@ -13,6 +13,9 @@ namespace segloss::cli {
 // Applies one option; throws std::runtime_error naming the option on a bad name or value.
 void apply_option(LossParams &params, const std::string &name, const std::string &value);
 
+// A comma-separated list of numbers ("0.2,0.8"); throws naming `name` on a bad one.
+std::vector<float> parse_list(const std::string &name, const std::string &value);
+
 // Pointwise losses (their reduction=none value is per voxel).
 bool is_pointwise(segloss_loss_kind_t loss);
 

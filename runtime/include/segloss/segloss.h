@@ -297,7 +297,8 @@ typedef enum segloss_distance_kind {
     SEGLOSS_DISTANCE_EDT_COMPLEMENT = 1, /**< EDT(not M): distance to the nearest voxel of M, 0
                                               inside M; +inf everywhere for an empty mask */
     SEGLOSS_DISTANCE_SIGNED = 2,         /**< phi = EDT(not M) outside M, h - EDT(M) inside (h =
-                                              the smallest spacing): 0 on the inner boundary,
+                                              the smallest spacing of the axes with more than
+                                              one voxel): 0 on the inner boundary,
                                               negative inside (Kervadec's boundary loss); zero
                                               for empty and full masks */
     SEGLOSS_DISTANCE_BOUNDARY = 3        /**< EDT(M) + EDT(not M): distance to the nearest voxel

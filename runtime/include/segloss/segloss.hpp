@@ -138,6 +138,12 @@ public:
                  DLTensor *grad = nullptr, float grad_scale = 1.0f) {
         raise(segloss_loss_compute(ctx_, params.get(), &logits, &target, &value, grad, grad_scale));
     }
+    // Distance maps (and each mask's segloss_mask_flag_t when flags != nullptr) as
+    // segloss_distance_compute.
+    void distance(const segloss_distance_params_t &params, const DLTensor &source, DLTensor &distance,
+                  DLTensor *flags = nullptr) {
+        raise(segloss_distance_compute(ctx_, &params, &source, &distance, flags));
+    }
     void region_stats(const LossParams &p, const DLTensor &logits, const DLTensor &target, DLTensor &stats) {
         raise(segloss_region_stats(ctx_, p.get(), &logits, &target, &stats));
     }
