@@ -6,6 +6,7 @@
 
 #include "HalideRuntime.h"
 #include "../src/context.h"
+#include "block_cache.h"
 
 namespace segloss::rt {
 namespace {
@@ -52,6 +53,8 @@ void ensure_cpu_runtime() {
         halide_set_error_handler(on_halide_error);
         halide_set_custom_can_use_target_features(capped_can_use);
         halide_set_custom_do_par_for(do_par_for);
+        halide_set_custom_malloc(cached_malloc);
+        halide_set_custom_free(cached_free);
     });
 }
 

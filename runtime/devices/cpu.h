@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Process-wide Halide hooks of the CPU device: error handler, thread count, CPU-feature cap.
+// Process-wide Halide hooks of the CPU device: error handler, thread count, CPU-feature cap,
+// memory of the intermediate buffers (block_cache.h).
 #pragma once
 
 #include "segloss/segloss.h"
