@@ -70,6 +70,14 @@ foreach (act IN LISTS _segloss_activations)
                    ACTIVATION ${act} TARGET_KIND f32 LINK segloss_distance_externs
                    PARAMS source.type=float32 source.dim=5 source_kind=f32 activation=${act})
 endforeach ()
+# Boundary-based losses (boundary, hausdorff_dt): the pointwise pass over the distance maps.
+foreach (kind IN LISTS _segloss_target_kinds)
+    foreach (act IN LISTS _segloss_activations)
+        segloss_kernel(boundary_loss_${act}_${kind} FAMILY distance GENERATOR boundary_loss STAGE boundary_loss
+                       ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${_segloss_labels_${kind}} target_kind=${kind}
+                       activation=${act})
+    endforeach ()
+endforeach ()
 # The region epilogue is tiny and shape-independent: one library for every region loss.
 segloss_kernel(region_epilogue FAMILY region GENERATOR region_epilogue STAGE region_epilogue
                ACTIVATION identity TARGET_KIND f32)

@@ -100,6 +100,12 @@ enum DistanceKind {
     kDistanceSigned = 2,         // phi = EDT(not M) outside M, h - EDT(M) inside (h = smallest spacing)
     kDistanceBoundary = 3        // EDT(M) + EDT(not M): distance to the other side of the boundary
 };
+// The term of a boundary-based loss (generators/distance/boundary_loss_generator.cpp).
+enum BoundaryFormula {
+    kFormulaBoundary = 0,  // phi_G p (boundary loss)
+    kFormulaHausdorff = 1  // (p - g)^2 (d_G^alpha + d_S^alpha) (hausdorff_dt)
+};
+
 // What a mask is, per (class, image): a mask with no voxel (empty) or with every voxel (full)
 // has no boundary.
 enum MaskFlag { kMaskNormal = 0, kMaskEmpty = 1, kMaskFull = 2 };

@@ -36,6 +36,9 @@ public:
     Input<float> spacing_y{"spacing_y"};
     Input<float> spacing_z{"spacing_z"};
     Input<int> kind{"kind"};                  // abi::DistanceKind
+    // 1: every kind is zero for empty and full masks (the losses' policy); 0: only the signed
+    // and boundary maps are (the EDT of a full mask stays +inf).
+    Input<int> zero_degenerate{"zero_degenerate"};
 
     // The map (x, y, z, k, n), k < number of output classes.
     Output<Buffer<float, 5>> distance{"distance"};
@@ -47,6 +50,7 @@ public:
 
     void generate() {
         Vars v;
+        std::vector<Func> activation_funcs;  // the softmax / sigmoid stages of logit sources
         const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
         const bool index_map = source_kind != TargetKind::F32;
         Expr X = source.dim(0).extent(), Y = source.dim(1).extent(), Z = source.dim(2).extent();
@@ -66,6 +70,7 @@ public:
         } else {
             ActivationForward a = activation_forward(activation, source, source.dim(3).extent(), v);
             mask(x, y, z, c, n) = cast<uint8_t>(a.p(x, y, z, cls, n) > 0.5f);
+            activation_funcs = a.row_funcs;
         }
 
         // Member counts, per line then per mask (integers: any order gives the same count).
@@ -73,9 +78,6 @@ public:
         Func line_members("line_members"), members("members");
         line_members(y, z, c, n) = 0;
         line_members(y, z, c, n) += cast<int>(mask(rx, y, z, c, n));
-        // The counts feed both outputs, so they are computed before the images, from a copy of
-        // the mask computed on the fly (the passes' mask lives inside one image's loop).
-        mask.clone_in(line_members);
         members(c, n) = 0;
         members(c, n) += line_members(ryz.x, ryz.y, c, n);
         Expr count = members(c, n), volume = X * Y * Z;
@@ -107,7 +109,7 @@ public:
                           kind == int(abi::kDistanceBoundary), first + second, first);
         // Empty and full masks have no boundary: their signed and boundary maps are zero (the
         // EDT itself is 0 for an empty mask and +inf, "no voxel outside", for a full one).
-        Expr degenerate = both && (count == 0 || count == volume);
+        Expr degenerate = (both || zero_degenerate != 0) && (count == 0 || count == volume);
         distance(x, y, z, c, n) = select(degenerate, 0.0f, map);
 
         // Contracts and estimates.
@@ -136,9 +138,14 @@ public:
         Var zc("zc"), yo("yo"), yi("yi"), jo("jo"), ji("ji"), zo("zo"), zi("zi"), tile("tile");
         distance.reorder(x, y, z, c, n).fuse(z, c, zc).parallel(zc).vectorize(x, vec, TailStrategy::GuardWithIf);
         distance.specialize(innermost_dense(distance));  // dense stores instead of scatters
-        // Not fused: through a fused loop, bounds inference widens the region of what the mask
-        // reads (it asked for source classes below 0).
-        mask.compute_at(distance, n).parallel(z).vectorize(x, vec, TailStrategy::GuardWithIf);
+        // The masks of every image first (a byte per voxel and class): the member counts feed
+        // both outputs, and logits are activated once. Not fused: through a fused loop, bounds
+        // inference widens the region of what the mask reads (it asked for classes below 0).
+        mask.compute_root().parallel(z).vectorize(x, vec, TailStrategy::GuardWithIf);
+        for (Func f : activation_funcs) {
+            f.compute_at(mask, y).vectorize(x, vec, TailStrategy::GuardWithIf);
+            for (int i = 0; i < f.num_update_definitions(); i++) f.update(i).vectorize(x, vec, TailStrategy::GuardWithIf);
+        }
         members.compute_root();
         line_members.compute_root().parallel(z);
         line_members.update().parallel(z);

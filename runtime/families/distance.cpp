@@ -46,7 +46,7 @@ std::vector<int32_t> distance_maps(Call &call, const DistanceRequest &r, halide_
     HalideView src(r.source, spatial_view_axes(first, r.spatial_rank, !index));
     HalideView fl = HalideView::dense(flags.data(), {C, N}), inv = HalideView::dense(invalid.data(), {N});
     call.run(k.name, k.as<DistanceFn>(), src.get(), r.num_classes, r.first_class, r.has_ignore, r.ignore_index,
-             r.spacing[0], r.spacing[1], r.spacing[2], r.map_kind, out, fl.get(), inv.get());
+             r.spacing[0], r.spacing[1], r.spacing[2], r.map_kind, r.zero_degenerate ? 1 : 0, out, fl.get(), inv.get());
     int64_t bad = 0;
     for (int32_t v : invalid) bad += v;
     if (bad > 0) {

@@ -23,6 +23,7 @@ struct DistanceRequest {
     int spatial_rank = 0;
     std::array<float, 3> spacing{1, 1, 1};  // Halide x, y, z (the tensor's last spatial axis is x)
     int map_kind = 0;               // abi::DistanceKind
+    bool zero_degenerate = false;   // every kind zero for empty and full masks (the losses)
 };
 
 // Halide axes (x, y, z[, c], n) of a tensor N[,C or 1],spatial whose spatial axes start at `first`.

@@ -14,6 +14,7 @@ namespace segloss::rt {
 struct TargetSums {
     double counted = 0;             // counted voxels (the sum of their mask values)
     std::vector<double> per_class;  // C sums of m g_c over counted voxels (voxels per label); zeros unless asked for
+    std::vector<double> per_image;  // N: the counted voxels of each image
 };
 
 // Runs the pass; fails with INVALID_LABEL on a label outside [0, C) that is not ignore_index, or

@@ -39,7 +39,8 @@ segloss_status_t guarded(segloss_context *ctx, F &&body) {
 }
 
 void require_region_loss(const segloss_loss_params_t *p) {
-    if (find_loss(p->loss)->family == Family::pointwise) {
+    const Family f = find_loss(p->loss)->family;
+    if (f == Family::pointwise || f == Family::boundary) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, segloss_loss_name(p->loss), " is not a region loss");
     }
 }
@@ -130,8 +131,11 @@ segloss_status_t segloss_loss_compute(segloss_context_t ctx, const segloss_loss_
         if (!std::isfinite(grad_scale)) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "grad_scale must be finite");
         Call call(ctx);
         prepare_logits(call, pb);
-        if (find_loss(params->loss)->family == Family::pointwise) {
+        const Family family = find_loss(params->loss)->family;
+        if (family == Family::pointwise) {
             run_pointwise(call, pb, value, grad, grad_scale);
+        } else if (family == Family::boundary) {
+            run_boundary(call, pb, value, grad, grad_scale);
         } else {
             run_region(call, pb, value, grad, grad_scale);
         }

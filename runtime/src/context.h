@@ -13,7 +13,7 @@
 
 // Large float32 scratch a call needs (half-precision copies, TopK's keys), kept by the context
 // between calls: reallocating it every call costs page faults comparable to the kernels.
-enum class Scratch { logits, grad, keys, count };
+enum class Scratch { logits, grad, keys, target_distance, prediction_distance, count };
 
 struct segloss_context {
     std::string last_error;

@@ -32,6 +32,8 @@ const LossInfo kLosses[] = {
     {SEGLOSS_LOSS_EXP_LOG, "exp_log", Family::compound, 0, 0, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_CE},
     {SEGLOSS_LOSS_TOPK, "topk", Family::pointwise, 0, 0, {}, {}},
     {SEGLOSS_LOSS_DICE_TOPK, "dice_topk", Family::compound, 0, 0, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_TOPK},
+    {SEGLOSS_LOSS_BOUNDARY, "boundary", Family::boundary, 0, 0, {}, {}},
+    {SEGLOSS_LOSS_HAUSDORFF_DT, "hausdorff_dt", Family::boundary, 0, 0, {}, {}},
 };
 
 }  // namespace
@@ -87,6 +89,11 @@ void default_params(segloss_loss_params_t &p, segloss_loss_kind_t kind) {
     p.topk_mode = SEGLOSS_TOPK_PERCENT;
     p.t = 0.5f;
     if (kind == SEGLOSS_LOSS_TOPK) p.k = 10.0f;  // nnU-Net's TopK10
+    if (kind == SEGLOSS_LOSS_BOUNDARY || kind == SEGLOSS_LOSS_HAUSDORFF_DT) {
+        p.include_background = 0;  // LOSSES.md: the background's boundary is the foreground's
+        p.alpha = 2.0f;            // Karimi's exponent of the distances
+        p.hd_variant = SEGLOSS_HD_TWO_SIDED;
+    }
     if (kind == SEGLOSS_LOSS_FOCAL) {
         // Lin et al.'s gamma; alpha off (every class weighs 1), 0.25 when switched on; the mean
         // over voxels, so that alpha rebalances instead of cancelling out.

@@ -6,7 +6,7 @@
 
 namespace segloss::rt {
 
-enum class Family { pointwise, region, compound };
+enum class Family { pointwise, region, compound, boundary };
 
 struct LossInfo {
     segloss_loss_kind_t kind;

@@ -129,6 +129,14 @@ void check_params(const segloss_loss_params_t *p) {
     if (loss->family == Family::region) check_region_options(*p, *loss);
     if (loss->family == Family::pointwise) check_pointwise_options(*p, *loss);
     if (loss->family == Family::compound) check_compound_options(*p, *loss);
+    if (loss->family == Family::boundary) {
+        require_option(p->weight == nullptr && !p->squared_pred && p->empty == SEGLOSS_EMPTY_SMOOTH, loss->name,
+                       "weight, squared_pred and empty do not apply");
+        require_option(p->loss != SEGLOSS_LOSS_HAUSDORFF_DT || (std::isfinite(p->alpha) && p->alpha > 0), loss->name,
+                       "alpha must be finite and > 0");
+        require_option(p->hd_variant == SEGLOSS_HD_TWO_SIDED || p->hd_variant == SEGLOSS_HD_ONE_SIDED, loss->name,
+                       "unknown variant");
+    }
     if (p->has_ignore_index && (p->ignore_index < INT32_MIN || p->ignore_index > INT32_MAX)) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ignore_index ", p->ignore_index, " does not fit in 32 bits");
     }

@@ -11,7 +11,7 @@ namespace segloss::rt {
 enum class Stage {
     label_stats, pointwise_value, pointwise_grad, pointwise_map,
     region_stats, region_grad, region_epilogue, compound_stats, compound_grad,
-    convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16, distance
+    convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16, distance, boundary_loss
 };
 
 using Buf = halide_buffer_t *;
@@ -48,8 +48,14 @@ using ConvertFn = int (*)(UC, Buf in, Buf out);
 // Distance maps (generators/distance): the source is an index map (x, y, z, n) or a float32 map
 // (x, y, z, c, n); distance (x, y, z, k, n), flags (k, n), invalid (n).
 using DistanceFn = int (*)(UC, Buf source, int num_classes, int first_class, int has_ignore, int ignore_index,
-                           float spacing_x, float spacing_y, float spacing_z, int kind, Buf distance, Buf flags,
+                           float spacing_x, float spacing_y, float spacing_z, int kind, int zero_degenerate, Buf distance,
+                           Buf flags,
                            Buf invalid);
+
+// Boundary-based losses (generators/distance/boundary_loss_generator.cpp).
+using BoundaryLossFn = int (*)(UC, Buf logits, Buf labels, int has_ignore, int ignore_index, Buf loss_mask,
+                               int first_class, Buf map_a, Buf map_b, int formula, float alpha, Buf coef, Buf rows,
+                               Buf grad);
 
 struct Kernel {
     const char *name;

@@ -162,6 +162,10 @@ TEST_CASE("cli: every loss by name, with its own options", "[cli]") {
          segloss::LossParams(SEGLOSS_LOSS_DICE_TOPK)
              .pointwise_part(segloss::LossParams(SEGLOSS_LOSS_TOPK).topk_percent(20))
              .lambdas(0.5f, 1)},
+        {"boundary --set spacing=2,0.5 --set batch=true",
+         segloss::LossParams(SEGLOSS_LOSS_BOUNDARY).spacing({2.0, 0.5}).batch(true)},
+        {"hausdorff_dt --set alpha=1 --set variant=one_sided --set include_background=true",
+         segloss::LossParams(SEGLOSS_LOSS_HAUSDORFF_DT).alpha(1).hd_variant(SEGLOSS_HD_ONE_SIDED).include_background(true)},
         {"ce --set label_smoothing=0.1 --set weight_norm=count --set weight=1,2,3",
          segloss::LossParams(SEGLOSS_LOSS_CE).label_smoothing(0.1f).weight_norm(SEGLOSS_WEIGHT_NORM_COUNT).weight({1, 2, 3})},
     };

@@ -12,10 +12,14 @@
 #include "reference/distance.h"
 #include "reference/scipy.h"
 #include "segloss/segloss.h"
+#include "support/grid.h"
 #include "support/host_tensor.h"
 
 using segloss::ref::Mask;
+using segloss::test::concat;
 using segloss::test::HostTensor;
+using segloss::test::xyz;
+using segloss::test::xyz_spacing;
 
 namespace {
 
@@ -24,24 +28,6 @@ struct Ctx {
     Ctx() { REQUIRE(segloss_context_create(&ctx) == SEGLOSS_STATUS_OK); }
     ~Ctx() { segloss_context_destroy(ctx); }
 };
-
-// Spatial shape {D, H, W} (1 to 3 axes) -> Halide extents {X, Y, Z}.
-std::array<int64_t, 3> xyz(const std::vector<int64_t> &spatial) {
-    std::array<int64_t, 3> e{1, 1, 1};
-    for (size_t i = 0; i < spatial.size(); i++) e[i] = spatial[spatial.size() - 1 - i];
-    return e;
-}
-
-std::array<double, 3> xyz_spacing(const std::vector<double> &s) {
-    std::array<double, 3> e{1, 1, 1};
-    for (size_t i = 0; i < s.size(); i++) e[i] = s[s.size() - 1 - i];
-    return e;
-}
-
-std::vector<int64_t> concat(std::vector<int64_t> a, const std::vector<int64_t> &b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
 
 // Random labels in [0, C) made of blobs (so masks have interiors and boundaries), with some
 // thin lines, ignored voxels (label C) and, in image 1, class C - 1 absent.

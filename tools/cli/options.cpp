@@ -54,12 +54,15 @@ const std::vector<std::string> kGdWeights = {"square", "simple", "uniform"};
 const std::vector<std::string> kWeightNorms = {"weighted", "count"};
 const std::vector<std::string> kClassWeights = {"given", "inverse_frequency"};
 const std::vector<std::string> kTopkModes = {"percent", "threshold"};
+const std::vector<std::string> kHdVariants = {"two_sided", "one_sided"};
 
 bool is_compound(segloss_loss_kind_t k) {
     segloss_loss_kind_t r, p;
     return segloss_loss_parts(k, &r, &p) == SEGLOSS_STATUS_OK;
 }
-bool is_region(segloss_loss_kind_t k) { return !is_pointwise(k) && !is_compound(k); }
+bool is_boundary(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_BOUNDARY || k == SEGLOSS_LOSS_HAUSDORFF_DT; }
+bool is_region(segloss_loss_kind_t k) { return !is_pointwise(k) && !is_compound(k) && !is_boundary(k); }
+bool is_grouped(segloss_loss_kind_t k) { return is_region(k) || is_boundary(k); }
 bool is_topk(segloss_loss_kind_t k);
 bool is_combo(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_COMBO; }
 bool is_exp_log(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_EXP_LOG; }
@@ -113,9 +116,10 @@ Option choice(const char *name, std::function<bool(segloss_loss_kind_t)> applies
             [&names, field](const Params &p) { return quoted(names[p.*field]); }};
 }
 
-std::string json_list(const float *v, int64_t n) {
+template <typename T>
+std::string json_list(const T *v, int64_t n) {
     std::string s = "[";
-    for (int64_t i = 0; i < n; i++) s += (i ? ", " : "") + num(v[i]);
+    for (int64_t i = 0; i < n; i++) s += (i ? ", " : "") + num(double(v[i]));
     return s + "]";
 }
 
@@ -124,8 +128,8 @@ const std::vector<Option> &options() {
     static const std::vector<Option> kOptions = {
         choice("activation", always, kActivations, &Params::activation),
         choice("reduction", always, kReductions, &Params::reduction),
-        flag("include_background", is_region, &Params::include_background),
-        flag("batch", is_region, &Params::batch),
+        flag("include_background", is_grouped, &Params::include_background),
+        flag("batch", is_grouped, &Params::batch),
         {"weight", [](segloss_loss_kind_t k) { return !is_generalized(k) && !is_focal(k) && !is_compound(k); },
          [](LossParams &p, const std::string &n, const std::string &v) { p.weight(parse_list(n, v)); },
          [](const Params &p) { return p.weight ? json_list(p.weight, p.num_weights) : std::string("null"); }},
@@ -137,7 +141,16 @@ const std::vector<Option> &options() {
         flag("squared_pred", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_DICE || k == SEGLOSS_LOSS_LOG_COSH_DICE; },
              &Params::squared_pred),
         choice("empty", is_region, kEmpty, &Params::empty),
-        number("alpha", [](segloss_loss_kind_t k) { return is_tversky(k) || is_combo(k); }, &Params::alpha),
+        number("alpha", [](segloss_loss_kind_t k) { return is_tversky(k) || is_combo(k) || k == SEGLOSS_LOSS_HAUSDORFF_DT; },
+               &Params::alpha),
+        {"spacing", is_boundary,
+         [](LossParams &p, const std::string &n, const std::string &v) {
+             const std::vector<float> s = parse_list(n, v);
+             p.spacing(std::vector<double>(s.begin(), s.end()));
+         },
+         [](const Params &p) { return p.spacing ? json_list(p.spacing, p.num_spacing) : std::string("null"); }},
+        choice("variant", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_HAUSDORFF_DT; }, kHdVariants,
+               &Params::hd_variant),
         // focal's alpha: a number, or one per class.
         {"alpha", is_focal,
          [](LossParams &p, const std::string &n, const std::string &v) {

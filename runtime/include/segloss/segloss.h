@@ -72,8 +72,20 @@ typedef enum segloss_loss_kind {
     SEGLOSS_LOSS_COMBO = 15,   /**< alpha mCE_beta + (1 - alpha) dice (Taghanaki; sigmoid) */
     SEGLOSS_LOSS_EXP_LOG = 16, /**< w_d mean_c (-ln Dice_c)^gamma_d + w_ce mean_v w_y (-ln p_y)^gamma_ce */
     SEGLOSS_LOSS_TOPK = 17,    /**< mean ce over the hardest voxels (topk_mode; pointwise + selection) */
-    SEGLOSS_LOSS_DICE_TOPK = 18 /**< dice + topk (nnU-Net's DiceTopK10) */
+    SEGLOSS_LOSS_DICE_TOPK = 18, /**< dice + topk (nnU-Net's DiceTopK10) */
+    /* Boundary-based losses: per (n, class) (1/V) sum_v of a term weighted by distance maps
+     * (constants for the gradient), averaged over the groups; include_background defaults to 0;
+     * `spacing` sets the physical voxel size; empty and full masks give zero maps. */
+    SEGLOSS_LOSS_BOUNDARY = 19,    /**< phi_G p, phi_G the signed distance of the target
+                                        (Kervadec): negative at the optimum, by design */
+    SEGLOSS_LOSS_HAUSDORFF_DT = 20 /**< (p - g)^2 (d_G^alpha + d_S^alpha), d_X the distance to
+                                        X's boundary, S = {p > 0.5} recomputed every call (Karimi) */
 } segloss_loss_kind_t;
+/** hausdorff_dt's distances. */
+typedef enum segloss_hd_variant {
+    SEGLOSS_HD_TWO_SIDED = 0, /**< d_X = EDT(X) + EDT(not X) (Karimi; default) */
+    SEGLOSS_HD_ONE_SIDED = 1  /**< d_X = EDT(X) (SegLoss's HDLoss) */
+} segloss_hd_variant_t;
 /** Which voxels topk keeps. */
 typedef enum segloss_topk_mode {
     SEGLOSS_TOPK_PERCENT = 0,  /**< the max(1, floor(M k / 100)) largest voxel losses of the M counted
@@ -186,6 +198,18 @@ typedef struct segloss_loss_params {
      * outside [0, 1] or NaN is SEGLOSS_STATUS_INVALID_ARGUMENT, found before any output is
      * written. Compound losses apply the compound's mask to both parts. */
     const DLTensor *loss_mask;
+    /* Boundary-based losses. */
+    const double *spacing;   /**< physical voxel size per spatial axis in the tensor's order
+                                  (D, H, W), finite and > 0; NULL: all 1 */
+    int64_t num_spacing;
+    segloss_hd_variant_t hd_variant; /**< hausdorff_dt: TWO_SIDED (default) or ONE_SIDED; its
+                                          exponent is `alpha` (2, > 0) */
+    /** A precomputed distance map of the target (it depends on the target only: compute it
+     * once per image with segloss_distance_compute), float32 N,C',spatial, any strides: kind
+     * SIGNED for boundary, BOUNDARY (two-sided) or EDT (one-sided) for hausdorff_dt, with the
+     * loss's include_background and spacing; its empty and full masks must be zero (as
+     * SIGNED and BOUNDARY are). NULL: computed in the call. */
+    const DLTensor *target_distance;
 } segloss_loss_params_t;
 
 /** Number of statistics per group in the region stages' stats tensor, and their order. Every

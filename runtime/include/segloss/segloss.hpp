@@ -89,6 +89,16 @@ public:
     // array) must outlive every call with these params; nullptr removes the mask.
     LossParams &loss_mask(const DLTensor *mask) { p_.loss_mask = mask; return *this; }
     LossParams &gamma_ce(float g) { p_.gamma_ce = g; return *this; }
+    // Boundary-based losses: the voxel size per spatial axis (D, H, W), copied; empty: all 1.
+    LossParams &spacing(std::vector<double> s) {
+        spacing_ = std::move(s);
+        p_.spacing = spacing_.empty() ? nullptr : spacing_.data();
+        p_.num_spacing = static_cast<int64_t>(spacing_.size());
+        return *this;
+    }
+    LossParams &hd_variant(segloss_hd_variant_t v) { p_.hd_variant = v; return *this; }
+    // A precomputed target map (segloss.h); not copied, as loss_mask.
+    LossParams &target_distance(const DLTensor *map) { p_.target_distance = map; return *this; }
 
     LossParams(const LossParams &o) : p_(o.p_) { copy_owned(o); }
     LossParams &operator=(const LossParams &o) {
@@ -108,7 +118,7 @@ private:
     }
     // Re-points the params at this object's own copies of the arrays and parts.
     LossParams &copy_owned(const LossParams &o) {
-        weight(o.weight_).class_alpha_(o.class_alpha_storage_);
+        weight(o.weight_).class_alpha_(o.class_alpha_storage_).spacing(o.spacing_);
         if (o.region_part_) part_(region_part_, *o.region_part_, p_.region_part);
         if (o.pointwise_part_) part_(pointwise_part_, *o.pointwise_part_, p_.pointwise_part);
         return *this;
@@ -121,6 +131,7 @@ private:
     }
     segloss_loss_params_t p_{};
     std::vector<float> weight_, class_alpha_storage_;
+    std::vector<double> spacing_;
     std::shared_ptr<LossParams> region_part_, pointwise_part_;
 };
 

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// Boundary-based losses (LOSSES.md): pointwise terms weighted by distance maps that are
+// constants for the gradient. One pass reads logits, targets and the maps, writes the gradient
+// and reduces each class's terms to per-line partial sums (summed in float64 by the runtime).
+//   boundary       term = phi_G p                          (Kervadec)
+//   hausdorff_dt   term = (p - g)^2 (d_G^alpha + d_S^alpha) (Karimi)
+// with the maps of class first_class + k in channel k of map_a (phi_G or d_G) and map_b (d_S).
+#include "Halide.h"
+#include "generators/common/abi.h"
+#include "generators/common/loss_generator.h"
+#include "generators/common/sums.h"
+#include "schedules/cpu_lines.h"
+
+namespace segloss::gen {
+namespace {
+
+using namespace Halide;
+
+class BoundaryLoss : public LossGenerator<BoundaryLoss> {
+public:
+    Input<int> first_class{"first_class"};  // channel k of the maps, coef and rows is class first_class + k
+    // Distance maps (x, y, z, k, n), any strides: phi_G or d_G (map_a), d_S (map_b; unused by
+    // the boundary loss, which gets map_a twice).
+    Input<Buffer<float, 5>> map_a{"map_a"};
+    Input<Buffer<float, 5>> map_b{"map_b"};
+    Input<int> formula{"formula"};  // abi::BoundaryFormula
+    Input<float> alpha{"alpha"};    // hausdorff_dt: the exponent of the distances (> 0)
+    // dL/d(sum of the terms of group (k, n)), upstream gradient and normaliser included.
+    Input<Buffer<float, 2>> coef{"coef"};
+
+    // Per-line partial sums (slot, y, z, n): slot k < K the terms of class first_class + k,
+    // slot K the counted voxels with a non-finite logit.
+    Output<Buffer<float, 4>> rows{"rows"};
+    Output<Buffer<float, 5>> grad{"grad"};  // (x, y, z, c, n), any strides
+
+    void generate() {
+        const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
+        Expr K = map_a.dim(3).extent();
+
+        // The algorithm.
+        ActivationForward act = forward();
+        Targets tg = targets();
+        Expr m = select(tg.counted, tg.weight, 0.0f);
+        Expr k = c - first_class;  // map channel of class c
+        Expr in_loss = c >= first_class;
+        Expr kc = clamp(k, 0, K - 1);
+        Expr p = act.p(x, y, z, c, n), g = tg.g(x, y, z, c, n);
+        Expr a = map_a(x, y, z, kc, n), b = map_b(x, y, z, kc, n);
+        Expr is_boundary = formula == int(abi::kFormulaBoundary);
+        auto power = [&](Expr d) { return select(alpha == 2.0f, d * d, pow(d, alpha)); };
+        Expr weight = select(is_boundary, a, power(a) + power(b));
+        Expr term = select(is_boundary, a * p, (p - g) * (p - g) * weight);
+        Expr dterm = select(is_boundary, a, 2.0f * (p - g) * weight);
+
+        // Terms of every class of the loss (channel-major per voxel for the line sums).
+        Func terms("terms");
+        terms(x, k_var(), y, z, n) = select(m > 0.0f && !act.bad, m * term_at(term, c, k_var()), 0.0f);
+        Func bad_voxels("bad_voxels");
+        bad_voxels(x, y, z, n) = select(m > 0.0f && act.bad, 1.0f, 0.0f);
+        LineSum class_line = fixed_order_line_sum("terms", terms, logits.dim(0).extent(), {k_var(), y, z, n}, v);
+        LineSum bad_line = fixed_order_line_sum("bad", bad_voxels, logits.dim(0).extent(), {y, z, n}, v);
+        rows(k_var(), y, z, n) = select(k_var() < K, class_line.line(min(k_var(), K - 1), y, z, n), bad_line.line(y, z, n));
+
+        Func grad_p("grad_p");
+        grad_p(x, y, z, c, n) = select(in_loss, m * coef(kc, n) * dterm, 0.0f);
+        std::vector<Func> row_funcs = act.row_funcs;
+        Func dx = activation_backward(act, grad_p, num_classes(), v, row_funcs);
+        grad(x, y, z, c, n) = select(m > 0.0f, nan_if(act.bad, dx(x, y, z, c, n)), 0.0f);
+
+        // Contracts and estimates.
+        Expr dense = declare_inputs() && innermost_dense(map_a) && innermost_dense(map_b);
+        for (auto *mp : {&map_a, &map_b}) {
+            allow_any_stride(*mp);
+            for (int d = 0; d < 5; d++) {
+                if (d == 3) mp->dim(d).set_min(0);
+                else mp->dim(d).set_bounds(0, logits.dim(d).extent());
+            }
+            mp->set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 3}, {0, 2}});
+        }
+        coef.dim(0).set_bounds(0, K);
+        coef.dim(1).set_bounds(0, logits.dim(4).extent());
+        coef.set_estimates({{0, 3}, {0, 2}});
+        allow_any_stride(grad);
+        bound_like_logits(grad, {0, 1, 2, 3, 4});
+        bound_like_logits(rows, {-1, 1, 2, 4});
+        rows.dim(0).set_extent(K + 1);
+        grad.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
+        rows.set_estimates({{0, 4}, {0, 128}, {0, 128}, {0, 2}});
+        dense = dense && innermost_dense(grad);
+
+        // Schedule: the gradient owns the loop nest (lines in parallel tasks), the line sums
+        // share its line loop, the softmax is computed once per task.
+        if (auto_schedule) return;
+        const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise");
+        const int vec = schedules::vector_width(get_target(), sp);
+        schedules::LineLoops l;
+        schedules::split_lines(grad, {x, c}, v, l, sp.grain);
+        grad.vectorize(x, vec, TailStrategy::GuardWithIf);
+        schedules::split_lines(rows, {k_var()}, v, l, sp.grain);
+        schedule_line_lanes(class_line, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v);
+        schedule_line_lanes(bad_line, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v);
+        rows.compute_with(grad, l.yi);
+        schedules::compute_per_task(row_funcs, LoopLevel(grad, l.yo), v, vec);
+        grad.specialize(dense);
+    }
+
+private:
+    // The line sums run over (x, k, y, z, n); k is the map channel, class first_class + k.
+    const Var &k_var() const { return v.k; }
+    Expr term_at(Expr term, const Var &c, const Var &k) {
+        return substitute(c.name(), k + first_class, term);
+    }
+};
+
+}  // namespace
+}  // namespace segloss::gen
+
+HALIDE_REGISTER_GENERATOR(segloss::gen::BoundaryLoss, boundary_loss)

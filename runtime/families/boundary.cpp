@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+// Boundary-based losses (boundary, hausdorff_dt): the target pre-pass (labels, mask, counted
+// voxels per image), the distance maps of the target (or the caller's precomputed one) and, for
+// hausdorff_dt, of the prediction S = {p > 0.5}, then one pass that writes the gradient and the
+// per-class line sums. Each group (n, class), or (class) with batch, is (1/V) sum_v term over
+// its V counted voxels; mean and sum reduce the groups, none returns them.
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "../../generators/common/abi.h"
+#include "../src/failure.h"
+#include "../src/precision.h"
+#include "../src/registry.h"
+#include "../src/value.h"
+#include "distance.h"
+#include "families.h"
+#include "line_rows.h"
+#include "target_sums.h"
+
+namespace segloss::rt {
+namespace {
+
+// The caller's precomputed target map: float32 N,K,spatial, overlapping no output.
+HalideView precomputed_map(const Problem &pb, const DLTensor *dl, int64_t K) {
+    Tensor t = read_tensor(dl, "target_distance");
+    if (!is_dtype(t, kDLFloat, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "target_distance must be float32, got ", dtype_name(t.dtype));
+    bool ok = t.ndim == pb.logits.ndim && t.shape[0] == pb.N && t.shape[1] == K;
+    for (int i = 0; ok && i < pb.spatial_rank; i++) ok = t.shape[2 + i] == pb.logits.shape[2 + i];
+    if (!ok) fail(SEGLOSS_STATUS_INVALID_SHAPE, "target_distance must be N,C',spatial with C' = ", K, " maps");
+    return HalideView(t, pb.logits_axes());
+}
+
+}  // namespace
+
+void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const DLTensor *grad_dl, float grad_scale) {
+    const segloss_loss_params_t &p = *pb.params;
+    const bool hausdorff = p.loss == SEGLOSS_LOSS_HAUSDORFF_DT;
+    const int first = p.include_background ? 0 : 1;
+    const int64_t K = pb.C - first;
+    if (K < 1) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "include_background=0 leaves no class of ", pb.C);
+    const int64_t groups_n = p.batch ? 1 : pb.N;
+    Tensor value = read_value(value_dl, p.reduction, {groups_n, K}, inputs_of(pb));
+    Tensor grad;
+    if (grad_dl) {
+        grad = check_grad(pb, grad_dl);
+        require_disjoint(grad, value);
+    }
+    const std::array<float, 3> spacing = read_spacing(p.spacing, p.num_spacing, pb.spatial_rank);
+
+    // Counted voxels per image (and the labels' and mask's validation) before anything is written.
+    std::vector<double> counted(static_cast<size_t>(pb.N), static_cast<double>(pb.voxels / pb.N));
+    if (pb.kind != TargetKind::f32 || p.check_inputs || pb.kernel_mask.ndim) counted = target_sums(call, pb, false).per_image;
+
+    // Distance maps, zero for empty and full masks.
+    const int map_kind = !hausdorff ? abi::kDistanceSigned
+                         : p.hd_variant == SEGLOSS_HD_ONE_SIDED ? abi::kDistanceEdt
+                                                                : abi::kDistanceBoundary;
+    const std::vector<int> map_extents{pb.voxel_extents()[0], pb.voxel_extents()[1], pb.voxel_extents()[2], int(K),
+                                       int(pb.N)};
+    const size_t map_size = static_cast<size_t>(K) * static_cast<size_t>(pb.voxels);
+    DistanceRequest r;
+    r.num_classes = static_cast<int>(pb.C);
+    r.first_class = first;
+    r.has_ignore = pb.has_ignore;
+    r.ignore_index = pb.ignore_index;
+    r.spatial_rank = pb.spatial_rank;
+    r.spacing = spacing;
+    r.map_kind = map_kind;
+    r.zero_degenerate = true;
+    HalideView target_map;
+    if (p.target_distance) {
+        target_map = precomputed_map(pb, p.target_distance, K);
+    } else {
+        target_map = HalideView::dense(call.scratch(Scratch::target_distance, map_size), map_extents);
+        r.source = pb.kernel_target;
+        r.kind = pb.kind;
+        r.act = Act::identity;
+        distance_maps(call, r, target_map.get());
+    }
+    HalideView prediction_map;
+    if (hausdorff) {
+        prediction_map = HalideView::dense(call.scratch(Scratch::prediction_distance, map_size), map_extents);
+        r.source = pb.kernel_logits;
+        r.kind = TargetKind::f32;
+        r.act = pb.act;
+        distance_maps(call, r, prediction_map.get());
+    }
+
+    // dL/d(group sum): the group's 1/V, the reduction's 1/groups, the upstream gradient.
+    const int64_t G = groups_n * K;
+    std::vector<double> group_voxels(static_cast<size_t>(groups_n), 0.0);
+    for (int64_t n = 0; n < pb.N; n++) group_voxels[p.batch ? 0 : n] += counted[n];
+    const double reduce = p.reduction == SEGLOSS_REDUCTION_MEAN ? 1.0 / double(G) : 1.0;
+    std::vector<float> coef(static_cast<size_t>(K * pb.N));
+    for (int64_t n = 0; n < pb.N; n++) {
+        const double V = group_voxels[p.batch ? 0 : n];
+        for (int64_t k = 0; k < K; k++) coef[n * K + k] = V > 0 ? static_cast<float>(grad_scale * reduce / V) : 0.0f;
+    }
+
+    Kernel kern = find_kernel(Stage::boundary_loss, pb.act, pb.kind);
+    HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
+    HalideView coef_v = HalideView::dense(coef.data(), {int(K), int(pb.N)});
+    std::vector<float> rows;
+    HalideView rows_v = line_rows_view(rows, int(K) + 1, pb);
+    // Without a gradient the pass still runs whole (its line sums are the value) into scratch.
+    std::unique_ptr<GradOut> grad_out;
+    HalideView scratch_grad;
+    if (grad_dl) {
+        grad_out = std::make_unique<GradOut>(call, pb, grad);
+    } else {
+        scratch_grad = HalideView::dense(call.scratch(Scratch::grad, static_cast<size_t>(pb.voxels * pb.C)),
+                                         {pb.voxel_extents()[0], pb.voxel_extents()[1], pb.voxel_extents()[2],
+                                          int(pb.C), int(pb.N)});
+    }
+    const int formula = hausdorff ? abi::kFormulaHausdorff : abi::kFormulaBoundary;
+    halide_buffer_t *map_b = hausdorff ? prediction_map.get() : target_map.get();
+    call.run(kern.name, kern.as<BoundaryLossFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index,
+             mask.get(), first, target_map.get(), map_b, formula, p.alpha, coef_v.get(), rows_v.get(),
+             grad_out ? grad_out->get() : scratch_grad.get());
+    if (grad_out) grad_out->finish(call);
+
+    // Group values from the line sums: lines of image n are a contiguous run of the rows.
+    const size_t slots = static_cast<size_t>(K) + 1, lines = rows.size() / slots / static_cast<size_t>(pb.N);
+    std::vector<double> sums(static_cast<size_t>(G), 0.0);
+    double nonfinite = 0;
+    for (int64_t n = 0; n < pb.N; n++) {
+        for (size_t l = 0; l < lines; l++) {
+            const float *row = &rows[(n * lines + l) * slots];
+            for (int64_t k = 0; k < K; k++) sums[(p.batch ? 0 : n) * K + k] += row[k];
+            nonfinite += row[K];
+        }
+    }
+    std::vector<double> group(static_cast<size_t>(G));
+    double total = 0;
+    for (int64_t g = 0; g < G; g++) {
+        const double V = group_voxels[g / K];
+        group[g] = nonfinite > 0 ? std::numeric_limits<double>::quiet_NaN() : V > 0 ? sums[g] / V : 0.0;
+        total += group[g];
+    }
+    if (p.reduction == SEGLOSS_REDUCTION_NONE) {
+        write_elements(value, group);
+    } else {
+        write_scalar(value, p.reduction == SEGLOSS_REDUCTION_MEAN ? total / double(G) : total);
+    }
+    if (p.check_finite && (nonfinite > 0 || !std::isfinite(total))) {
+        fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (", static_cast<int64_t>(nonfinite),
+             " voxels have a non-finite logit)");
+    }
+}
+
+}  // namespace segloss::rt
