@@ -41,9 +41,8 @@ public:
         ActivationForward act = forward();
         Targets tg = targets();
         Expr m = select(tg.counted, tg.weight, 0.0f);
-        Expr k = c - first_class;  // map channel of class c
         Expr in_loss = c >= first_class;
-        Expr kc = clamp(k, 0, K - 1);
+        Expr kc = clamp(c - first_class, 0, K - 1);  // the map channel of class c
         Expr p = act.p(x, y, z, c, n), g = tg.g(x, y, z, c, n);
         Expr a = map_a(x, y, z, kc, n), b = map_b(x, y, z, kc, n);
         Expr is_boundary = formula == int(abi::kFormulaBoundary);
@@ -52,14 +51,15 @@ public:
         Expr term = select(is_boundary, a * p, (p - g) * (p - g) * weight);
         Expr dterm = select(is_boundary, a, 2.0f * (p - g) * weight);
 
-        // Terms of every class of the loss (channel-major per voxel for the line sums).
-        Func terms("terms");
-        terms(x, k_var(), y, z, n) = select(m > 0.0f && !act.bad, m * term_at(term, c, k_var()), 0.0f);
-        Func bad_voxels("bad_voxels");
-        bad_voxels(x, y, z, n) = select(m > 0.0f && act.bad, 1.0f, 0.0f);
-        LineSum class_line = fixed_order_line_sum("terms", terms, logits.dim(0).extent(), {k_var(), y, z, n}, v);
-        LineSum bad_line = fixed_order_line_sum("bad", bad_voxels, logits.dim(0).extent(), {y, z, n}, v);
-        rows(k_var(), y, z, n) = select(k_var() < K, class_line.line(min(k_var(), K - 1), y, z, n), bad_line.line(y, z, n));
+        // Line sums over (x, k, y, z, n): slot k < K the terms of class first_class + k, slot K
+        // the counted voxels with a non-finite logit.
+        const Var &k = v.k;
+        Expr term_k = substitute(c.name(), min(k, K - 1) + first_class, term);
+        Func contrib("contrib");
+        contrib(x, k, y, z, n) = select(k < K, select(m > 0.0f && !act.bad, m * term_k, 0.0f),
+                                        select(m > 0.0f && act.bad, 1.0f, 0.0f));
+        LineSum line = fixed_order_line_sum("terms", contrib, logits.dim(0).extent(), {k, y, z, n}, v);
+        rows(k, y, z, n) = line.line(k, y, z, n);
 
         Func grad_p("grad_p");
         grad_p(x, y, z, c, n) = select(in_loss, m * coef(kc, n) * dterm, 0.0f);
@@ -96,19 +96,11 @@ public:
         schedules::LineLoops l;
         schedules::split_lines(grad, {x, c}, v, l, sp.grain);
         grad.vectorize(x, vec, TailStrategy::GuardWithIf);
-        schedules::split_lines(rows, {k_var()}, v, l, sp.grain);
-        schedule_line_lanes(class_line, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v);
-        schedule_line_lanes(bad_line, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v);
+        schedules::split_lines(rows, {v.k}, v, l, sp.grain);
+        schedule_line_lanes(line, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v);
         rows.compute_with(grad, l.yi);
         schedules::compute_per_task(row_funcs, LoopLevel(grad, l.yo), v, vec);
         grad.specialize(dense);
-    }
-
-private:
-    // The line sums run over (x, k, y, z, n); k is the map channel, class first_class + k.
-    const Var &k_var() const { return v.k; }
-    Expr term_at(Expr term, const Var &c, const Var &k) {
-        return substitute(c.name(), k + first_class, term);
     }
 };
 

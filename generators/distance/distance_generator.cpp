@@ -19,6 +19,22 @@ namespace {
 
 using namespace Halide;
 
+// Schedules an extern pass of one image (computed at `consumer`'s n loop) as parallel calls,
+// each on `factor` consecutive values of `along` (y or z) of one channel and the whole extent
+// of the other axes. Halide wants the dimensions that stay whole inside the split ones.
+void tile_extern_calls(Func pass, const Var &along, int factor, Func consumer, const Vars &v) {
+    Var outer("outer"), inner("inner"), jo("jo"), ji("ji"), tile("tile");
+    std::vector<VarOrRVar> order;
+    for (const Var &d : {v.x, v.y, v.z}) order.push_back(d.name() == along.name() ? inner : d);
+    order.insert(order.end(), {ji, v.n, outer, jo});
+    pass.compute_at(consumer, v.n)
+        .split(along, outer, inner, factor, TailStrategy::GuardWithIf)
+        .split(v.c, jo, ji, 1, TailStrategy::GuardWithIf)
+        .reorder(order)
+        .fuse(outer, jo, tile)
+        .parallel(tile);
+}
+
 class Distance : public Generator<Distance> {
 public:
     // The mask source: an index map (i32, u8), or a float32 map (f32) thresholded at p > 0.5
@@ -60,13 +76,14 @@ public:
         Func mask("mask");
         Expr cls = first_class + c;
         Expr bad_label = Internal::const_false();
-        if (index_map) {
-            Expr label = cast<int>(source(x, y, z, n));
-            Expr ignored = has_ignore != 0 && label == ignore_index;
-            bad_label = !ignored && (label < 0 || label >= num_classes);
-            mask(x, y, z, c, n) = cast<uint8_t>(!ignored && label == cls);
-        } else if (activation == ActivationKind::Identity) {
-            mask(x, y, z, c, n) = cast<uint8_t>(source(x, y, z, cls, n) > 0.5f);
+        if (activation == ActivationKind::Identity) {
+            // Targets as every loss reads them (targets.h): index labels compared with the class
+            // (ignore_index in no mask, out-of-range labels counted), dense values as they are.
+            Func no_loss_mask("no_loss_mask");
+            no_loss_mask(x, y, z, n) = 1.0f;
+            Targets tg = expand_targets(source, source_kind, num_classes, has_ignore, ignore_index, no_loss_mask, v);
+            mask(x, y, z, c, n) = cast<uint8_t>(tg.g(x, y, z, cls, n) > 0.5f);
+            bad_label = tg.invalid;
         } else {
             ActivationForward a = activation_forward(activation, source, source.dim(3).extent(), v);
             mask(x, y, z, c, n) = cast<uint8_t>(a.p(x, y, z, cls, n) > 0.5f);
@@ -135,7 +152,7 @@ public:
         // parallel inside it; the envelope passes are called on tiles of lines.
         if (auto_schedule) return;
         const int vec = natural_vector_size<float>();
-        Var zc("zc"), yo("yo"), yi("yi"), jo("jo"), ji("ji"), zo("zo"), zi("zi"), tile("tile");
+        Var zc("zc");
         distance.reorder(x, y, z, c, n).fuse(z, c, zc).parallel(zc).vectorize(x, vec, TailStrategy::GuardWithIf);
         distance.specialize(innermost_dense(distance));  // dense stores instead of scatters
         // The masks of every image first (a byte per voxel and class): the member counts feed
@@ -152,19 +169,9 @@ public:
         line_invalid.compute_root().parallel(z);
         line_invalid.update().parallel(z);
         // One xy slice of one channel per call of the slice pass; lines of 8 rows per call of
-        // the z pass. (Halide wants the dimensions that stay whole inside the split ones.)
-        slices.compute_at(distance, n)
-            .split(z, zo, zi, 1, TailStrategy::GuardWithIf)
-            .split(c, jo, ji, 1, TailStrategy::GuardWithIf)
-            .reorder(x, y, zi, ji, n, zo, jo)
-            .fuse(zo, jo, tile)
-            .parallel(tile);
-        volume_sq.compute_at(distance, n)
-            .split(y, yo, yi, 8, TailStrategy::GuardWithIf)
-            .split(c, jo, ji, 1, TailStrategy::GuardWithIf)
-            .reorder(x, yi, z, ji, n, yo, jo)
-            .fuse(yo, jo, tile)
-            .parallel(tile);
+        // the z pass.
+        tile_extern_calls(slices, z, 1, distance, v);
+        tile_extern_calls(volume_sq, y, 8, distance, v);
     }
 };
 

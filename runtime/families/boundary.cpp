@@ -56,8 +56,8 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     const int map_kind = !hausdorff ? abi::kDistanceSigned
                          : p.hd_variant == SEGLOSS_HD_ONE_SIDED ? abi::kDistanceEdt
                                                                 : abi::kDistanceBoundary;
-    const std::vector<int> map_extents{pb.voxel_extents()[0], pb.voxel_extents()[1], pb.voxel_extents()[2], int(K),
-                                       int(pb.N)};
+    const std::vector<int> voxels = pb.voxel_extents();  // x, y, z, n
+    const std::vector<int> map_extents{voxels[0], voxels[1], voxels[2], int(K), int(pb.N)};
     const size_t map_size = static_cast<size_t>(K) * static_cast<size_t>(pb.voxels);
     DistanceRequest r;
     r.num_classes = static_cast<int>(pb.C);
@@ -110,8 +110,7 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
         grad_out = std::make_unique<GradOut>(call, pb, grad);
     } else {
         scratch_grad = HalideView::dense(call.scratch(Scratch::grad, static_cast<size_t>(pb.voxels * pb.C)),
-                                         {pb.voxel_extents()[0], pb.voxel_extents()[1], pb.voxel_extents()[2],
-                                          int(pb.C), int(pb.N)});
+                                         {voxels[0], voxels[1], voxels[2], int(pb.C), int(pb.N)});
     }
     const int formula = hausdorff ? abi::kFormulaHausdorff : abi::kFormulaBoundary;
     halide_buffer_t *map_b = hausdorff ? prediction_map.get() : target_map.get();
@@ -120,16 +119,13 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
              grad_out ? grad_out->get() : scratch_grad.get());
     if (grad_out) grad_out->finish(call);
 
-    // Group values from the line sums: lines of image n are a contiguous run of the rows.
-    const size_t slots = static_cast<size_t>(K) + 1, lines = rows.size() / slots / static_cast<size_t>(pb.N);
+    // Group values from the line sums.
+    const std::vector<double> images = sum_lines_per_image(rows, int(K) + 1, pb.N);
     std::vector<double> sums(static_cast<size_t>(G), 0.0);
     double nonfinite = 0;
     for (int64_t n = 0; n < pb.N; n++) {
-        for (size_t l = 0; l < lines; l++) {
-            const float *row = &rows[(n * lines + l) * slots];
-            for (int64_t k = 0; k < K; k++) sums[(p.batch ? 0 : n) * K + k] += row[k];
-            nonfinite += row[K];
-        }
+        for (int64_t k = 0; k < K; k++) sums[(p.batch ? 0 : n) * K + k] += images[n * (K + 1) + k];
+        nonfinite += images[n * (K + 1) + K];
     }
     std::vector<double> group(static_cast<size_t>(G));
     double total = 0;

@@ -84,9 +84,10 @@ void check_distance_params(const segloss_distance_params_t *p) {
     }
 }
 
-// The source against the distance tensor (N, C', spatial); fills the request's source fields.
-void read_source(DistanceRequest &r, const segloss_distance_params_t &p, const DLTensor *dl, const Tensor &D,
-                 std::shared_ptr<std::vector<int32_t>> &narrowed) {
+// The source against the distance tensor (N, C', spatial); fills the request's source fields
+// and returns the caller's tensor.
+Tensor read_source(DistanceRequest &r, const segloss_distance_params_t &p, const DLTensor *dl, const Tensor &D,
+                   std::shared_ptr<std::vector<int32_t>> &narrowed) {
     Tensor S = read_tensor(dl, "source");
     const int rank = D.ndim - 2;
     r.spatial_rank = rank;
@@ -134,6 +135,7 @@ void read_source(DistanceRequest &r, const segloss_distance_params_t &p, const D
         fail(SEGLOSS_STATUS_INVALID_SHAPE, "distance has ", D.shape[1], " channels; the source has ", C,
              " classes, so ", C - r.first_class, " maps", p.include_background ? "" : " without the background");
     }
+    return S;
 }
 
 }  // namespace
@@ -149,8 +151,8 @@ void run_distance(Call &call, const segloss_distance_params_t *p, const DLTensor
     }
     DistanceRequest r;
     std::shared_ptr<std::vector<int32_t>> narrowed;
-    read_source(r, *p, source_dl, D, narrowed);
-    require_disjoint(D, read_tensor(source_dl, "source"));
+    const Tensor S = read_source(r, *p, source_dl, D, narrowed);
+    require_disjoint(D, S);
     r.spacing = read_spacing(p->spacing, p->num_spacing, r.spatial_rank);
     r.map_kind = static_cast<int>(p->kind);
     Tensor F;
@@ -161,7 +163,7 @@ void run_distance(Call &call, const segloss_distance_params_t *p, const DLTensor
             fail(SEGLOSS_STATUS_INVALID_SHAPE, "flags must be N,C' = ", D.shape[0], ",", D.shape[1]);
         }
         require_disjoint(F, D);
-        require_disjoint(F, read_tensor(source_dl, "source"));
+        require_disjoint(F, S);
     }
     HalideView out(D, spatial_view_axes(2, r.spatial_rank, true));
     std::vector<int32_t> flags = distance_maps(call, r, out.get());

@@ -35,14 +35,9 @@ TargetSums target_sums(Call &call, const Problem &pb, bool per_class) {
         fail(SEGLOSS_STATUS_INVALID_LABEL, static_cast<int64_t>(s[abi::kInvalid]), " target labels are outside [0, ",
              pb.C, ")", pb.has_ignore ? " and are not ignore_index" : "");
     }
-    // Per image: the lines (slot, y, z, n) of image n are a contiguous run of the rows.
-    std::vector<double> per_image(static_cast<size_t>(pb.N), 0.0);
-    const size_t lines_per_image = rows.size() / abi::kNumLabelSlots / static_cast<size_t>(pb.N);
-    for (size_t n = 0; n < per_image.size(); n++) {
-        for (size_t l = 0; l < lines_per_image; l++) {
-            per_image[n] += rows[(n * lines_per_image + l) * abi::kNumLabelSlots + abi::kCounted];
-        }
-    }
+    const std::vector<double> images = sum_lines_per_image(rows, abi::kNumLabelSlots, pb.N);
+    std::vector<double> per_image(static_cast<size_t>(pb.N));
+    for (size_t n = 0; n < per_image.size(); n++) per_image[n] = images[n * abi::kNumLabelSlots + abi::kCounted];
     return {s[abi::kCounted], sum_lines(class_rows, static_cast<int>(pb.C)), per_image};
 }
 

@@ -45,4 +45,11 @@ std::vector<double> sum_lines(const std::vector<float> &rows, int slots) {
     return total;
 }
 
+std::vector<double> sum_lines_per_image(const std::vector<float> &rows, int slots, int64_t N) {
+    std::vector<double> total(static_cast<size_t>(N * slots), 0.0);
+    const size_t per_image = rows.size() / static_cast<size_t>(N);  // an image's lines are contiguous
+    for (size_t i = 0; i < rows.size(); i++) total[i / per_image * slots + i % slots] += rows[i];
+    return total;
+}
+
 }  // namespace segloss::rt

@@ -21,5 +21,7 @@ void write_elements(const Tensor &value, const std::vector<double> &v);
 
 // Adds rows(slot, line) over the lines, in float64 in a fixed order (the kernels' partial sums).
 std::vector<double> sum_lines(const std::vector<float> &rows, int slots);
+// The same per image: rows(slot, y, z, n) of N images, result [n * slots + slot].
+std::vector<double> sum_lines_per_image(const std::vector<float> &rows, int slots, int64_t N);
 
 }  // namespace segloss::rt

@@ -155,7 +155,7 @@ extern "C" int segloss_edt_slices(halide_buffer_t *mask, int extent_x, int exten
     }
     const int X = extent_x, Y = extent_y;
     // The x pass writes the slice transposed (x major), so that every y line is contiguous for
-    // the envelope; the envelope's result goes back in place, then to out along y.
+    // the envelope, whose result goes to out along y.
     std::vector<float> row(X), slice(size_t(X) * Y), line(Y);
     Envelope env(Y);
     const halide_dimension_t *od = out->dim;
