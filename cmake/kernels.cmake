@@ -64,6 +64,10 @@ foreach (kind IN ITEMS i32 u8)
     segloss_kernel(distance_${kind} FAMILY distance GENERATOR distance STAGE distance
                    ACTIVATION identity TARGET_KIND ${kind} LINK segloss_distance_externs
                    PARAMS ${_segloss_source_${kind}} source_kind=${kind})
+    # DPCE's per-voxel weights 1 + D (one channel) from the same pipeline.
+    segloss_kernel(dpce_weight_${kind} FAMILY distance GENERATOR distance STAGE dpce_weight
+                   ACTIVATION identity TARGET_KIND ${kind} LINK segloss_distance_externs
+                   PARAMS ${_segloss_source_${kind}} source_kind=${kind} collapse=true)
 endforeach ()
 foreach (act IN LISTS _segloss_activations)
     segloss_kernel(distance_${act}_f32 FAMILY distance GENERATOR distance STAGE distance

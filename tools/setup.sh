@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR="${1:-build}"
 shift || true
 
-PACKAGES=(cmake ninja-build g++ binutils libhalide14-0-dev catch2 libbenchmark-dev libdlpack-dev)
+PACKAGES=(cmake ninja-build g++ binutils libhalide14-0-dev catch2 libbenchmark-dev libdlpack-dev libnifti2-dev)
 # The tests' oracle for the distance transforms (SciPy, run under Debian's /usr/bin/python3).
 [[ " $* " == *" -DSEGLOSS_BUILD_TESTS=ON "* ]] && PACKAGES+=(python3-scipy)
 missing=()

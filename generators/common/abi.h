@@ -98,7 +98,9 @@ enum DistanceKind {
     kDistanceEdt = 0,            // EDT(M): distance to the nearest voxel outside M (0 outside M)
     kDistanceEdtComplement = 1,  // EDT(not M): distance to the nearest voxel of M (0 inside M)
     kDistanceSigned = 2,         // phi = EDT(not M) outside M, h - EDT(M) inside (h = smallest spacing)
-    kDistanceBoundary = 3        // EDT(M) + EDT(not M): distance to the other side of the boundary
+    kDistanceBoundary = 3,       // EDT(M) + EDT(not M): distance to the other side of the boundary
+    kDistanceSurface = 4,        // distance to the nearest surface voxel of M (0 on the surface)
+    kDistanceDpce = 5            // DPCE's D = (m - EDT(M)) / m inside M, m = max of EDT(M); 0 outside
 };
 // The term of a boundary-based loss (generators/distance/boundary_loss_generator.cpp).
 enum BoundaryFormula {

@@ -5,9 +5,11 @@
 //   boundary       term = phi_G p                          (Kervadec)
 //   hausdorff_dt   term = (p - g)^2 (d_G^alpha + d_S^alpha) (Karimi)
 // with the maps of class first_class + k in channel k of map_a (phi_G or d_G) and map_b (d_S).
+// dice_boundary and dice_hausdorff add their Dice part's gradient from its coefficients.
 #include "Halide.h"
 #include "generators/common/abi.h"
 #include "generators/common/loss_generator.h"
+#include "generators/common/region_coefs.h"
 #include "generators/common/sums.h"
 #include "schedules/cpu_lines.h"
 
@@ -27,6 +29,8 @@ public:
     Input<float> alpha{"alpha"};    // hausdorff_dt: the exponent of the distances (> 0)
     // dL/d(sum of the terms of group (k, n)), upstream gradient and normaliser included.
     Input<Buffer<float, 2>> coef{"coef"};
+    // A compound's region part: its coefficients (slot, c, n), slots abi::RegionCoef; zeros alone.
+    Input<Buffer<float, 3>> region_coef{"region_coef"};
 
     // Per-line partial sums (slot, y, z, n): slot k < K the terms of class first_class + k,
     // slot K the counted voxels with a non-finite logit.
@@ -62,7 +66,7 @@ public:
         rows(k, y, z, n) = line.line(k, y, z, n);
 
         Func grad_p("grad_p");
-        grad_p(x, y, z, c, n) = select(in_loss, m * coef(kc, n) * dterm, 0.0f);
+        grad_p(x, y, z, c, n) = m * (select(in_loss, coef(kc, n) * dterm, 0.0f) + region_dl_dp(region_coef, g, p, c, n));
         std::vector<Func> row_funcs = act.row_funcs;
         Func dx = activation_backward(act, grad_p, num_classes(), v, row_funcs);
         grad(x, y, z, c, n) = select(m > 0.0f, nan_if(act.bad, dx(x, y, z, c, n)), 0.0f);
@@ -80,6 +84,10 @@ public:
         coef.dim(0).set_bounds(0, K);
         coef.dim(1).set_bounds(0, logits.dim(4).extent());
         coef.set_estimates({{0, 3}, {0, 2}});
+        region_coef.dim(0).set_bounds(0, abi::kNumRegionCoefs);
+        region_coef.dim(1).set_bounds(0, num_classes());
+        region_coef.dim(2).set_bounds(0, logits.dim(4).extent());
+        region_coef.set_estimates({{0, abi::kNumRegionCoefs}, {0, 4}, {0, 2}});
         allow_any_stride(grad);
         bound_like_logits(grad, {0, 1, 2, 3, 4});
         bound_like_logits(rows, {-1, 1, 2, 4});

@@ -41,6 +41,9 @@ public:
     // after `activation` (identity: a dense target map; softmax / sigmoid: logits).
     GeneratorParam<TargetKind> source_kind{"source_kind", TargetKind::I32, kTargetKindNames};
     GeneratorParam<ActivationKind> activation{"activation", ActivationKind::Identity, kActivationNames};
+    // DPCE's voxel weights: the output has one channel, 1 + the sum of the maps of the classes
+    // first_class .. num_classes - 1 (index maps; with every class, a voxel's own region's D).
+    GeneratorParam<bool> collapse{"collapse", false};
 
     // Index map (x, y, z, n), int32 or uint8, or float32 map (x, y, z, c, n).
     Input<Buffer<>> source{"source"};
@@ -105,14 +108,30 @@ public:
         invalid(n) += line_invalid(ryz.x, ryz.y, n);
         flags(c, n) = select(count == 0, int(abi::kMaskEmpty), count == volume, int(abi::kMaskFull), int(abi::kMaskNormal));
 
-        // Sides (extern/edt_passes.h): EDT(M) needs side 0 only, EDT(not M) side 1 only, the signed
-        // and boundary maps both. Channel j of the passes is c * sides + side.
+        // The surface of the mask (the metrics, LOSSES.md): its voxels with a 6-neighbour outside
+        // it; voxels on the volume's border count as surface. Axes of one voxel (a 2-D image's z)
+        // have no neighbours and no border, except in a volume of one voxel.
+        Expr is_surface = kind == int(abi::kDistanceSurface);
+        auto open_along = [&](const Var &a, Expr extent) {
+            Expr lo = substitute(a.name(), max(a - 1, 0), mask(x, y, z, c, n));
+            Expr hi = substitute(a.name(), min(a + 1, extent - 1), mask(x, y, z, c, n));
+            return extent > 1 && (a == 0 || a == extent - 1 || lo == 0 || hi == 0);
+        };
+        Expr lonely = X == 1 && Y == 1 && Z == 1;
+        Expr surface = mask(x, y, z, c, n) != 0 && (open_along(x, X) || open_along(y, Y) || open_along(z, Z) || lonely);
+        // What the envelope passes measure distances to (or from): the mask, or its surface.
+        Func edt_mask("edt_mask");
+        edt_mask(x, y, z, c, n) = select(is_surface, cast<uint8_t>(surface), mask(x, y, z, c, n));
+
+        // Sides (extern/edt_passes.h): EDT(M) needs side 0 only, EDT(not M) and the distance to
+        // the surface side 1 only, the signed and boundary maps both. Channel j of the passes is
+        // c * sides + side.
         Expr both = kind == int(abi::kDistanceSigned) || kind == int(abi::kDistanceBoundary);
         Expr sides = select(both, 2, 1);
-        Expr side0 = select(kind == int(abi::kDistanceEdtComplement), 1, 0);
+        Expr side0 = select(kind == int(abi::kDistanceEdtComplement) || is_surface, 1, 0);
         auto squared = [](Expr s) { return s * s; };
         Func slices("slices"), volume_sq("volume_sq");
-        slices.define_extern("segloss_edt_slices", {mask, X, Y, side0, sides, squared(spacing_x), squared(spacing_y)},
+        slices.define_extern("segloss_edt_slices", {edt_mask, X, Y, side0, sides, squared(spacing_x), squared(spacing_y)},
                              Float(32), {x, y, z, c, n}, NameMangling::C);
         volume_sq.define_extern("segloss_edt_envelope_z", {slices, Z, squared(spacing_z)}, Float(32), {x, y, z, c, n},
                                 NameMangling::C);
@@ -122,12 +141,28 @@ public:
         Expr inside = mask(x, y, z, c, n) != 0;
         // The smallest spacing: Kervadec's signed map is 0 on the inner boundary.
         Expr h = min(spacing_x, min(select(Y > 1, spacing_y, spacing_x), select(Z > 1, spacing_z, spacing_x)));
+        // DPCE: the deepest EDT of each mask, per line then per mask.
+        Expr is_dpce = kind == int(abi::kDistanceDpce);
+        Func line_peak("line_peak"), peak("peak");
+        line_peak(y, z, c, n) = 0.0f;
+        line_peak(y, z, c, n) = max(line_peak(y, z, c, n), substitute(x.name(), rx, select(inside, first, 0.0f)));
+        peak(c, n) = 0.0f;
+        peak(c, n) = max(peak(c, n), line_peak(ryz.x, ryz.y, c, n));
+        Expr m = peak(c, n);
+        Expr dpce = select(inside && m > 0.0f, (m - first) / m, 0.0f);
         Expr map = select(kind == int(abi::kDistanceSigned), select(inside, h - first, second),
-                          kind == int(abi::kDistanceBoundary), first + second, first);
-        // Empty and full masks have no boundary: their signed and boundary maps are zero (the
-        // EDT itself is 0 for an empty mask and +inf, "no voxel outside", for a full one).
-        Expr degenerate = (both || zero_degenerate != 0) && (count == 0 || count == volume);
-        distance(x, y, z, c, n) = select(degenerate, 0.0f, map);
+                          kind == int(abi::kDistanceBoundary), first + second, is_dpce, dpce, first);
+        // Empty and full masks have no boundary: their signed, boundary and DPCE maps are zero
+        // (the EDT itself is 0 for an empty mask and +inf, "no voxel outside", for a full one).
+        Expr degenerate = (both || is_dpce || zero_degenerate != 0) && (count == 0 || count == volume);
+        Func map_of("map_of");
+        map_of(x, y, z, c, n) = select(degenerate, 0.0f, map);
+        if (collapse) {
+            RDom rk(0, num_classes - first_class, "rk");
+            distance(x, y, z, c, n) = 1.0f + sum(map_of(x, y, z, rk, n));
+        } else {
+            distance(x, y, z, c, n) = map_of(x, y, z, c, n);
+        }
 
         // Contracts and estimates.
         allow_any_stride(source);
@@ -159,6 +194,7 @@ public:
         // both outputs, and logits are activated once. Not fused: through a fused loop, bounds
         // inference widens the region of what the mask reads (it asked for classes below 0).
         mask.compute_root().parallel(z).vectorize(x, vec, TailStrategy::GuardWithIf);
+        edt_mask.compute_root().parallel(z).vectorize(x, vec, TailStrategy::GuardWithIf);
         for (Func f : activation_funcs) {
             f.compute_at(mask, y).vectorize(x, vec, TailStrategy::GuardWithIf);
             for (int i = 0; i < f.num_update_definitions(); i++) f.update(i).vectorize(x, vec, TailStrategy::GuardWithIf);
@@ -172,6 +208,10 @@ public:
         // the z pass.
         tile_extern_calls(slices, z, 1, distance, v);
         tile_extern_calls(volume_sq, y, 8, distance, v);
+        // The peaks only where DPCE asks for them (the other kinds' branch never computes them).
+        line_peak.compute_at(distance, n).update().parallel(z);
+        peak.compute_at(distance, n);
+        distance.specialize(is_dpce);
     }
 };
 

@@ -10,6 +10,7 @@
 #include "Halide.h"
 #include "generators/common/abi.h"
 #include "generators/common/loss_generator.h"
+#include "generators/common/region_coefs.h"
 #include "generators/common/layout.h"
 #include "generators/common/selection.h"
 #include "generators/common/sums.h"
@@ -145,19 +146,11 @@ public:
         // The algorithm.
         ActivationForward act = forward();
         Targets tg = targets();
-        // a = dL/dp_v (abi::RegionCoef); only counted voxels enter the sums. The (g - p)^2 terms
-        // are strict: a coefficient may be huge where its factor is exactly 0 (r / (G + eps) of
-        // an absent class), and fast-math reassociation of c1 g + c2 (1 - g) into
-        // c2 + g (c1 - c2) would cancel the small one away.
+        // a = dL/dp_v (abi::RegionCoef); only counted voxels enter the sums.
         Expr g = tg.g(x, y, z, c, n), p = act.p(x, y, z, c, n);
-        Expr ss = strict_float(2.0f * (p - g) *
-                               (coef(abi::kCoefSsPos, c, n) * g + coef(abi::kCoefSsNeg, c, n) * (1.0f - g)));
         Expr m = tg.weight;
         Func a("dl_dp");
-        a(x, y, z, c, n) = select(tg.counted,
-                                  m * (coef(abi::kCoefI, c, n) * g + coef(abi::kCoefP, c, n) +
-                                       2.0f * coef(abi::kCoefP2, c, n) * p + ss),
-                                  0.0f);
+        a(x, y, z, c, n) = select(tg.counted, m * region_dl_dp(coef, g, p, c, n), 0.0f);
         std::vector<Func> per_line = act.row_funcs;
         per_line.push_back(a);
         Func dx = activation_backward(act, a, num_classes(), v, per_line);

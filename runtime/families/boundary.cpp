@@ -4,12 +4,15 @@
 // hausdorff_dt, of the prediction S = {p > 0.5}, then one pass that writes the gradient and the
 // per-class line sums. Each group (n, class), or (class) with batch, is (1/V) sum_v term over
 // its V counted voxels; mean and sum reduce the groups, none returns them.
+// dice_boundary and dice_hausdorff run their Dice part's pass 1 and epilogue first; the
+// boundary pass then writes both parts' gradient (the Dice part's from its coefficients).
 #include <cmath>
 #include <limits>
 #include <memory>
 
 #include "../../generators/common/abi.h"
 #include "../src/failure.h"
+#include "../src/losses.h"
 #include "../src/precision.h"
 #include "../src/registry.h"
 #include "../src/value.h"
@@ -31,10 +34,26 @@ HalideView precomputed_map(const Problem &pb, const DLTensor *dl, int64_t K) {
     return HalideView(t, pb.logits_axes());
 }
 
+// A compound's boundary part: its params, with the compound's spacing and precomputed map when
+// the compound sets them.
+segloss_loss_params_t boundary_part(const segloss_loss_params_t &compound) {
+    segloss_loss_params_t part =
+        part_params(compound.pointwise_part, find_loss(compound.loss)->pointwise_part, compound, "pointwise_part");
+    if (compound.spacing) {
+        part.spacing = compound.spacing;
+        part.num_spacing = compound.num_spacing;
+    }
+    if (compound.target_distance) part.target_distance = compound.target_distance;
+    return part;
+}
+
 }  // namespace
 
 void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const DLTensor *grad_dl, float grad_scale) {
-    const segloss_loss_params_t &p = *pb.params;
+    const segloss_loss_params_t &given = *pb.params;
+    const bool compound = has_parts(*find_loss(given.loss));
+    const segloss_loss_params_t boundary = compound ? boundary_part(given) : given;
+    const segloss_loss_params_t &p = boundary;
     const bool hausdorff = p.loss == SEGLOSS_LOSS_HAUSDORFF_DT;
     const int first = p.include_background ? 0 : 1;
     const int64_t K = pb.C - first;
@@ -47,6 +66,17 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
         require_disjoint(grad, value);
     }
     const std::array<float, 3> spacing = read_spacing(p.spacing, p.num_spacing, pb.spatial_rank);
+
+    // A compound's Dice part: its coefficients (zeros alone) and its value, lambda included.
+    std::vector<float> region_coef(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N), 0.0f);
+    double region_value = 0;
+    const float lambda = compound ? given.lambda_pointwise : 1.0f;
+    if (compound) {
+        RegionPlan plan = make_region_plan(part_params(given.region_part, SEGLOSS_LOSS_DICE, given, "region_part"),
+                                           pb.C, pb.act, pb.kind);
+        plan.options[abi::kOptLambdaRegion] = given.lambda_region;
+        region_value = region_part(call, pb, plan, region_coef, grad_scale);
+    }
 
     // Counted voxels per image (and the labels' and mask's validation) before anything is written.
     std::vector<double> counted(static_cast<size_t>(pb.N), static_cast<double>(pb.voxels / pb.N));
@@ -91,7 +121,7 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     const int64_t G = groups_n * K;
     std::vector<double> group_voxels(static_cast<size_t>(groups_n), 0.0);
     for (int64_t n = 0; n < pb.N; n++) group_voxels[p.batch ? 0 : n] += counted[n];
-    const double reduce = p.reduction == SEGLOSS_REDUCTION_MEAN ? 1.0 / double(G) : 1.0;
+    const double reduce = (p.reduction == SEGLOSS_REDUCTION_MEAN ? 1.0 / double(G) : 1.0) * lambda;
     std::vector<float> coef(static_cast<size_t>(K * pb.N));
     for (int64_t n = 0; n < pb.N; n++) {
         const double V = group_voxels[p.batch ? 0 : n];
@@ -101,6 +131,7 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     Kernel kern = find_kernel(Stage::boundary_loss, pb.act, pb.kind);
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
     HalideView coef_v = HalideView::dense(coef.data(), {int(K), int(pb.N)});
+    HalideView region_v = HalideView::dense(region_coef.data(), {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
     std::vector<float> rows;
     HalideView rows_v = line_rows_view(rows, int(K) + 1, pb);
     // Without a gradient the pass still runs whole (its line sums are the value) into scratch.
@@ -115,7 +146,7 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     const int formula = hausdorff ? abi::kFormulaHausdorff : abi::kFormulaBoundary;
     halide_buffer_t *map_b = hausdorff ? prediction_map.get() : target_map.get();
     call.run(kern.name, kern.as<BoundaryLossFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index,
-             mask.get(), first, target_map.get(), map_b, formula, p.alpha, coef_v.get(), rows_v.get(),
+             mask.get(), first, target_map.get(), map_b, formula, p.alpha, coef_v.get(), region_v.get(), rows_v.get(),
              grad_out ? grad_out->get() : scratch_grad.get());
     if (grad_out) grad_out->finish(call);
 
@@ -137,7 +168,8 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     if (p.reduction == SEGLOSS_REDUCTION_NONE) {
         write_elements(value, group);
     } else {
-        write_scalar(value, p.reduction == SEGLOSS_REDUCTION_MEAN ? total / double(G) : total);
+        const double part = p.reduction == SEGLOSS_REDUCTION_MEAN ? total / double(G) : total;
+        write_scalar(value, compound ? region_value + lambda * part : part);
     }
     if (p.check_finite && (nonfinite > 0 || !std::isfinite(total))) {
         fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (", static_cast<int64_t>(nonfinite),

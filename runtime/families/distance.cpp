@@ -39,7 +39,7 @@ std::array<float, 3> read_spacing(const double *spacing, int64_t num_spacing, in
 
 std::vector<int32_t> distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out) {
     const bool index = r.kind != TargetKind::f32;
-    Kernel k = find_kernel(Stage::distance, index ? Act::identity : r.act, r.kind);
+    Kernel k = find_kernel(r.collapse ? Stage::dpce_weight : Stage::distance, index ? Act::identity : r.act, r.kind);
     const int C = out->dim[3].extent, N = out->dim[4].extent;
     std::vector<int32_t> flags(static_cast<size_t>(C) * N), invalid(static_cast<size_t>(N));
     const int first = index && r.source.ndim == r.spatial_rank + 1 ? 1 : 2;  // N,spatial or N,1|C,spatial
@@ -54,6 +54,41 @@ std::vector<int32_t> distance_maps(Call &call, const DistanceRequest &r, halide_
              r.has_ignore ? " and are not ignore_index" : "");
     }
     return flags;
+}
+
+Tensor dpce_weights(Call &call, const Problem &pb) {
+    const segloss_loss_params_t &p = *pb.params;
+    if (pb.kind == TargetKind::f32) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, "dpce needs an index-map target: its regions are the labels");
+    }
+    DistanceRequest r;
+    r.source = pb.kernel_target;
+    r.kind = pb.kind;
+    r.num_classes = static_cast<int>(pb.C);
+    r.first_class = 0;  // every label's region, the background's too
+    r.has_ignore = pb.has_ignore;
+    r.ignore_index = pb.ignore_index;
+    r.spatial_rank = pb.spatial_rank;
+    r.spacing = read_spacing(p.spacing, p.num_spacing, pb.spatial_rank);
+    r.map_kind = abi::kDistanceDpce;
+    r.zero_degenerate = true;
+    r.collapse = true;
+    const std::vector<int> e = pb.voxel_extents();  // x, y, z, n
+    float *w = call.scratch(Scratch::target_distance, static_cast<size_t>(pb.voxels));
+    HalideView out = HalideView::dense(w, {e[0], e[1], e[2], 1, e[3]});
+    distance_maps(call, r, out.get());
+    Tensor t;
+    t.what = "dpce weights";
+    t.ndim = 1 + pb.spatial_rank;
+    t.shape[0] = pb.N;
+    for (int i = 0; i < pb.spatial_rank; i++) t.shape[1 + i] = pb.logits.shape[2 + i];
+    t.numel = pb.voxels;
+    t = compact_copy(t, w, {kDLFloat, 32, 1});
+    if (pb.kernel_mask.ndim) {
+        const float *m = reinterpret_cast<const float *>(pb.kernel_mask.data);
+        for (int64_t i = 0; i < pb.voxels; i++) w[i] *= m[element_offset(pb.kernel_mask, i)];
+    }
+    return t;
 }
 
 void default_distance_params(segloss_distance_params_t &p) {
@@ -73,7 +108,7 @@ void check_distance_params(const segloss_distance_params_t *p) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "params.struct_size is ", p->struct_size, ", expected ",
              sizeof(segloss_distance_params_t), " (call segloss_distance_params_init)");
     }
-    if (p->kind < SEGLOSS_DISTANCE_EDT || p->kind > SEGLOSS_DISTANCE_BOUNDARY) {
+    if (p->kind < SEGLOSS_DISTANCE_EDT || p->kind > SEGLOSS_DISTANCE_SURFACE) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown distance kind ", int(p->kind));
     }
     if (p->activation < SEGLOSS_ACTIVATION_SOFTMAX || p->activation > SEGLOSS_ACTIVATION_NONE) {

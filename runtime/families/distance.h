@@ -24,6 +24,7 @@ struct DistanceRequest {
     std::array<float, 3> spacing{1, 1, 1};  // Halide x, y, z (the tensor's last spatial axis is x)
     int map_kind = 0;               // abi::DistanceKind
     bool zero_degenerate = false;   // every kind zero for empty and full masks (the losses)
+    bool collapse = false;          // one channel: 1 + the sum of the classes' maps (DPCE)
 };
 
 // Halide axes (x, y, z[, c], n) of a tensor N[,C or 1],spatial whose spatial axes start at `first`.
@@ -36,6 +37,11 @@ std::array<float, 3> read_spacing(const double *spacing, int64_t num_spacing, in
 // Runs the kernel into `out` (x, y, z, k, n); returns the flags (abi::MaskFlag), k fastest.
 // Fails with INVALID_LABEL on an index label outside [0, num_classes) that is not ignore_index.
 std::vector<int32_t> distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out);
+
+// DPCE's weight of every voxel, (1 + D_v) times its loss mask value (map kind abi::kDistanceDpce
+// of every class, collapsed), as a float32 N,spatial tensor in the context's scratch; the
+// pointwise pass reads it as its mask. Index-map targets only.
+Tensor dpce_weights(Call &call, const Problem &pb);
 
 void default_distance_params(segloss_distance_params_t &p);
 

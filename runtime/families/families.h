@@ -2,8 +2,11 @@
 // Families sequence their kernel stages and size their scratch.
 #pragma once
 
+#include <vector>
+
 #include "../src/context.h"
 #include "../src/problem.h"
+#include "region_plan.h"
 
 namespace segloss::rt {
 
@@ -18,6 +21,12 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value, const DLTe
 // Boundary-based losses (boundary, hausdorff_dt): the distance maps (computed, or the caller's
 // precomputed target map), then one pass for the loss and its gradient.
 void run_boundary(Call &call, const Problem &pb, const DLTensor *value, const DLTensor *grad, float grad_scale);
+
+// dice_boundary / dice_hausdorff's region part: pass 1 (labels checked) and the epilogue of its
+// plan (its lambda in the plan's options); fills coef (abi::RegionCoef, c, n) and returns the
+// part's reduced value, lambda included.
+double region_part(Call &call, const Problem &pb, const RegionPlan &plan, std::vector<float> &coef,
+                   float grad_scale);
 
 // The region stages on their own (segloss_region_*).
 void region_stats(Call &call, const Problem &pb, const DLTensor *stats);

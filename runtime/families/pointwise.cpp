@@ -13,6 +13,7 @@
 #include "../src/precision.h"
 #include "../src/registry.h"
 #include "../src/value.h"
+#include "distance.h"
 #include "families.h"
 #include "line_rows.h"
 #include "pointwise_args.h"
@@ -86,7 +87,15 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     // A mean over nothing (every voxel ignored) is 0 with a zero gradient, never NaN.
     const float scale = norm > 0 ? static_cast<float>(grad_scale / norm) : 0.0f;
 
-    HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
+    // DPCE is CE whose voxels weigh 1 + D_v: the weights take the mask's place in the pass
+    // (the normaliser above stays CE's).
+    Problem weighted;
+    if (p.loss == SEGLOSS_LOSS_DPCE) {
+        weighted = pb;
+        weighted.kernel_mask = dpce_weights(call, pb);
+    }
+    const Problem &run = p.loss == SEGLOSS_LOSS_DPCE ? weighted : pb;
+    HalideView logits = pb.logits_view(), target = pb.target_view(), mask = run.mask_view();
     HalideView ap = HalideView::dense(args.alpha_pos.data(), {int(pb.C)});
     HalideView an = HalideView::dense(args.alpha_neg.data(), {int(pb.C)});
     const int hi = pb.has_ignore, ii = pb.ignore_index;

@@ -203,6 +203,14 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     write_value(p, value, o, pb.N, pb.C);
 }
 
+double region_part(Call &call, const Problem &pb, const RegionPlan &plan, std::vector<float> &coef, float grad_scale) {
+    std::vector<double> stats(static_cast<size_t>(abi::kNumRegionStats * pb.C * pb.N));
+    coef.assign(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N), 0.0f);
+    run_stats(call, pb, plan, stats.data(), false);
+    check_invalid(stats, pb.N, pb.C);
+    return run_epilogue(call, plan, stats.data(), coef.data(), pb.N, pb.C, grad_scale).total;
+}
+
 void region_stats(Call &call, const Problem &pb, const DLTensor *stats_dl) {
     const RegionPlan plan = make_region_plan(*pb.params, pb.C, pb.act, pb.kind);
     require_region_only(plan);

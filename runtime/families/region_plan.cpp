@@ -37,31 +37,6 @@ std::vector<float> epilogue_options(const segloss_loss_params_t &p) {
     return o;
 }
 
-// A compound's part: the caller's params for it (or the part's defaults) with the compound's
-// shared options.
-segloss_loss_params_t part_params(const segloss_loss_params_t *given, segloss_loss_kind_t kind,
-                                  const segloss_loss_params_t &compound, const char *which) {
-    segloss_loss_params_t part;
-    if (given) {
-        if (given->struct_size != sizeof(segloss_loss_params_t) || given->loss != kind) {
-            fail(SEGLOSS_STATUS_INVALID_ARGUMENT, segloss_loss_name(compound.loss), ": ", which,
-                 " must be params of loss ", segloss_loss_name(kind), " (from segloss_loss_params_init)");
-        }
-        part = *given;
-    } else {
-        segloss_loss_params_init(&part, kind);
-    }
-    part.activation = compound.activation;
-    part.reduction = compound.reduction;
-    part.has_ignore_index = compound.has_ignore_index;
-    part.ignore_index = compound.ignore_index;
-    part.check_finite = compound.check_finite;
-    part.check_inputs = compound.check_inputs;
-    part.loss_mask = compound.loss_mask;
-    check_params(&part);
-    return part;
-}
-
 void plan_compound(const segloss_loss_params_t &p, int64_t C, Act act, TargetKind kind, RegionPlan &plan) {
     const LossInfo &l = *find_loss(p.loss);
     plan.compound = true;
@@ -104,6 +79,29 @@ void plan_compound(const segloss_loss_params_t &p, int64_t C, Act act, TargetKin
 }
 
 }  // namespace
+
+segloss_loss_params_t part_params(const segloss_loss_params_t *given, segloss_loss_kind_t kind,
+                                  const segloss_loss_params_t &compound, const char *which) {
+    segloss_loss_params_t part;
+    if (given) {
+        if (given->struct_size != sizeof(segloss_loss_params_t) || given->loss != kind) {
+            fail(SEGLOSS_STATUS_INVALID_ARGUMENT, segloss_loss_name(compound.loss), ": ", which,
+                 " must be params of loss ", segloss_loss_name(kind), " (from segloss_loss_params_init)");
+        }
+        part = *given;
+    } else {
+        segloss_loss_params_init(&part, kind);
+    }
+    part.activation = compound.activation;
+    part.reduction = compound.reduction;
+    part.has_ignore_index = compound.has_ignore_index;
+    part.ignore_index = compound.ignore_index;
+    part.check_finite = compound.check_finite;
+    part.check_inputs = compound.check_inputs;
+    part.loss_mask = compound.loss_mask;
+    check_params(&part);
+    return part;
+}
 
 RegionPlan make_region_plan(const segloss_loss_params_t &p, int64_t C, Act act, TargetKind kind) {
     RegionPlan plan;

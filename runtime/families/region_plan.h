@@ -23,6 +23,11 @@ struct RegionPlan {
     bool squares = false;
 };
 
+// A compound's part: the caller's params for it (`given`, or the part's defaults) with the
+// compound's shared options (activation, reduction, ignore_index, checks, loss_mask).
+segloss_loss_params_t part_params(const segloss_loss_params_t *given, segloss_loss_kind_t kind,
+                                  const segloss_loss_params_t &compound, const char *which);
+
 // Checks everything that needs C and builds the plan. Compound losses need the activation and
 // the target kind (the pointwise part's normaliser depends on them).
 RegionPlan make_region_plan(const segloss_loss_params_t &p, int64_t C, Act act, TargetKind kind);

@@ -7,6 +7,7 @@
 
 #include "../devices/cpu.h"
 #include "../families/distance.h"
+#include "../families/metrics.h"
 #include "../families/families.h"
 #include "context.h"
 #include "failure.h"
@@ -117,7 +118,7 @@ const char *segloss_loss_name(segloss_loss_kind_t loss) {
 segloss_status_t segloss_loss_parts(segloss_loss_kind_t loss, segloss_loss_kind_t *region_part,
                                     segloss_loss_kind_t *pointwise_part) {
     const LossInfo *l = find_loss(loss);
-    if (!l || l->family != Family::compound || !region_part || !pointwise_part) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    if (!l || !has_parts(*l) || !region_part || !pointwise_part) return SEGLOSS_STATUS_INVALID_ARGUMENT;
     *region_part = l->region_part;
     *pointwise_part = l->pointwise_part;
     return SEGLOSS_STATUS_OK;
@@ -188,6 +189,21 @@ segloss_status_t segloss_distance_compute(segloss_context_t ctx, const segloss_d
     return guarded(ctx, [&] {
         Call call(ctx);
         run_distance(call, params, source, distance, flags);
+    });
+}
+
+segloss_status_t segloss_metric_params_init(segloss_metric_params_t *p) {
+    if (!p) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    default_metric_params(*p);
+    return SEGLOSS_STATUS_OK;
+}
+
+segloss_status_t segloss_metrics_compute(segloss_context_t ctx, const segloss_metric_params_t *params,
+                                         const DLTensor *prediction, const DLTensor *target, DLTensor *values,
+                                         DLTensor *cases) {
+    return guarded(ctx, [&] {
+        Call call(ctx);
+        run_metrics(call, params, prediction, target, values, cases);
     });
 }
 

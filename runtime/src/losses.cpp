@@ -34,6 +34,10 @@ const LossInfo kLosses[] = {
     {SEGLOSS_LOSS_DICE_TOPK, "dice_topk", Family::compound, 0, 0, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_TOPK},
     {SEGLOSS_LOSS_BOUNDARY, "boundary", Family::boundary, 0, 0, {}, {}},
     {SEGLOSS_LOSS_HAUSDORFF_DT, "hausdorff_dt", Family::boundary, 0, 0, {}, {}},
+    {SEGLOSS_LOSS_DPCE, "dpce", Family::pointwise, 0, 0, {}, {}},
+    {SEGLOSS_LOSS_DICE_BOUNDARY, "dice_boundary", Family::boundary, 0, 0, SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_BOUNDARY},
+    {SEGLOSS_LOSS_DICE_HAUSDORFF, "dice_hausdorff", Family::boundary, 0, 0, SEGLOSS_LOSS_DICE,
+     SEGLOSS_LOSS_HAUSDORFF_DT},
 };
 
 }  // namespace
@@ -50,6 +54,10 @@ const LossInfo *find_loss(const char *name) {
         if (name && !std::strcmp(l.name, name)) return &l;
     }
     return nullptr;
+}
+
+bool has_parts(const LossInfo &l) {
+    return l.family == Family::compound || (l.family == Family::boundary && l.region_part == SEGLOSS_LOSS_DICE);
 }
 
 void default_params(segloss_loss_params_t &p, segloss_loss_kind_t kind) {

@@ -22,6 +22,10 @@ struct LossInfo {
 const LossInfo *find_loss(segloss_loss_kind_t kind);
 const LossInfo *find_loss(const char *name);
 
+// Losses made of a region part and a pointwise or boundary part (segloss_loss_parts): the
+// compound family, and dice_boundary / dice_hausdorff (boundary family).
+bool has_parts(const LossInfo &l);
+
 // Fills params with the loss's LOSSES.md defaults.
 void default_params(segloss_loss_params_t &p, segloss_loss_kind_t kind);
 

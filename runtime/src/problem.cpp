@@ -128,8 +128,8 @@ void check_params(const segloss_loss_params_t *p) {
     }
     if (loss->family == Family::region) check_region_options(*p, *loss);
     if (loss->family == Family::pointwise) check_pointwise_options(*p, *loss);
-    if (loss->family == Family::compound) check_compound_options(*p, *loss);
-    if (loss->family == Family::boundary) {
+    if (has_parts(*loss)) check_compound_options(*p, *loss);
+    if (loss->family == Family::boundary && !has_parts(*loss)) {
         require_option(p->weight == nullptr && !p->squared_pred && p->empty == SEGLOSS_EMPTY_SMOOTH, loss->name,
                        "weight, squared_pred and empty do not apply");
         require_option(p->loss != SEGLOSS_LOSS_HAUSDORFF_DT || (std::isfinite(p->alpha) && p->alpha > 0), loss->name,

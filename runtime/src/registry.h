@@ -11,7 +11,7 @@ namespace segloss::rt {
 enum class Stage {
     label_stats, pointwise_value, pointwise_grad, pointwise_map,
     region_stats, region_grad, region_epilogue, compound_stats, compound_grad,
-    convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16, distance, boundary_loss
+    convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16, distance, dpce_weight, boundary_loss
 };
 
 using Buf = halide_buffer_t *;
@@ -54,8 +54,8 @@ using DistanceFn = int (*)(UC, Buf source, int num_classes, int first_class, int
 
 // Boundary-based losses (generators/distance/boundary_loss_generator.cpp).
 using BoundaryLossFn = int (*)(UC, Buf logits, Buf labels, int has_ignore, int ignore_index, Buf loss_mask,
-                               int first_class, Buf map_a, Buf map_b, int formula, float alpha, Buf coef, Buf rows,
-                               Buf grad);
+                               int first_class, Buf map_a, Buf map_b, int formula, float alpha, Buf coef,
+                               Buf region_coef, Buf rows, Buf grad);
 
 struct Kernel {
     const char *name;

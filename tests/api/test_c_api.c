@@ -43,6 +43,21 @@ int main(void) {
     CHECK(segloss_loss_params_init(&p, SEGLOSS_LOSS_DICE) == SEGLOSS_STATUS_OK);
     CHECK(segloss_loss_compute(ctx, &p, &l, &t, &v, NULL, 1.0f) == SEGLOSS_STATUS_OK);
     CHECK(value > 0 && value < 1);
+
+    /* Metrics of the labels against themselves: Dice 1, HD 0 for the classes present. */
+    {
+        double metrics[2 * 2 * SEGLOSS_NUM_METRICS];
+        int32_t cases[2 * 2];
+        int64_t mshape[3] = {2, 2, SEGLOSS_NUM_METRICS}, cshape[2] = {2, 2};
+        DLTensor m = {metrics, {kDLCPU, 0}, 3, {kDLFloat, 64, 1}, mshape, NULL, 0};
+        DLTensor c = {cases, {kDLCPU, 0}, 2, {kDLInt, 32, 1}, cshape, NULL, 0};
+        segloss_metric_params_t mp;
+        CHECK(segloss_metric_params_init(&mp) == SEGLOSS_STATUS_OK);
+        mp.num_classes = 3;
+        CHECK(segloss_metrics_compute(ctx, &mp, &t, &t, &m, &c) == SEGLOSS_STATUS_OK);
+        CHECK(cases[0] == SEGLOSS_METRIC_BOTH_PRESENT);
+        CHECK(metrics[SEGLOSS_METRIC_DICE] == 1.0 && metrics[SEGLOSS_METRIC_HD] == 0.0);
+    }
     segloss_context_destroy(ctx);
     printf("segloss %s: C consumer OK\n", segloss_version());
     return 0;

@@ -5,11 +5,13 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <nifti2_io.h>
 
 #include "../../tools/cli/npy.h"
 #include "segloss/segloss.hpp"
@@ -166,6 +168,16 @@ TEST_CASE("cli: every loss by name, with its own options", "[cli]") {
          segloss::LossParams(SEGLOSS_LOSS_BOUNDARY).spacing({2.0, 0.5}).batch(true)},
         {"hausdorff_dt --set alpha=1 --set variant=one_sided --set include_background=true",
          segloss::LossParams(SEGLOSS_LOSS_HAUSDORFF_DT).alpha(1).hd_variant(SEGLOSS_HD_ONE_SIDED).include_background(true)},
+        {"dpce --set spacing=2,0.5 --set weight=1,2,3",
+         segloss::LossParams(SEGLOSS_LOSS_DPCE).spacing({2.0, 0.5}).weight({1, 2, 3})},
+        {"dice_boundary --set lambda_boundary=0.01 --set dice.include_background=false --set spacing=1,2",
+         segloss::LossParams(SEGLOSS_LOSS_DICE_BOUNDARY)
+             .region_part(segloss::LossParams(SEGLOSS_LOSS_DICE).include_background(false))
+             .spacing({1.0, 2.0})
+             .lambdas(1, 0.01f)},
+        {"dice_hausdorff --set hausdorff_dt.alpha=1.5",
+         segloss::LossParams(SEGLOSS_LOSS_DICE_HAUSDORFF)
+             .pointwise_part(segloss::LossParams(SEGLOSS_LOSS_HAUSDORFF_DT).alpha(1.5f))},
         {"ce --set label_smoothing=0.1 --set weight_norm=count --set weight=1,2,3",
          segloss::LossParams(SEGLOSS_LOSS_CE).label_smoothing(0.1f).weight_norm(SEGLOSS_WEIGHT_NORM_COUNT).weight({1, 2, 3})},
     };
@@ -272,4 +284,94 @@ TEST_CASE("cli: distance maps of a mask file", "[cli][distance]") {
     REQUIRE(r.status == 2);
     REQUIRE(r.err.find("spacing") != std::string::npos);
     REQUIRE_FALSE(exists("cli_dist.npy"));
+}
+
+namespace {
+
+// A 12^3 label map (k, j, i order, i fastest) with a cube [4, 9]^3 of class 1, shifted by
+// `shift` voxels along i; class 2 as one voxel at (0, 0, 0) in the target only.
+std::vector<int16_t> cube_volume(int shift, bool with_voxel) {
+    std::vector<int16_t> v(12 * 12 * 12, 0);
+    for (int k = 4; k <= 9; k++) {
+        for (int j = 4; j <= 9; j++) {
+            for (int i = 4 + shift; i <= 9 + shift; i++) v[(k * 12 + j) * 12 + i] = 1;
+        }
+    }
+    if (with_voxel) v[0] = 2;
+    return v;
+}
+
+void write_nifti(const std::string &path, const std::vector<int16_t> &v, const double pixdim[3]) {
+    const int64_t dims[8] = {3, 12, 12, 12, 1, 1, 1, 1};
+    nifti_image *im = nifti_make_new_nim(dims, DT_INT16, 1);
+    REQUIRE(im);
+    std::copy(v.begin(), v.end(), static_cast<int16_t *>(im->data));
+    im->dx = im->pixdim[1] = pixdim[0];
+    im->dy = im->pixdim[2] = pixdim[1];
+    im->dz = im->pixdim[3] = pixdim[2];
+    REQUIRE(nifti_set_filenames(im, path.c_str(), 0, 1) == 0);
+    nifti_image_write(im);
+    nifti_image_free(im);
+}
+
+// The number after "name": in the first class object of `out` whose "class" is `cls`.
+double metric(const std::string &out, int cls, const std::string &name) {
+    const size_t at = out.find("{\"class\": " + std::to_string(cls) + ",");
+    REQUIRE(at != std::string::npos);
+    const size_t m = out.find("\"" + name + "\": ", at);
+    REQUIRE(m != std::string::npos);
+    REQUIRE(m < out.find('}', at));
+    const std::string rest = out.substr(m + name.size() + 4);
+    return rest.rfind("null", 0) == 0 ? NAN : std::stod(rest);
+}
+
+}  // namespace
+
+TEST_CASE("cli: eval of .npy and NIfTI label maps, spacing from the header or the option", "[cli][metrics]") {
+    // The shifted cube (tests/distance/test_metrics.cpp): Dice 5/6, HD = HD95 = one voxel along
+    // i, ASSD = 52/152 of it, NSD at a tolerance below one voxel = 100/152.
+    const std::vector<int16_t> t16 = cube_volume(0, true), p16 = cube_volume(1, false);
+    const std::vector<int64_t> t(t16.begin(), t16.end());
+    const std::vector<int32_t> p(p16.begin(), p16.end());
+    write_npy("cli_eval_t.npy", "<i8", {12, 12, 12}, t.data(), t.size() * 8);
+    write_npy("cli_eval_p.npy", "<i4", {12, 12, 12}, p.data(), p.size() * 4);
+    Result r = run("eval --pred cli_eval_p.npy --target cli_eval_t.npy --spacing 2,1.5,0.8 --tolerance 0.5");
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(metric(r.out, 1, "dice") == Approx(5.0 / 6).epsilon(1e-7));
+    REQUIRE(metric(r.out, 1, "iou") == Approx(5.0 / 7).epsilon(1e-7));
+    REQUIRE(metric(r.out, 1, "hd") == Approx(0.8).epsilon(1e-6));
+    REQUIRE(metric(r.out, 1, "hd95") == Approx(0.8).epsilon(1e-6));
+    REQUIRE(metric(r.out, 1, "assd") == Approx(0.8 * 52 / 152).epsilon(1e-6));
+    REQUIRE(metric(r.out, 1, "nsd") == Approx(100.0 / 152).epsilon(1e-7));
+    // Class 2 only in the target: Dice 0, distances +inf (null), flagged.
+    REQUIRE(r.out.find("{\"class\": 2, \"case\": \"prediction_empty\", \"dice\": 0,") != std::string::npos);
+    REQUIRE(std::isnan(metric(r.out, 2, "hd")));
+
+    // NIfTI (one gzipped): pixdim i, j, k = 0.8, 1.5, 2 from the header.
+    const double pixdim[3] = {0.8, 1.5, 2.0};
+    write_nifti("cli_eval_t.nii.gz", t16, pixdim);
+    write_nifti("cli_eval_p.nii", p16, pixdim);
+    r = run("eval --pred cli_eval_p.nii --target cli_eval_t.nii.gz --metrics hd,dice");
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out.find("\"spacing_from\": \"header\"") != std::string::npos);
+    REQUIRE(metric(r.out, 1, "hd") == Approx(0.8).epsilon(1e-6));
+    REQUIRE(metric(r.out, 1, "dice") == Approx(5.0 / 6).epsilon(1e-7));
+    REQUIRE(r.out.find("\"assd\"") == std::string::npos);  // only the metrics asked for
+    // --spacing in the file's axis order (i, j, k) overrides the header.
+    r = run("eval --pred cli_eval_p.nii --target cli_eval_t.nii.gz --spacing 3,1,1 --metrics hd");
+    REQUIRE(r.status == 0);
+    REQUIRE(metric(r.out, 1, "hd") == Approx(3.0).epsilon(1e-6));
+
+    // Errors: one line, exit 2.
+    r = run("eval --pred cli_eval_p.nii --target cli_eval_t.nii.gz --metrics dice,hausdorff");
+    REQUIRE(r.status == 2);
+    REQUIRE(r.err.find("hausdorff") != std::string::npos);
+    write_npy("cli_eval_small.npy", "<i4", {12, 12}, p.data(), 144 * 4);
+    r = run("eval --pred cli_eval_small.npy --target cli_eval_t.npy");
+    REQUIRE(r.status == 2);
+    REQUIRE(r.err.find("shape") != std::string::npos);
+    r = run("eval --pred cli_eval_p.npy --target cli_eval_t.npy --num-classes 2");
+    REQUIRE(r.status == 2);
+    REQUIRE(r.err.find("label") != std::string::npos);
 }

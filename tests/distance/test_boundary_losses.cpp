@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// boundary and hausdorff_dt against the float64 reference (maps from the brute-force EDT), the
-// reference's gradient against central finite differences with the maps held constant, and a
-// precomputed target map against the one computed in the call.
+// boundary, hausdorff_dt, dpce, dice_boundary and dice_hausdorff against the float64 reference
+// (maps from the brute-force EDT), the references' gradients against central finite differences
+// with the maps held constant, and a precomputed target map against the one computed in the call.
 #include <cmath>
 #include <random>
 #include <string>
@@ -100,31 +100,33 @@ Run run_segloss(const segloss::ref::Case &k, const Setup &s, segloss_loss_params
     p.num_spacing = int64_t(s.spacing.size());
     p.target_distance = target_map;
     const int64_t K = k.C - (p.include_background ? 0 : 1);
-    HostTensor<double> value(p.reduction == SEGLOSS_REDUCTION_NONE ? std::vector<int64_t>{p.batch ? 1 : k.N, K}
-                                                                   : std::vector<int64_t>{1});
+    std::vector<int64_t> vshape{1};
+    if (p.reduction == SEGLOSS_REDUCTION_NONE) {
+        vshape = p.loss == SEGLOSS_LOSS_DPCE ? concat({k.N}, s.spatial) : std::vector<int64_t>{p.batch ? 1 : k.N, K};
+    }
+    // Per-voxel value maps are float32; group values and scalars float64.
+    const bool voxel_map = p.reduction == SEGLOSS_REDUCTION_NONE && p.loss == SEGLOSS_LOSS_DPCE;
+    HostTensor<double> value(vshape);
+    HostTensor<float> value32(vshape);
     segloss_context_t ctx;
     REQUIRE(segloss_context_create(&ctx) == SEGLOSS_STATUS_OK);
-    DLTensor l = logits.dl(), t = s.dense ? dense.dl() : labels.dl(), v = value.dl(), g = grad.dl();
+    DLTensor l = logits.dl(), t = s.dense ? dense.dl() : labels.dl(), v = voxel_map ? value32.dl() : value.dl();
+    DLTensor g = grad.dl();
     const segloss_status_t st = segloss_loss_compute(ctx, &p, &l, &t, &v, &g, 1.0f);
     INFO(segloss_last_error(ctx));
     REQUIRE(st == SEGLOSS_STATUS_OK);
     segloss_context_destroy(ctx);
     Run r;
     r.value = value.flat(0);
-    for (int64_t i = 0; i < value.numel(); i++) r.values.push_back(value.flat(i));
+    for (int64_t i = 0; i < value.numel(); i++) r.values.push_back(voxel_map ? value32.flat(i) : value.flat(i));
     for (int64_t i = 0; i < grad.numel(); i++) r.grad.push_back(grad.flat(i));
     return r;
 }
 
-void require_matches_reference(const segloss::ref::Case &k, const Setup &s, const segloss_loss_params_t &p) {
-    // The reference sees the float32-rounded logits the kernels see.
-    segloss::ref::Case k32 = k;
-    for (double &x : k32.x) x = static_cast<float>(x);
-    for (double &m : k32.mask) m = static_cast<float>(m);
-    const auto maps = segloss::ref::boundary_maps(k32, p, xyz(s.spatial), xyz_spacing(s.spacing));
-    const segloss::ref::Result want = segloss::ref::boundary(k32, p, maps, 1.0);
-    const Run got = run_segloss(k, s, p);
-    if (p.reduction != SEGLOSS_REDUCTION_NONE) {
+// The reference's value and gradient checked against the library's (values to 1e-4 relative,
+// gradients to 1e-4 of the largest).
+void require_close(const Run &got, const segloss::ref::Result &want, bool none) {
+    if (!none) {
         REQUIRE(got.value == Approx(want.value).epsilon(1e-4).margin(1e-6));
     } else {
         REQUIRE(got.values.size() == want.values.size());
@@ -136,6 +138,33 @@ void require_matches_reference(const segloss::ref::Case &k, const Setup &s, cons
     for (size_t i = 0; i < want.grad.size(); i++) {
         INFO("gradient element " << i);
         REQUIRE(std::fabs(got.grad[i] - want.grad[i]) <= 1e-4 * gmax);
+    }
+}
+
+segloss::ref::Case rounded(segloss::ref::Case k) {
+    for (double &x : k.x) x = static_cast<float>(x);
+    for (double &m : k.mask) m = static_cast<float>(m);
+    return k;
+}
+
+void require_matches_reference(const segloss::ref::Case &k, const Setup &s, const segloss_loss_params_t &p) {
+    // The reference sees the float32-rounded logits the kernels see.
+    const segloss::ref::Case k32 = rounded(k);
+    const auto maps = segloss::ref::boundary_maps(k32, p, xyz(s.spatial), xyz_spacing(s.spacing));
+    require_close(run_segloss(k, s, p), segloss::ref::boundary(k32, p, maps, 1.0), p.reduction == SEGLOSS_REDUCTION_NONE);
+}
+
+// A reference's gradient against central differences of its value (every third element), with
+// whatever maps `value` closes over held constant.
+template <typename F>
+void require_fd_gradient(const segloss::ref::Case &k, const std::vector<double> &grad, F value) {
+    const double h = 1e-6;
+    for (size_t i = 0; i < k.x.size(); i += 3) {
+        segloss::ref::Case a = k, b = k;
+        a.x[i] += h;
+        b.x[i] -= h;
+        INFO("element " << i);
+        REQUIRE(grad[i] == Approx((value(a) - value(b)) / (2 * h)).margin(1e-8).epsilon(1e-5));
     }
 }
 
@@ -206,16 +235,8 @@ TEST_CASE("boundary loss references: gradients by central differences with the m
             p.ignore_index = 7;
             p.alpha = 1.7f;
             const auto maps = segloss::ref::boundary_maps(k, p, xyz(s.spatial), xyz_spacing(s.spacing));
-            const auto r = segloss::ref::boundary(k, p, maps, 1.0);
-            const double h = 1e-6;
-            for (size_t i = 0; i < k.x.size(); i += 3) {
-                segloss::ref::Case a = k, b = k;
-                a.x[i] += h;
-                b.x[i] -= h;
-                const double fd = (segloss::ref::boundary(a, p, maps, 1.0).value - segloss::ref::boundary(b, p, maps, 1.0).value) / (2 * h);
-                INFO("element " << i);
-                REQUIRE(r.grad[i] == Approx(fd).margin(1e-8).epsilon(1e-5));
-            }
+            require_fd_gradient(k, segloss::ref::boundary(k, p, maps, 1.0).grad,
+                                [&](const segloss::ref::Case &c) { return segloss::ref::boundary(c, p, maps, 1.0).value; });
         }
     }
 }
@@ -242,5 +263,99 @@ TEST_CASE("boundary losses take a precomputed target map and give the same resul
         const Run computed = run_segloss(k, s, p), given = run_segloss(k, s, p, &m);
         REQUIRE(given.value == computed.value);
         REQUIRE(given.grad == computed.grad);
+    }
+}
+
+TEST_CASE("dpce matches the float64 reference", "[boundary][dpce]") {
+    Setup s3{{6, 5, 7}, {1.0, 0.9, 1.3}};
+    segloss_loss_params_t p = params(SEGLOSS_LOSS_DPCE);
+    auto check = [&](const Setup &s, uint32_t seed) {
+        const segloss::ref::Case k = rounded(make_case(s, seed));
+        const auto D = segloss::ref::dpce_map(k, p, xyz(s.spatial), xyz_spacing(s.spacing));
+        double dmax = 0;
+        for (double d : D) dmax = std::max(dmax, d);
+        REQUIRE(dmax > 0.5);  // the weights are not all 1
+        require_close(run_segloss(k, s, p), segloss::ref::dpce(k, p, D, 1.0), p.reduction == SEGLOSS_REDUCTION_NONE);
+    };
+    SECTION("3-D, mean") { check(s3, 11); }
+    SECTION("3-D, class weights, ignored voxels and a loss mask") {
+        Setup s = s3;
+        s.ignore = s.mask = true;
+        const float w[] = {0.5f, 2.0f, 1.0f};
+        p.weight = w;
+        p.num_weights = 3;
+        p.has_ignore_index = 1;
+        p.ignore_index = 7;
+        check(s, 12);
+    }
+    SECTION("2-D, reduction none and sum") {
+        Setup s{{11, 9}, {0.6, 1.4}};
+        p.reduction = SEGLOSS_REDUCTION_NONE;
+        check(s, 13);
+        p.reduction = SEGLOSS_REDUCTION_SUM;
+        check(s, 14);
+    }
+}
+
+TEST_CASE("dpce reference: gradient by central differences with D held constant", "[boundary][dpce][reference]") {
+    Setup s{{3, 4, 5}, {1.2, 1.0, 0.8}};
+    s.mask = s.ignore = true;
+    const segloss::ref::Case k = make_case(s, 15);
+    segloss_loss_params_t p = params(SEGLOSS_LOSS_DPCE);
+    p.has_ignore_index = 1;
+    p.ignore_index = 7;
+    const auto D = segloss::ref::dpce_map(k, p, xyz(s.spatial), xyz_spacing(s.spacing));
+    require_fd_gradient(k, segloss::ref::dpce(k, p, D, 1.0).grad,
+                        [&](const segloss::ref::Case &c) { return segloss::ref::dpce(c, p, D, 1.0).value; });
+}
+
+TEST_CASE("dpce needs an index-map target", "[boundary][dpce][bad-input]") {
+    Setup s{{4, 5}, {1.0, 1.0}};
+    s.dense = true;
+    const segloss::ref::Case k = make_case(s, 16);
+    HostTensor<float> logits({k.N, k.C, 4, 5}), dense({k.N, k.C, 4, 5}), grad({k.N, k.C, 4, 5});
+    HostTensor<double> value({1});
+    segloss_loss_params_t p = params(SEGLOSS_LOSS_DPCE);
+    segloss_context_t ctx;
+    segloss_context_create(&ctx);
+    DLTensor l = logits.dl(), t = dense.dl(), v = value.dl(), g = grad.dl();
+    REQUIRE(segloss_loss_compute(ctx, &p, &l, &t, &v, &g, 1.0f) == SEGLOSS_STATUS_UNSUPPORTED);
+    REQUIRE(std::string(segloss_last_error(ctx)).find("index-map") != std::string::npos);
+    segloss_context_destroy(ctx);
+}
+
+TEST_CASE("dice_boundary and dice_hausdorff are lambda-weighted sums of their parts", "[boundary][compound]") {
+    Setup s{{5, 6, 7}, {1.5, 1.0, 0.7}};
+    s.ignore = s.mask = true;
+    const segloss::ref::Case k = rounded(make_case(s, 17));
+    for (segloss_loss_kind_t loss : {SEGLOSS_LOSS_DICE_BOUNDARY, SEGLOSS_LOSS_DICE_HAUSDORFF}) {
+        INFO("loss " << segloss_loss_name(loss));
+        segloss_loss_kind_t region_kind, part_kind;
+        REQUIRE(segloss_loss_parts(loss, &region_kind, &part_kind) == SEGLOSS_STATUS_OK);
+        REQUIRE(region_kind == SEGLOSS_LOSS_DICE);
+        segloss_loss_params_t p = params(loss);
+        p.lambda_region = 0.7f;
+        p.lambda_pointwise = 0.3f;
+        p.has_ignore_index = 1;
+        p.ignore_index = 7;
+        // The parts with their own options: Dice without the background; hausdorff_dt's alpha.
+        segloss_loss_params_t dice = params(SEGLOSS_LOSS_DICE), part = params(part_kind);
+        dice.include_background = 0;
+        part.alpha = 1.5f;
+        p.region_part = &dice;
+        p.pointwise_part = &part;
+        // The reference parts see the compound's shared options.
+        for (segloss_loss_params_t *q : {&dice, &part}) {
+            q->has_ignore_index = 1;
+            q->ignore_index = 7;
+        }
+        part.spacing = s.spacing.data();
+        part.num_spacing = 3;
+        const auto maps = segloss::ref::boundary_maps(k, part, xyz(s.spatial), xyz_spacing(s.spacing));
+        const segloss::ref::Result a = segloss::ref::loss(k, dice, 0.7), b = segloss::ref::boundary(k, part, maps, 0.3);
+        segloss::ref::Result want;
+        want.value = 0.7 * a.value + 0.3 * b.value;
+        for (size_t i = 0; i < a.grad.size(); i++) want.grad.push_back(a.grad[i] + b.grad[i]);
+        require_close(run_segloss(k, s, p), want, false);
     }
 }

@@ -12,57 +12,21 @@
 #include "reference/distance.h"
 #include "reference/scipy.h"
 #include "segloss/segloss.h"
+#include "support/blobs.h"
+#include "support/context.h"
 #include "support/grid.h"
 #include "support/host_tensor.h"
 
 using segloss::ref::Mask;
+using segloss::test::blob_labels;
+using segloss::test::class_mask;
 using segloss::test::concat;
+using segloss::test::Ctx;
 using segloss::test::HostTensor;
 using segloss::test::xyz;
 using segloss::test::xyz_spacing;
 
 namespace {
-
-struct Ctx {
-    segloss_context_t ctx = nullptr;
-    Ctx() { REQUIRE(segloss_context_create(&ctx) == SEGLOSS_STATUS_OK); }
-    ~Ctx() { segloss_context_destroy(ctx); }
-};
-
-// Random labels in [0, C) made of blobs (so masks have interiors and boundaries), with some
-// thin lines, ignored voxels (label C) and, in image 1, class C - 1 absent.
-std::vector<int32_t> blob_labels(int64_t N, int64_t C, const std::array<int64_t, 3> &e, uint32_t seed,
-                                 bool with_ignore) {
-    std::mt19937 rng(seed);
-    const int64_t V = e[0] * e[1] * e[2];
-    std::vector<int32_t> lab(static_cast<size_t>(N * V), 0);
-    for (int64_t n = 0; n < N; n++) {
-        for (int b = 0; b < 4; b++) {
-            const int32_t c = int32_t(rng() % C);
-            if (n == 1 && c == C - 1) continue;
-            const double cx = rng() % e[0], cy = rng() % e[1], cz = rng() % e[2];
-            const double r = 1.0 + (rng() % 100) / 100.0 * 0.4 * std::max<int64_t>(e[0], e[1]);
-            for (int64_t v = 0; v < V; v++) {
-                const double dx = v % e[0] - cx, dy = (v / e[0]) % e[1] - cy, dz = v / (e[0] * e[1]) - cz;
-                if (dx * dx + dy * dy + dz * dz <= r * r) lab[n * V + v] = c;
-            }
-        }
-        // A thin line of class 1 along x.
-        const int64_t y = rng() % e[1], z = rng() % e[2];
-        for (int64_t x = 0; x < e[0]; x++) lab[n * V + (z * e[1] + y) * e[0] + x] = 1;
-        if (with_ignore) {
-            for (int k = 0; k < 3; k++) lab[n * V + rng() % V] = int32_t(C);
-        }
-    }
-    return lab;
-}
-
-Mask class_mask(const std::vector<int32_t> &lab, int64_t n, const std::array<int64_t, 3> &e, int c) {
-    const int64_t V = e[0] * e[1] * e[2];
-    Mask m{e, std::vector<uint8_t>(static_cast<size_t>(V))};
-    for (int64_t v = 0; v < V; v++) m.values[v] = lab[n * V + v] == c ? 1 : 0;
-    return m;
-}
 
 void require_close(const std::vector<double> &want, const HostTensor<float> &got, int64_t offset) {
     for (size_t v = 0; v < want.size(); v++) {
@@ -76,30 +40,20 @@ void require_close(const std::vector<double> &want, const HostTensor<float> &got
     }
 }
 
-const char *kKindNames[] = {"edt", "edt_complement", "signed", "boundary"};
+const char *kKindNames[] = {"edt", "edt_complement", "signed", "boundary", "surface"};
 
 }  // namespace
 
 TEST_CASE("distance maps of index labels match the brute-force reference", "[distance]") {
-    struct Shape {
-        std::vector<int64_t> spatial;
-        std::vector<double> spacing;
-    };
-    const std::vector<Shape> shapes = {
-        {{7, 9, 11}, {2.0, 0.7, 1.1}},  // 3-D, anisotropic, odd extents
-        {{5, 1, 13}, {1.0, 1.0, 1.0}},  // a 3-D volume with one row
-        {{13, 17}, {0.5, 1.5}},         // 2-D
-        {{33}, {2.5}},                  // 1-D
-    };
     const int64_t N = 2, C = 4;
     Ctx c;
-    for (const Shape &s : shapes) {
+    for (const segloss::test::Grid &s : segloss::test::distance_grids()) {
         const auto e = xyz(s.spatial);
         const auto sp = xyz_spacing(s.spacing);
         const std::vector<int32_t> lab = blob_labels(N, C, e, 11u + uint32_t(s.spatial.size()), true);
         HostTensor<int32_t> labels(concat({N}, s.spatial));
         for (int64_t i = 0; i < labels.numel(); i++) labels.flat(i) = lab[i];
-        for (int kind = 0; kind < 4; kind++) {
+        for (int kind = 0; kind < 5; kind++) {
             for (int background = 0; background < 2; background++) {
                 INFO("spatial rank " << s.spatial.size() << ", kind " << kKindNames[kind] << ", background " << background);
                 const int64_t Cp = C - (background ? 0 : 1);

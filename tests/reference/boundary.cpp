@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "reference/boundary.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "reference/distance.h"
@@ -80,6 +81,62 @@ Result boundary(const Case &k, const segloss_loss_params_t &p, const BoundaryMap
         total += r.values.back();
     }
     r.value = p.reduction == SEGLOSS_REDUCTION_MEAN ? total / double(G) : total;
+    return r;
+}
+
+std::vector<double> dpce_map(const Case &k, const segloss_loss_params_t &p, const std::array<int64_t, 3> &extents,
+                             const std::array<double, 3> &spacing) {
+    std::vector<double> D(static_cast<size_t>(k.N * k.V), 0.0);
+    for (int64_t n = 0; n < k.N; n++) {
+        for (int64_t c = 0; c < k.C; c++) {
+            Mask region{extents, std::vector<uint8_t>(static_cast<size_t>(k.V))};
+            int64_t inside = 0;
+            for (int64_t v = 0; v < k.V; v++) {
+                region.values[v] = k.label[n * k.V + v] == c ? 1 : 0;
+                inside += region.values[v];
+            }
+            if (inside == 0 || inside == k.V) continue;  // no boundary: D = 0
+            const std::vector<double> E = *edt_brute_force(region, spacing);
+            double m = 0;
+            for (int64_t v = 0; v < k.V; v++) m = std::max(m, region.values[v] ? E[v] : 0.0);
+            for (int64_t v = 0; v < k.V; v++) {
+                if (region.values[v]) D[n * k.V + v] = (m - E[v]) / m;
+            }
+        }
+    }
+    (void)p;
+    return D;
+}
+
+Result dpce(const Case &k, const segloss_loss_params_t &p, const std::vector<double> &D, double grad_scale) {
+    double W = 0, sum = 0;
+    for (int64_t n = 0; n < k.N; n++) {
+        for (int64_t v = 0; v < k.V; v++) {
+            if (k.counted(p, n, v)) W += k.m(n, v) * weight_of(p, k.label[n * k.V + v]);
+        }
+    }
+    const double norm = p.reduction == SEGLOSS_REDUCTION_MEAN ? W : 1.0;
+    Result r;
+    r.grad.assign(static_cast<size_t>(k.N * k.C * k.V), 0.0);
+    for (int64_t n = 0; n < k.N; n++) {
+        for (int64_t v = 0; v < k.V; v++) {
+            if (!k.counted(p, n, v)) {
+                r.values.push_back(0.0);
+                continue;
+            }
+            const int64_t y = k.label[n * k.V + v];
+            const double w = k.m(n, v) * (1 + D[n * k.V + v]) * weight_of(p, y);
+            const std::vector<double> prob = activate(k, p, n, v);
+            const double term = -w * std::log(prob[y]);
+            r.values.push_back(term);
+            sum += term;
+            std::vector<double> a(static_cast<size_t>(k.C), 0.0);
+            a[y] = norm > 0 ? -grad_scale * w / prob[y] / norm : 0.0;
+            const std::vector<double> d = chain(p, prob, a);
+            for (int64_t c = 0; c < k.C; c++) r.grad[(n * k.C + c) * k.V + v] = d[c];
+        }
+    }
+    r.value = norm > 0 ? sum / norm : 0.0;
     return r;
 }
 

@@ -27,4 +27,14 @@ BoundaryMaps boundary_maps(const Case &k, const segloss_loss_params_t &p, const 
 // (1/V) sum of m term over the V counted voxels (V = their mask sum); mean, sum or the groups.
 Result boundary(const Case &k, const segloss_loss_params_t &p, const BoundaryMaps &maps, double grad_scale);
 
+// DPCE's D_v per voxel [n][v] (index labels): (m - E_v) / m inside each label's region, E_v
+// its brute-force EDT (distance to the nearest voxel of another label or an ignored voxel), m
+// the region's maximum of E; 0 for ignored voxels and in regions with no boundary.
+std::vector<double> dpce_map(const Case &k, const segloss_loss_params_t &p, const std::array<int64_t, 3> &extents,
+                             const std::array<double, 3> &spacing);
+
+// dpce over a given D (softmax or no activation): -(1/W) sum_v m_v (1 + D_v) w_y log p_y,
+// W = sum over counted voxels of m_v w_y (mean), 1 (sum); none: the per-voxel terms [n][v].
+Result dpce(const Case &k, const segloss_loss_params_t &p, const std::vector<double> &D, double grad_scale);
+
 }  // namespace segloss::ref

@@ -37,6 +37,12 @@ std::vector<double> distance_map(const Mask &mask, const std::array<double, 3> &
     Mask outside = mask;
     for (uint8_t &v : outside.values) v = v ? 0 : 1;
     const std::vector<double> none(V, inf);
+    if (kind == 4) {
+        Mask not_surface = mask;
+        const std::vector<uint8_t> s = surface_of(mask);
+        for (size_t v = 0; v < V; v++) not_surface.values[v] = s[v] ? 0 : 1;
+        return edt_brute_force(not_surface, spacing).value_or(none);
+    }
     const auto inner = edt_brute_force(mask, spacing);      // EDT(M): nullopt when M is full
     const auto outer = edt_brute_force(outside, spacing);   // EDT(not M): nullopt when M is empty
     if (kind == 0) return inner.value_or(none);
@@ -52,6 +58,28 @@ std::vector<double> distance_map(const Mask &mask, const std::array<double, 3> &
         d[v] = kind == 3 ? (*inner)[v] + (*outer)[v] : mask.values[v] ? h - (*inner)[v] : (*outer)[v];
     }
     return d;
+}
+
+std::vector<uint8_t> surface_of(const Mask &mask) {
+    const auto e = mask.extents;
+    const int64_t V = e[0] * e[1] * e[2];
+    const bool one_voxel = V == 1;
+    std::vector<uint8_t> s(static_cast<size_t>(V), 0);
+    for (int64_t v = 0; v < V; v++) {
+        if (!mask.values[v]) continue;
+        const int64_t at[3] = {v % e[0], (v / e[0]) % e[1], v / (e[0] * e[1])};
+        bool surface = one_voxel;
+        for (int a = 0; a < 3 && !surface; a++) {
+            if (e[a] == 1) continue;
+            for (int step : {-1, 1}) {
+                int64_t q[3] = {at[0], at[1], at[2]};
+                q[a] += step;
+                if (q[a] < 0 || q[a] >= e[a] || !mask.values[(q[2] * e[1] + q[1]) * e[0] + q[0]]) surface = true;
+            }
+        }
+        s[v] = surface ? 1 : 0;
+    }
+    return s;
 }
 
 }  // namespace segloss::ref

@@ -26,7 +26,13 @@ std::optional<std::vector<double>> edt_brute_force(const Mask &mask, const std::
 // kind 0 EDT(M) (+inf everywhere for a full mask), 1 EDT(not M) (+inf for an empty mask),
 // 2 signed phi = EDT(not M) outside M and h - EDT(M) inside, h = the smallest spacing of the
 // axes with more than one voxel, 3 EDT(M) + EDT(not M). Kinds 2 and 3 are zero for empty and
-// full masks.
+// full masks. Kind 4: the distance to the nearest voxel of surface(M) (surface_of; +inf
+// everywhere for an empty mask).
 std::vector<double> distance_map(const Mask &mask, const std::array<double, 3> &spacing, int kind);
+
+// The surface of a mask (LOSSES.md, metrics): its voxels with a 6-neighbour outside it or on
+// the volume's border, along the axes with more than one voxel (a volume of one voxel is its
+// own surface).
+std::vector<uint8_t> surface_of(const Mask &mask);
 
 }  // namespace segloss::ref

@@ -28,4 +28,18 @@ inline std::vector<int64_t> concat(std::vector<int64_t> a, const std::vector<int
     return a;
 }
 
+// Grids of the distance and metric tests: odd extents, anisotropic spacing, 1 to 3 axes.
+struct Grid {
+    std::vector<int64_t> spatial;  // D, H, W
+    std::vector<double> spacing;   // one per axis
+};
+inline std::vector<Grid> distance_grids() {
+    return {
+        {{7, 9, 11}, {2.0, 0.7, 1.1}},  // 3-D, anisotropic, odd extents
+        {{5, 1, 13}, {1.0, 1.0, 1.0}},  // a 3-D volume with one row
+        {{13, 17}, {0.5, 1.5}},         // 2-D
+        {{33}, {2.5}},                  // 1-D
+    };
+}
+
 }  // namespace segloss::test

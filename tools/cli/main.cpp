@@ -2,7 +2,8 @@
 // The segloss command:
 //   segloss demo                      CE and Dice on a built-in 3-D phantom, a table of results
 //   segloss loss NAME --logits L.npy --target T.npy [--mask M.npy] [--set key=value ...] [--grad-out G.npy]
-//   segloss distance --mask M.npy [--kind edt|edt_complement|signed|boundary] [--spacing s,...] --out D.npy
+//   segloss distance --mask M.npy [--kind edt|edt_complement|signed|boundary|surface] [--spacing s,...] --out D.npy
+//   segloss eval --pred P --target T [--metrics dice,iou,hd,hd95,assd,nsd] [--tolerance MM] [--spacing ...]
 //   segloss version
 // Errors: one line on stderr, exit status 2, nothing written.
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "eval.h"
 #include "npy.h"
 #include "options.h"
 #include "phantom.h"
@@ -28,7 +30,9 @@ namespace {
 const char *kUsage =
     "usage: segloss demo\n"
     "       segloss loss NAME --logits L.npy --target T.npy [--mask M.npy] [--set key=value ...] [--grad-out G.npy]\n"
-    "       segloss distance --mask M.npy [--kind edt|edt_complement|signed|boundary] [--spacing sz,sy,sx] --out D.npy\n"
+    "       segloss distance --mask M.npy [--kind edt|edt_complement|signed|boundary|surface] [--spacing sz,sy,sx] --out D.npy\n"
+    "       segloss eval --pred P --target T [--metrics dice,iou,hd,hd95,assd,nsd] [--tolerance MM]\n"
+    "                    [--spacing s,...] [--num-classes C] [--ignore-index L] [--include-background]\n"
     "       segloss version\n"
     "NAME: a loss of LOSSES.md (ce, dice, topk, dice_ce, ...). Options as in LOSSES.md, e.g.\n"
     "  --set include_background=false --set weight=0.2,0.8 --set dice.batch=true --set lambda_ce=0.5\n"
@@ -36,7 +40,13 @@ const char *kUsage =
     "distance: M is one 1-3 D mask (nonzero = inside; bool, uint8, int32, int64, float32 or float64);\n"
     "  D is its float32 map (LOSSES.md): edt = distance to the nearest voxel outside (+inf for a full\n"
     "  mask), signed = Kervadec's signed distance, boundary = distance across the boundary (0 for\n"
-    "  empty and full masks). One spacing per axis, in M's axis order. Prints a JSON summary.\n";
+    "  empty and full masks), surface = distance to the mask's surface. One spacing per axis, in M's\n"
+    "  axis order. Prints a JSON summary.\n"
+    "eval: P and T are one image's label maps (.npy of 1-3 axes, or NIfTI .nii/.nii.gz); spacing in\n"
+    "  the file's axis order (NIfTI: i,j,k), by default the target's NIfTI header (else 1); C by\n"
+    "  default the largest label + 1; NSD's tolerance in spacing units (default 1). Prints JSON per\n"
+    "  class with its case (both_present, prediction_empty, target_empty, both_empty); NaN and +inf\n"
+    "  are printed as null (LOSSES.md: both empty -> NaN, one empty -> Dice/NSD 0, distances inf).\n";
 
 DLTensor view(void *data, DLDataType dt, std::vector<int64_t> &shape) {
     DLTensor t{};
@@ -203,9 +213,9 @@ int run_distance(int argc, char **argv) {
         }
     }
     if (mask_path.empty() || out_path.empty()) throw std::runtime_error("--mask and --out are required");
-    const std::vector<std::string> kinds{"edt", "edt_complement", "signed", "boundary"};
+    const std::vector<std::string> kinds{"edt", "edt_complement", "signed", "boundary", "surface"};
     const auto k = std::find(kinds.begin(), kinds.end(), kind);
-    if (k == kinds.end()) throw std::runtime_error("--kind " + kind + ": expected edt, edt_complement, signed or boundary");
+    if (k == kinds.end()) throw std::runtime_error("--kind " + kind + ": expected edt, edt_complement, signed, boundary or surface");
     NpyArray M = read_npy(mask_path);
     if (M.shape.empty() || M.shape.size() > 3) throw std::runtime_error(mask_path + ": the mask must have 1 to 3 axes");
     std::vector<uint8_t> mask = binary_mask(M, mask_path);
@@ -285,11 +295,12 @@ int main(int argc, char **argv) {
         if (cmd == "demo") return run_demo();
         if (cmd == "loss") return run_loss(argc, argv);
         if (cmd == "distance") return run_distance(argc, argv);
+        if (cmd == "eval") return run_eval(argc, argv);
         if (cmd == "version") {
             std::printf("segloss %s\n", segloss_version());
             return 0;
         }
-        throw std::runtime_error("unknown command '" + cmd + "' (demo, loss, distance, version)");
+        throw std::runtime_error("unknown command '" + cmd + "' (demo, loss, distance, eval, version)");
     } catch (const std::exception &e) {
         std::string msg = e.what();
         std::replace(msg.begin(), msg.end(), '\n', ' ');

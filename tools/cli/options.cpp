@@ -61,12 +61,17 @@ bool is_compound(segloss_loss_kind_t k) {
     return segloss_loss_parts(k, &r, &p) == SEGLOSS_STATUS_OK;
 }
 bool is_boundary(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_BOUNDARY || k == SEGLOSS_LOSS_HAUSDORFF_DT; }
+bool uses_spacing(segloss_loss_kind_t k) {
+    return is_boundary(k) || k == SEGLOSS_LOSS_DPCE || k == SEGLOSS_LOSS_DICE_BOUNDARY || k == SEGLOSS_LOSS_DICE_HAUSDORFF;
+}
 bool is_region(segloss_loss_kind_t k) { return !is_pointwise(k) && !is_compound(k) && !is_boundary(k); }
 bool is_grouped(segloss_loss_kind_t k) { return is_region(k) || is_boundary(k); }
 bool is_topk(segloss_loss_kind_t k);
 bool is_combo(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_COMBO; }
 bool is_exp_log(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_EXP_LOG; }
-bool is_ce(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || is_topk(k); }
+bool is_ce(segloss_loss_kind_t k) {
+    return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || k == SEGLOSS_LOSS_DPCE || is_topk(k);
+}
 bool is_focal(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_FOCAL; }
 bool is_topk(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_TOPK; }
 bool is_tversky(segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_TVERSKY || k == SEGLOSS_LOSS_FOCAL_TVERSKY; }
@@ -143,7 +148,7 @@ const std::vector<Option> &options() {
         choice("empty", is_region, kEmpty, &Params::empty),
         number("alpha", [](segloss_loss_kind_t k) { return is_tversky(k) || is_combo(k) || k == SEGLOSS_LOSS_HAUSDORFF_DT; },
                &Params::alpha),
-        {"spacing", is_boundary,
+        {"spacing", uses_spacing,
          [](LossParams &p, const std::string &n, const std::string &v) {
              const std::vector<float> s = parse_list(n, v);
              p.spacing(std::vector<double>(s.begin(), s.end()));
@@ -196,7 +201,8 @@ std::vector<float> parse_list(const std::string &name, const std::string &value)
 
 
 bool is_pointwise(segloss_loss_kind_t k) {
-    return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || k == SEGLOSS_LOSS_FOCAL || k == SEGLOSS_LOSS_TOPK;
+    return k == SEGLOSS_LOSS_CE || k == SEGLOSS_LOSS_WCE || k == SEGLOSS_LOSS_FOCAL || k == SEGLOSS_LOSS_TOPK ||
+           k == SEGLOSS_LOSS_DPCE;
 }
 
 namespace {

@@ -78,8 +78,14 @@ typedef enum segloss_loss_kind {
      * `spacing` sets the physical voxel size; empty and full masks give zero maps. */
     SEGLOSS_LOSS_BOUNDARY = 19,    /**< phi_G p, phi_G the signed distance of the target
                                         (Kervadec): negative at the optimum, by design */
-    SEGLOSS_LOSS_HAUSDORFF_DT = 20 /**< (p - g)^2 (d_G^alpha + d_S^alpha), d_X the distance to
+    SEGLOSS_LOSS_HAUSDORFF_DT = 20, /**< (p - g)^2 (d_G^alpha + d_S^alpha), d_X the distance to
                                         X's boundary, S = {p > 0.5} recomputed every call (Karimi) */
+    SEGLOSS_LOSS_DPCE = 21, /**< ce with voxel weights 1 + D_v, D_v = (m - E_v) / m: E_v the
+                                 distance to the nearest voxel of another label (`spacing`), m its
+                                 maximum over v's label region in the image; D = 0 in a region
+                                 without a boundary. Index-map targets; the mean divides by ce's W */
+    SEGLOSS_LOSS_DICE_BOUNDARY = 22,  /**< lambda_region dice + lambda_pointwise boundary */
+    SEGLOSS_LOSS_DICE_HAUSDORFF = 23  /**< lambda_region dice + lambda_pointwise hausdorff_dt */
 } segloss_loss_kind_t;
 /** hausdorff_dt's distances. */
 typedef enum segloss_hd_variant {
@@ -325,9 +331,14 @@ typedef enum segloss_distance_kind {
                                               one voxel): 0 on the inner boundary,
                                               negative inside (Kervadec's boundary loss); zero
                                               for empty and full masks */
-    SEGLOSS_DISTANCE_BOUNDARY = 3        /**< EDT(M) + EDT(not M): distance to the nearest voxel
+    SEGLOSS_DISTANCE_BOUNDARY = 3,       /**< EDT(M) + EDT(not M): distance to the nearest voxel
                                               on the other side of the boundary (Karimi's
                                               Hausdorff loss); zero for empty and full masks */
+    SEGLOSS_DISTANCE_SURFACE = 4         /**< distance to the nearest surface voxel of M (its
+                                              voxels with a 6-neighbour outside M, or on the
+                                              volume's border; axes of extent 1 have neither):
+                                              0 exactly on the surface, +inf everywhere for an
+                                              empty mask (the metrics' directed distances) */
 } segloss_distance_kind_t;
 
 /** What a mask is (the flags output of segloss_distance_compute). */
@@ -369,6 +380,67 @@ SEGLOSS_API segloss_status_t segloss_distance_compute(segloss_context_t ctx,
                                                       const segloss_distance_params_t *params,
                                                       const DLTensor *source, DLTensor *distance,
                                                       DLTensor *flags);
+
+/* Evaluation metrics (LOSSES.md, Metrics; MONAI / Metrics Reloaded conventions), per (image n,
+ * class c) of two index maps, on the distance kernels. Surfaces as SEGLOSS_DISTANCE_SURFACE;
+ * directed distances from each surface voxel of one mask to the nearest surface voxel of the
+ * other, in `spacing` units. */
+typedef enum segloss_metric {
+    SEGLOSS_METRIC_DICE = 0, /**< 2|P and T| / (|P| + |T|) */
+    SEGLOSS_METRIC_IOU = 1,  /**< |P and T| / |P or T| */
+    SEGLOSS_METRIC_HD = 2,   /**< the larger of the two directed maxima */
+    SEGLOSS_METRIC_HD95 = 3, /**< the larger of the two directed `percentile`s (linear
+                                  interpolation between order statistics, as numpy) */
+    SEGLOSS_METRIC_ASSD = 4, /**< the mean of both directed sets pooled together */
+    SEGLOSS_METRIC_NSD = 5,  /**< surface Dice: the fraction of both surfaces within `tolerance`
+                                  of the other surface (distance <= tolerance) */
+    SEGLOSS_NUM_METRICS = 6
+} segloss_metric_t;
+
+/** Which masks of a (n, c) pair have voxels; the metrics of the empty cases are fixed:
+ *  BOTH_EMPTY: every metric NaN; PRED_EMPTY or TARGET_EMPTY: Dice, IoU and NSD 0, the distances
+ *  +inf. */
+typedef enum segloss_metric_case {
+    SEGLOSS_METRIC_BOTH_PRESENT = 0,
+    SEGLOSS_METRIC_PRED_EMPTY = 1,
+    SEGLOSS_METRIC_TARGET_EMPTY = 2,
+    SEGLOSS_METRIC_BOTH_EMPTY = 3
+} segloss_metric_case_t;
+
+/** Options of segloss_metrics_compute. Fill with segloss_metric_params_init. */
+typedef struct segloss_metric_params {
+    size_t struct_size;       /**< sizeof(segloss_metric_params_t) */
+    int64_t num_classes;      /**< C (default 2); labels of either map outside [0, C) (other than
+                                   the target's ignore_index) are SEGLOSS_STATUS_INVALID_LABEL */
+    int include_background;   /**< 0 (default): no metrics for class 0 */
+    int has_ignore_index;     /**< voxels whose *target* label is ignore_index are left out of
+                                   both masks (the prediction's label there does not matter) */
+    int64_t ignore_index;
+    const double *spacing;    /**< one value per spatial axis in the tensor's order (D, H, W),
+                                   finite and > 0; NULL: all 1 */
+    int64_t num_spacing;
+    double tolerance;         /**< NSD's tolerance, in spacing units (default 1), finite, >= 0 */
+    double percentile;        /**< of HD95, in [0, 100] (default 95) */
+    int spatial_rank;         /**< 1 to 3, or 0 (default): the maps are N,spatial with ndim - 1
+                                   spatial axes; with a rank, N,1,spatial is accepted too */
+} segloss_metric_params_t;
+
+/** Fills *params with the defaults above. */
+SEGLOSS_API segloss_status_t segloss_metric_params_init(segloss_metric_params_t *params);
+
+/** Metrics of a predicted label map against a target label map.
+ *  prediction, target  index maps int32, int64 or uint8 of the same shape (N,spatial, or
+ *                      N,1,spatial with params.spatial_rank), any strides
+ *  values              float64 N,C',SEGLOSS_NUM_METRICS (any strides), C' = the classes without
+ *                      the left-out background: segloss_metric_t order
+ *  cases               NULL, or int32 N,C' (any strides): segloss_metric_case_t
+ * Outputs are written only when the call succeeds; they may not overlap the inputs or each
+ * other. */
+SEGLOSS_API segloss_status_t segloss_metrics_compute(segloss_context_t ctx,
+                                                     const segloss_metric_params_t *params,
+                                                     const DLTensor *prediction,
+                                                     const DLTensor *target, DLTensor *values,
+                                                     DLTensor *cases);
 
 #ifdef __cplusplus
 }

@@ -155,6 +155,12 @@ public:
                   DLTensor *flags = nullptr) {
         raise(segloss_distance_compute(ctx_, &params, &source, &distance, flags));
     }
+    // Evaluation metrics (values: float64 N,C',SEGLOSS_NUM_METRICS; cases: int32 N,C') as
+    // segloss_metrics_compute.
+    void metrics(const segloss_metric_params_t &params, const DLTensor &prediction, const DLTensor &target,
+                 DLTensor &values, DLTensor *cases = nullptr) {
+        raise(segloss_metrics_compute(ctx_, &params, &prediction, &target, &values, cases));
+    }
     void region_stats(const LossParams &p, const DLTensor &logits, const DLTensor &target, DLTensor &stats) {
         raise(segloss_region_stats(ctx_, p.get(), &logits, &target, &stats));
     }
