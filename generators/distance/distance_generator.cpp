@@ -123,12 +123,13 @@ public:
         Func edt_mask("edt_mask");
         edt_mask(x, y, z, c, n) = select(is_surface, cast<uint8_t>(surface), mask(x, y, z, c, n));
 
-        // Sides (extern/edt_passes.h): EDT(M) needs side 0 only, EDT(not M) and the distance to
-        // the surface side 1 only, the signed and boundary maps both. Channel j of the passes is
-        // c * sides + side.
-        Expr both = kind == int(abi::kDistanceSigned) || kind == int(abi::kDistanceBoundary);
-        Expr sides = select(both, 2, 1);
-        Expr side0 = select(kind == int(abi::kDistanceEdtComplement) || is_surface, 1, 0);
+        // What the passes measure (extern/edt_passes.h): EDT(M) the distance to the outside (side
+        // 0), EDT(not M) and the surface distance the distance to the inside or the surface (side
+        // 1), the signed and boundary maps the distance to the other side, whichever side a voxel
+        // is on (two-sided: one transform instead of two). One channel per class.
+        Expr two_sided = kind == int(abi::kDistanceSigned) || kind == int(abi::kDistanceBoundary);
+        Expr side0 = select(two_sided, 2, kind == int(abi::kDistanceEdtComplement) || is_surface, 1, 0);
+        const int sides = 1;
         auto squared = [](Expr s) { return s * s; };
         Func slices("slices"), volume_sq("volume_sq");
         slices.define_extern("segloss_edt_slices", {edt_mask, X, Y, side0, sides, squared(spacing_x), squared(spacing_y)},
@@ -136,25 +137,25 @@ public:
         volume_sq.define_extern("segloss_edt_envelope_z", {slices, Z, squared(spacing_z)}, Float(32), {x, y, z, c, n},
                                 NameMangling::C);
 
-        Expr first = sqrt(volume_sq(x, y, z, c * sides, n));            // side0's distance
-        Expr second = sqrt(volume_sq(x, y, z, c * sides + sides - 1, n)); // side 1's when both
+        Expr first = sqrt(volume_sq(x, y, z, c, n));
         Expr inside = mask(x, y, z, c, n) != 0;
         // The smallest spacing: Kervadec's signed map is 0 on the inner boundary.
         Expr h = min(spacing_x, min(select(Y > 1, spacing_y, spacing_x), select(Z > 1, spacing_z, spacing_x)));
         // DPCE: the deepest EDT of each mask, per line then per mask.
         Expr is_dpce = kind == int(abi::kDistanceDpce);
+        // (Empty domains for the other kinds: Halide would compute them in every call.)
+        RDom px(0, select(is_dpce, X, 0), "px"), pyz(0, select(is_dpce, Y, 0), 0, select(is_dpce, Z, 0), "pyz");
         Func line_peak("line_peak"), peak("peak");
         line_peak(y, z, c, n) = 0.0f;
-        line_peak(y, z, c, n) = max(line_peak(y, z, c, n), substitute(x.name(), rx, select(inside, first, 0.0f)));
+        line_peak(y, z, c, n) = max(line_peak(y, z, c, n), substitute(x.name(), px, select(inside, first, 0.0f)));
         peak(c, n) = 0.0f;
-        peak(c, n) = max(peak(c, n), line_peak(ryz.x, ryz.y, c, n));
+        peak(c, n) = max(peak(c, n), line_peak(pyz.x, pyz.y, c, n));
         Expr m = peak(c, n);
         Expr dpce = select(inside && m > 0.0f, (m - first) / m, 0.0f);
-        Expr map = select(kind == int(abi::kDistanceSigned), select(inside, h - first, second),
-                          kind == int(abi::kDistanceBoundary), first + second, is_dpce, dpce, first);
+        Expr map = select(kind == int(abi::kDistanceSigned), select(inside, h - first, first), is_dpce, dpce, first);
         // Empty and full masks have no boundary: their signed, boundary and DPCE maps are zero
         // (the EDT itself is 0 for an empty mask and +inf, "no voxel outside", for a full one).
-        Expr degenerate = (both || is_dpce || zero_degenerate != 0) && (count == 0 || count == volume);
+        Expr degenerate = (two_sided || is_dpce || zero_degenerate != 0) && (count == 0 || count == volume);
         Func map_of("map_of");
         map_of(x, y, z, c, n) = select(degenerate, 0.0f, map);
         if (collapse) {
@@ -208,10 +209,8 @@ public:
         // the z pass.
         tile_extern_calls(slices, z, 1, distance, v);
         tile_extern_calls(volume_sq, y, 8, distance, v);
-        // The peaks only where DPCE asks for them (the other kinds' branch never computes them).
         line_peak.compute_at(distance, n).update().parallel(z);
         peak.compute_at(distance, n);
-        distance.specialize(is_dpce);
     }
 };
 

@@ -179,18 +179,18 @@ int run_loss(int argc, char **argv) {
 
 // The mask of `segloss distance` as uint8 (nonzero = inside), whatever its numeric dtype.
 std::vector<uint8_t> binary_mask(const NpyArray &M, const std::string &path) {
-    std::vector<uint8_t> m(static_cast<size_t>(M.numel()));
+    const int64_t count = M.numel();
+    std::vector<uint8_t> m(static_cast<size_t>(count));
     const unsigned char *d = M.data.data();
-    for (int64_t i = 0; i < M.numel(); i++) {
-        bool inside;
-        if (M.descr == "|u1" || M.descr == "<u1" || M.descr == "|b1") inside = d[i] != 0;
-        else if (M.descr == "<i4") inside = reinterpret_cast<const int32_t *>(d)[i] != 0;
-        else if (M.descr == "<i8") inside = reinterpret_cast<const int64_t *>(d)[i] != 0;
-        else if (M.descr == "<f4") inside = reinterpret_cast<const float *>(d)[i] != 0;
-        else if (M.descr == "<f8") inside = reinterpret_cast<const double *>(d)[i] != 0;
-        else throw std::runtime_error(path + ": the mask must be bool, uint8, int32, int64, float32 or float64");
-        m[i] = inside ? 1 : 0;
-    }
+    auto nonzero = [&](auto typed) {
+        for (int64_t i = 0; i < count; i++) m[i] = typed[i] != 0 ? 1 : 0;
+    };
+    if (M.descr == "|u1" || M.descr == "<u1" || M.descr == "|b1") nonzero(d);
+    else if (M.descr == "<i4") nonzero(reinterpret_cast<const int32_t *>(d));
+    else if (M.descr == "<i8") nonzero(reinterpret_cast<const int64_t *>(d));
+    else if (M.descr == "<f4") nonzero(reinterpret_cast<const float *>(d));
+    else if (M.descr == "<f8") nonzero(reinterpret_cast<const double *>(d));
+    else throw std::runtime_error(path + ": the mask must be bool, uint8, int32, int64, float32 or float64");
     return m;
 }
 

@@ -8,6 +8,8 @@
 #include "generators/distance/extern/edt_passes.h"
 
 #include <algorithm>
+#include <climits>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -16,6 +18,9 @@
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// side0 of a two-sided call (edt_passes.h).
+constexpr int kTwoSided = 2;
 
 // Lines along z are solved in groups of kBlock neighbours along x: their gathered copies are
 // contiguous, and the gather and scatter move several whole cache lines per page they visit.
@@ -37,7 +42,13 @@ T *at(const halide_buffer_t *b, int x, int y, int z, int j, int n) {
 // Scratch of one lower envelope over a line of up to n samples.
 class Envelope {
 public:
-    explicit Envelope(int n) : apex_(n), height_(n), from_(n + 1) {}
+    // Room for lines of up to n samples (kept between calls: the passes run on many tiles).
+    void reserve(int n) {
+        if (int(apex_.size()) >= n + 2) return;
+        apex_.resize(size_t(n) + 2);
+        height_.resize(size_t(n) + 2);
+        from_.resize(size_t(n) + 3);
+    }
 
     // d[q] = min over i with finite f[i] of f[i] + w (q - i)^2, for q < n (+inf where every f[i]
     // is infinite). f and d are contiguous and may not alias.
@@ -50,53 +61,95 @@ public:
             std::fill(d, d + n, 0.0f);
             return;
         }
-        const float inv_2w = 0.5f / w;
-        int k = -1;
-        for (int q = 0; q < n; q++) {
-            const float fq = f[q];
-            if (!(fq < kInf)) continue;
-            if (k < 0) {
-                k = 0;
-                apex_[0] = q;
-                height_[0] = fq;
-                from_[0] = -kInf;
-                continue;
-            }
-            // Pop the parabolas that the new one hides; from_[0] = -inf stops at the first. The
-            // intersection with parabola v is s = (f_q - f_v) / (2w (q - v)) + (q + v) / 2 (this
-            // form keeps float32 precision, f + w q^2 would lose it on long lines); the pop test
-            // s <= from_v is made without the division, which is paid once, for the survivor.
-            int v = apex_[k];
-            float fv = height_[k];
-            while ((fq - fv) * inv_2w <= (from_[k] - 0.5f * float(q + v)) * float(q - v)) {
-                k--;
-                v = apex_[k];
-                fv = height_[k];
-            }
-            const float s = (fq - fv) * inv_2w / float(q - v) + 0.5f * float(q + v);
-            k++;
-            apex_[k] = q;
-            height_[k] = fq;
-            from_[k] = s;
-        }
-        if (k < 0) {
-            std::fill(d, d + n, kInf);
-            return;
-        }
-        from_[k + 1] = kInf;
-        int j = 0;
-        for (int q = 0; q < n; q++) {
-            while (from_[j + 1] < float(q)) j++;
-            const float dq = float(q - apex_[j]);
-            d[q] = w * dq * dq + height_[j];
+        begin(w);
+        for (int q = 0; q < n; q++) push(q, f[q]);
+        evaluate(0, n, d, w);
+    }
+
+    // Two-sided lines: the sign bit of f[i] says whether sample i is inside the mask, |f[i]| is
+    // its squared distance (so far) to the nearest voxel of the other side. d[q] (>= 0) = the
+    // squared distance from q to the nearest voxel of the other side: within each run of one
+    // side, the envelope of the run's samples and of the other side's nearest voxels, its
+    // neighbours (sources at distance 0; farther ones are hidden behind them).
+    void solve_runs(const float *f, float *d, int n, float w) {
+        for (int a = 0; a < n;) {
+            const bool inside = std::signbit(f[a]);
+            int b = a + 1;
+            while (b < n && std::signbit(f[b]) == inside) b++;
+            begin(w);
+            if (a > 0) push(a - 1, 0.0f);
+            for (int q = a; q < b; q++) push(q, std::fabs(f[q]));
+            if (b < n) push(b, 0.0f);
+            evaluate(a, b, d, w);
+            a = b;
         }
     }
 
 private:
-    std::vector<int> apex_;     // abscissa of the k-th parabola of the envelope
+    void begin(float w) {
+        k_ = -1;
+        inv_2w_ = 0.5f / w;
+    }
+
+    // Adds the parabola of sample q (in increasing q) to the envelope; infinite ones are not.
+    // Abscissae are kept as floats (exact below 2^24): the pop loop converts nothing.
+    void push(int q_index, float fq) {
+        if (!(fq < kInf)) return;
+        const float q = float(q_index);
+        if (k_ < 0) {
+            k_ = 0;
+            apex_[0] = q;
+            height_[0] = fq;
+            from_[0] = -kInf;
+            return;
+        }
+        // Pop the parabolas that the new one hides; from_[0] = -inf stops at the first. The
+        // intersection with parabola v is s = (f_q - f_v) / (2w (q - v)) + (q + v) / 2 (this
+        // form keeps float32 precision, f + w q^2 would lose it on long lines); the pop test
+        // s <= from_v is made without the division, which is paid once, for the survivor.
+        float v = apex_[k_], fv = height_[k_];
+        while ((fq - fv) * inv_2w_ <= (from_[k_] - 0.5f * (q + v)) * (q - v)) {
+            k_--;
+            v = apex_[k_];
+            fv = height_[k_];
+        }
+        const float s = (fq - fv) * inv_2w_ / (q - v) + 0.5f * (q + v);
+        k_++;
+        apex_[k_] = q;
+        height_[k_] = fq;
+        from_[k_] = s;
+    }
+
+    // d[q] for q in [a, b) from the envelope (+inf when it is empty).
+    void evaluate(int a, int b, float *d, float w) {
+        if (k_ < 0) {
+            std::fill(d + a, d + b, kInf);
+            return;
+        }
+        from_[k_ + 1] = kInf;
+        int j = 0;
+        float qf = float(a);
+        for (int q = a; q < b; q++, qf += 1.0f) {
+            while (from_[j + 1] < qf) j++;
+            const float dq = qf - apex_[j];
+            d[q] = w * dq * dq + height_[j];
+        }
+    }
+
+    std::vector<float> apex_;   // abscissa of the k-th parabola of the envelope
     std::vector<float> height_; // its f value
     std::vector<float> from_;   // where it starts to be the lowest
+    int k_ = -1;                // top of the stack
+    float inv_2w_ = 0;
 };
+
+// Whether a line holds two-sided samples (segloss_edt_slices marks the inside with the sign).
+bool has_inside(const float *f, int n) {
+    for (int q = 0; q < n; q++) {
+        if (std::signbit(f[q])) return true;
+    }
+    return false;
+}
 
 // dst[i * dst_stride + z] = src[z * zs + i * xs] for i < bx, z < Z: a block of lines along z
 // (strided in memory) gathered into contiguous rows. Rows of src are read along x, several
@@ -130,6 +183,25 @@ void scan_x(const uint8_t *mask, ptrdiff_t ms, int X, uint8_t feature, double wx
     }
 }
 
+// Two-sided x line: the squared distance (times wx) to the nearest voxel of the other side of
+// the mask, negative inside the mask (the sign carries the side to the later passes); +-inf
+// when the line has no voxel of the other side. out is contiguous.
+void scan_x_two_sided(const uint8_t *mask, ptrdiff_t ms, int X, double wx, float *out) {
+    for (int a = 0; a < X;) {
+        const bool inside = mask[a * ms] != 0;
+        int b = a + 1;
+        while (b < X && (mask[b * ms] != 0) == inside) b++;
+        // The run [a, b): the other side is at a - 1 and at b, where they exist.
+        for (int x = a; x < b; x++) {
+            const int before = a > 0 ? x - (a - 1) : INT32_MAX, after = b < X ? b - x : INT32_MAX;
+            const int dist = std::min(before, after);
+            const float v = dist == INT32_MAX ? kInf : float(wx * double(dist) * double(dist));
+            out[x] = inside ? -v : v;
+        }
+        a = b;
+    }
+}
+
 }  // namespace
 
 extern "C" int segloss_edt_slices(halide_buffer_t *mask, int extent_x, int extent_y, int side0, int sides,
@@ -156,22 +228,34 @@ extern "C" int segloss_edt_slices(halide_buffer_t *mask, int extent_x, int exten
     const int X = extent_x, Y = extent_y;
     // The x pass writes the slice transposed (x major), so that every y line is contiguous for
     // the envelope, whose result goes to out along y.
-    std::vector<float> row(X), slice(size_t(X) * Y), line(Y);
-    Envelope env(Y);
+    // Per-thread scratch, kept between calls (one call per slice and channel).
+    thread_local std::vector<float> row, slice, line;
+    thread_local Envelope env;
+    row.resize(size_t(X));
+    slice.resize(size_t(X) * Y);
+    line.resize(size_t(Y));
+    env.reserve(Y);
     const halide_dimension_t *od = out->dim;
     const ptrdiff_t mx = mask->dim[0].stride, oy = od[1].stride;
     for (int n = od[4].min; n < od[4].min + od[4].extent; n++) {
         for (int j = od[3].min; j < od[3].min + od[3].extent; j++) {
             const int c = j / sides;
+            const bool two_sided = side0 == kTwoSided;
             const uint8_t feature = (side0 + j % sides) == 0 ? 0 : 1;  // side 0: voxels outside
             for (int z = od[2].min; z < od[2].min + od[2].extent; z++) {
                 for (int y = 0; y < Y; y++) {
-                    scan_x(at<uint8_t>(mask, 0, y, z, c, n), mx, X, feature, wx, row.data());
+                    const uint8_t *m = at<uint8_t>(mask, 0, y, z, c, n);
+                    if (two_sided) scan_x_two_sided(m, mx, X, wx, row.data());
+                    else scan_x(m, mx, X, feature, wx, row.data());
                     for (int x = 0; x < X; x++) slice[size_t(x) * Y + y] = row[x];
                 }
                 for (int x = 0; x < X; x++) {
                     float *col = &slice[size_t(x) * Y];
-                    if (Y > 1) {
+                    if (Y > 1 && two_sided) {
+                        env.solve_runs(col, line.data(), Y, wy);
+                        for (int y = 0; y < Y; y++) line[y] = std::signbit(col[y]) ? -line[y] : line[y];
+                        col = line.data();
+                    } else if (Y > 1) {
                         env.solve(col, line.data(), Y, wy);
                         col = line.data();
                     }
@@ -202,8 +286,11 @@ extern "C" int segloss_edt_envelope_z(halide_buffer_t *in, int extent_z, float w
         hi[d] = std::min(out->dim[d].min + out->dim[d].extent, in->dim[d].min + in->dim[d].extent);
     }
     const ptrdiff_t iz = in->dim[2].stride, ix = in->dim[0].stride, oz = out->dim[2].stride, ox = out->dim[0].stride;
-    std::vector<float> gathered(size_t(kBlock) * Z), solved(size_t(kBlock) * Z);
-    Envelope env(Z);
+    thread_local std::vector<float> gathered, solved;
+    thread_local Envelope env;
+    gathered.resize(size_t(kBlock) * Z);
+    solved.resize(size_t(kBlock) * Z);
+    env.reserve(Z);
     for (int n = lo[4]; n < hi[4]; n++) {
         for (int j = lo[3]; j < hi[3]; j++) {
             for (int y = lo[1]; y < hi[1]; y++) {
@@ -212,7 +299,11 @@ extern "C" int segloss_edt_envelope_z(halide_buffer_t *in, int extent_z, float w
                     const float *src = at<const float>(in, x0, y, 0, j, n);
                     float *dst = at<float>(out, x0, y, 0, j, n);
                     transpose_block(src, iz, ix, bx, Z, gathered.data(), Z);
-                    for (int i = 0; i < bx; i++) env.solve(&gathered[size_t(i) * Z], &solved[size_t(i) * Z], Z, wz);
+                    for (int i = 0; i < bx; i++) {
+                        const float *f = &gathered[size_t(i) * Z];
+                        if (has_inside(f, Z)) env.solve_runs(f, &solved[size_t(i) * Z], Z, wz);
+                        else env.solve(f, &solved[size_t(i) * Z], Z, wz);
+                    }
                     for (int z = 0; z < Z; z++) {
                         float *o = dst + z * oz;
                         const float *from = &solved[z];

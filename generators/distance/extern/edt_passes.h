@@ -13,6 +13,13 @@
 // j = class * sides + side: side 0 measures the distance to the nearest voxel *outside* the mask
 // (EDT(M)), side 1 to the nearest voxel *inside* it (EDT(not M)); `side0` says which side
 // j % sides = 0 is. Infinity means "no such voxel on any line searched so far".
+//
+// side0 = 2 (with sides = 1) is the two-sided transform: the squared distance from every voxel
+// to the nearest voxel on the *other* side of the mask (EDT(M) + EDT(not M) in one transform
+// instead of two). It is separable too: along a line, a voxel of the other side hides every
+// sample behind it, so each run of one side is solved with its own samples and, as sources at
+// distance 0, the other side's voxels that bound the run. The slice pass marks inside voxels
+// with a negative sign for the z pass; the z pass writes magnitudes.
 #pragma once
 
 #include <HalideRuntime.h>
