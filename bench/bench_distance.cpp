@@ -168,11 +168,51 @@ void phantom_loss(benchmark::State &state, segloss_loss_kind_t kind) {
     segloss_set_num_threads(0);
 }
 
+// Every metric of the phantom's prediction (argmax of its logits) against its labels, 4
+// classes (3 without the background) of 2 images of 128^3.
+void phantom_metrics(benchmark::State &state) {
+    static cli::Phantom ph = cli::make_phantom(2, 4, 128, 128, 128, 2026);
+    const int64_t N = 2, C = 4, V = 128 * 128 * 128;
+    std::vector<int32_t> pred(static_cast<size_t>(N * V));
+    for (int64_t n = 0; n < N; n++) {
+        for (int64_t v = 0; v < V; v++) {
+            int32_t best = 0;
+            for (int32_t c = 1; c < C; c++) {
+                if (ph.logits[(n * C + c) * V + v] > ph.logits[(n * C + best) * V + v]) best = c;
+            }
+            pred[n * V + v] = best;
+        }
+    }
+    std::vector<int64_t> ts{2, 128, 128, 128}, vs{2, 3, SEGLOSS_NUM_METRICS};
+    std::vector<double> values(2 * 3 * SEGLOSS_NUM_METRICS);
+    DLTensor pt{pred.data(), {kDLCPU, 0}, 4, {kDLInt, 32, 1}, ts.data(), nullptr, 0};
+    DLTensor tt{ph.labels.data(), {kDLCPU, 0}, 4, {kDLInt, 32, 1}, ts.data(), nullptr, 0};
+    DLTensor vt{values.data(), {kDLCPU, 0}, 3, {kDLFloat, 64, 1}, vs.data(), nullptr, 0};
+    segloss_metric_params_t p;
+    segloss_metric_params_init(&p);
+    p.num_classes = C;
+    segloss_set_num_threads(2);
+    Context ctx;
+    std::vector<double> ms;
+    for (auto _ : state) {
+        const auto t0 = std::chrono::steady_clock::now();
+        ctx.metrics(p, pt, tt, vt);
+        const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        state.SetIterationTime(t);
+        ms.push_back(1e3 * t);
+    }
+    state.counters["median_ms"] = median(ms);
+    state.counters["hd95_class1"] = values[SEGLOSS_METRIC_HD95];
+    segloss_set_num_threads(0);
+}
+
 // edt: the ellipsoid's EDT (distances inside a structure, as a boundary loss needs for the
 // foreground); edt_background: its complement's (distances in the background to the
 // structure: every line of the volume has work).
 void register_all() {
-    for (segloss_loss_kind_t kind : {SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_BOUNDARY, SEGLOSS_LOSS_HAUSDORFF_DT}) {
+    for (segloss_loss_kind_t kind : {SEGLOSS_LOSS_DICE, SEGLOSS_LOSS_BOUNDARY, SEGLOSS_LOSS_HAUSDORFF_DT,
+                                     SEGLOSS_LOSS_DICE_BOUNDARY, SEGLOSS_LOSS_DICE_HAUSDORFF, SEGLOSS_LOSS_CE,
+                                     SEGLOSS_LOSS_DPCE}) {
         benchmark::RegisterBenchmark(
             (std::string("segloss/") + segloss_loss_name(kind) + "/fwdbwd/2x4x128x128x128/threads:2").c_str(), phantom_loss,
             kind)
@@ -180,6 +220,10 @@ void register_all() {
             ->Iterations(5)
             ->Unit(benchmark::kMillisecond);
     }
+    benchmark::RegisterBenchmark("segloss/metrics/all/2x128x128x128/threads:2", phantom_metrics)
+        ->UseManualTime()
+        ->Iterations(5)
+        ->Unit(benchmark::kMillisecond);
     for (const std::vector<int64_t> &shape : {std::vector<int64_t>{128, 128, 128}, std::vector<int64_t>{181, 217, 181},
                                               std::vector<int64_t>{256, 256, 256}}) {
         for (bool background : {false, true}) {

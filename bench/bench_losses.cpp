@@ -83,7 +83,8 @@ const Loss kLosses[] = {
     {SEGLOSS_LOSS_GENERALIZED_DICE_FOCAL, true}, {SEGLOSS_LOSS_COMBO, true},
     {SEGLOSS_LOSS_EXP_LOG, true},      {SEGLOSS_LOSS_TOPK, false},
     {SEGLOSS_LOSS_DICE_TOPK, true},    {SEGLOSS_LOSS_BOUNDARY, true},
-    {SEGLOSS_LOSS_HAUSDORFF_DT, true}};
+    {SEGLOSS_LOSS_HAUSDORFF_DT, true}, {SEGLOSS_LOSS_DPCE, false},
+    {SEGLOSS_LOSS_DICE_BOUNDARY, true}, {SEGLOSS_LOSS_DICE_HAUSDORFF, true}};
 
 LossParams params_for(segloss_loss_kind_t kind) {
     LossParams p(kind);
