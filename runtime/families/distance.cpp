@@ -108,7 +108,7 @@ void check_distance_params(const segloss_distance_params_t *p) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "params.struct_size is ", p->struct_size, ", expected ",
              sizeof(segloss_distance_params_t), " (call segloss_distance_params_init)");
     }
-    if (p->kind < SEGLOSS_DISTANCE_EDT || p->kind > SEGLOSS_DISTANCE_SURFACE) {
+    if (p->kind < SEGLOSS_DISTANCE_EDT || p->kind > SEGLOSS_DISTANCE_DPCE) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown distance kind ", int(p->kind));
     }
     if (p->activation < SEGLOSS_ACTIVATION_SOFTMAX || p->activation > SEGLOSS_ACTIVATION_NONE) {

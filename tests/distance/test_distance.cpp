@@ -40,7 +40,7 @@ void require_close(const std::vector<double> &want, const HostTensor<float> &got
     }
 }
 
-const char *kKindNames[] = {"edt", "edt_complement", "signed", "boundary", "surface"};
+const char *kKindNames[] = {"edt", "edt_complement", "signed", "boundary", "surface", "dpce"};
 
 }  // namespace
 
@@ -53,7 +53,7 @@ TEST_CASE("distance maps of index labels match the brute-force reference", "[dis
         const std::vector<int32_t> lab = blob_labels(N, C, e, 11u + uint32_t(s.spatial.size()), true);
         HostTensor<int32_t> labels(concat({N}, s.spatial));
         for (int64_t i = 0; i < labels.numel(); i++) labels.flat(i) = lab[i];
-        for (int kind = 0; kind < 5; kind++) {
+        for (int kind = 0; kind < 6; kind++) {
             for (int background = 0; background < 2; background++) {
                 INFO("spatial rank " << s.spatial.size() << ", kind " << kKindNames[kind] << ", background " << background);
                 const int64_t Cp = C - (background ? 0 : 1);

@@ -242,3 +242,34 @@ TEST_CASE("metrics reject bad input with a clear status and write nothing", "[me
     REQUIRE(segloss_metrics_compute(c.ctx, &ok, &pd, &td, &vd, &alias) == SEGLOSS_STATUS_INVALID_ARGUMENT);
     for (int64_t i = 0; i < values.numel(); i++) REQUIRE(values.flat(i) == -7.0);
 }
+
+TEST_CASE("metrics of two concentric spheres approach the continuous values", "[metrics]") {
+    // Balls of radius 6 (target) and 10 (prediction) around the centre of a 32^3 volume: the
+    // continuous surfaces are 4 apart everywhere, so HD, HD95 and ASSD are 4 up to the
+    // voxelisation (within one voxel), NSD is 1 at a tolerance of 5 and 0 at 2; Dice is
+    // 2 * 6^3 / (6^3 + 10^3) up to the voxel counts, which the test takes from the maps.
+    const int64_t S = 32;
+    HostTensor<int32_t> target({1, S, S, S}), pred({1, S, S, S});
+    int64_t in_t = 0, in_p = 0;
+    for (int64_t i = 0; i < S * S * S; i++) {
+        const double x = double(i % S) - 15.5, y = double((i / S) % S) - 15.5, z = double(i / (S * S)) - 15.5;
+        const double r = std::sqrt(x * x + y * y + z * z);
+        target.flat(i) = r <= 6 ? 1 : 0;
+        pred.flat(i) = r <= 10 ? 1 : 0;
+        in_t += r <= 6, in_p += r <= 10;
+    }
+    Ctx c;
+    for (double tolerance : {5.0, 2.0}) {
+        segloss_metric_params_t p;
+        segloss_metric_params_init(&p);
+        p.tolerance = tolerance;
+        Result r = compute(c, p, pred, target, 1);
+        REQUIRE(r.values.flat(SEGLOSS_METRIC_DICE) == Approx(2.0 * double(in_t) / double(in_t + in_p)).epsilon(1e-12));
+        for (int m : {SEGLOSS_METRIC_HD, SEGLOSS_METRIC_HD95, SEGLOSS_METRIC_ASSD}) {
+            INFO(kMetricNames[m]);
+            REQUIRE(std::fabs(r.values.flat(m) - 4.0) <= 1.0);
+        }
+        REQUIRE(r.values.flat(SEGLOSS_METRIC_HD95) <= r.values.flat(SEGLOSS_METRIC_HD));
+        REQUIRE(r.values.flat(SEGLOSS_METRIC_NSD) == (tolerance == 5.0 ? 1.0 : 0.0));
+    }
+}

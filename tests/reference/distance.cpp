@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "reference/distance.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -45,6 +46,14 @@ std::vector<double> distance_map(const Mask &mask, const std::array<double, 3> &
     }
     const auto inner = edt_brute_force(mask, spacing);      // EDT(M): nullopt when M is full
     const auto outer = edt_brute_force(outside, spacing);   // EDT(not M): nullopt when M is empty
+    if (kind == 5) {
+        std::vector<double> d(V, 0.0);
+        if (!inner || !outer) return d;
+        double m = 0;
+        for (size_t v = 0; v < V; v++) m = std::max(m, mask.values[v] ? (*inner)[v] : 0.0);
+        for (size_t v = 0; v < V; v++) d[v] = mask.values[v] ? (m - (*inner)[v]) / m : 0.0;
+        return d;
+    }
     if (kind == 0) return inner.value_or(none);
     if (kind == 1) return outer.value_or(none);
     if (!inner || !outer) return std::vector<double>(V, 0.0);

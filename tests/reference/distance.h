@@ -27,7 +27,8 @@ std::optional<std::vector<double>> edt_brute_force(const Mask &mask, const std::
 // 2 signed phi = EDT(not M) outside M and h - EDT(M) inside, h = the smallest spacing of the
 // axes with more than one voxel, 3 EDT(M) + EDT(not M). Kinds 2 and 3 are zero for empty and
 // full masks. Kind 4: the distance to the nearest voxel of surface(M) (surface_of; +inf
-// everywhere for an empty mask).
+// everywhere for an empty mask). Kind 5: DPCE's (m - EDT(M)) / m inside M, m the largest
+// EDT(M), 0 outside and for empty and full masks.
 std::vector<double> distance_map(const Mask &mask, const std::array<double, 3> &spacing, int kind);
 
 // The surface of a mask (LOSSES.md, metrics): its voxels with a 6-neighbour outside it or on

@@ -2,7 +2,7 @@
 // The segloss command:
 //   segloss demo                      CE and Dice on a built-in 3-D phantom, a table of results
 //   segloss loss NAME --logits L.npy --target T.npy [--mask M.npy] [--set key=value ...] [--grad-out G.npy]
-//   segloss distance --mask M.npy [--kind edt|edt_complement|signed|boundary|surface] [--spacing s,...] --out D.npy
+//   segloss distance --mask M.npy [--kind edt|edt_complement|signed|boundary|surface|dpce] [--spacing s,...] --out D.npy
 //   segloss eval --pred P --target T [--metrics dice,iou,hd,hd95,assd,nsd] [--tolerance MM] [--spacing ...]
 //   segloss version
 // Errors: one line on stderr, exit status 2, nothing written.
@@ -30,7 +30,7 @@ namespace {
 const char *kUsage =
     "usage: segloss demo\n"
     "       segloss loss NAME --logits L.npy --target T.npy [--mask M.npy] [--set key=value ...] [--grad-out G.npy]\n"
-    "       segloss distance --mask M.npy [--kind edt|edt_complement|signed|boundary|surface] [--spacing sz,sy,sx] --out D.npy\n"
+    "       segloss distance --mask M.npy [--kind edt|edt_complement|signed|boundary|surface|dpce] [--spacing sz,sy,sx] --out D.npy\n"
     "       segloss eval --pred P --target T [--metrics dice,iou,hd,hd95,assd,nsd] [--tolerance MM]\n"
     "                    [--spacing s,...] [--num-classes C] [--ignore-index L] [--include-background]\n"
     "       segloss version\n"
@@ -40,8 +40,8 @@ const char *kUsage =
     "distance: M is one 1-3 D mask (nonzero = inside; bool, uint8, int32, int64, float32 or float64);\n"
     "  D is its float32 map (LOSSES.md): edt = distance to the nearest voxel outside (+inf for a full\n"
     "  mask), signed = Kervadec's signed distance, boundary = distance across the boundary (0 for\n"
-    "  empty and full masks), surface = distance to the mask's surface. One spacing per axis, in M's\n"
-    "  axis order. Prints a JSON summary.\n"
+    "  empty and full masks), surface = distance to the mask's surface, dpce = DPCE's (m - EDT) / m.\n"
+    "  One spacing per axis, in M's axis order. Prints a JSON summary.\n"
     "eval: P and T are one image's label maps (.npy of 1-3 axes, or NIfTI .nii/.nii.gz); spacing in\n"
     "  the file's axis order (NIfTI: i,j,k), by default the target's NIfTI header (else 1); C by\n"
     "  default the largest label + 1; NSD's tolerance in spacing units (default 1). Prints JSON per\n"
@@ -213,9 +213,9 @@ int run_distance(int argc, char **argv) {
         }
     }
     if (mask_path.empty() || out_path.empty()) throw std::runtime_error("--mask and --out are required");
-    const std::vector<std::string> kinds{"edt", "edt_complement", "signed", "boundary", "surface"};
+    const std::vector<std::string> kinds{"edt", "edt_complement", "signed", "boundary", "surface", "dpce"};
     const auto k = std::find(kinds.begin(), kinds.end(), kind);
-    if (k == kinds.end()) throw std::runtime_error("--kind " + kind + ": expected edt, edt_complement, signed, boundary or surface");
+    if (k == kinds.end()) throw std::runtime_error("--kind " + kind + ": expected edt, edt_complement, signed, boundary, surface or dpce");
     NpyArray M = read_npy(mask_path);
     if (M.shape.empty() || M.shape.size() > 3) throw std::runtime_error(mask_path + ": the mask must have 1 to 3 axes");
     std::vector<uint8_t> mask = binary_mask(M, mask_path);

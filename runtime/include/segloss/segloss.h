@@ -334,11 +334,15 @@ typedef enum segloss_distance_kind {
     SEGLOSS_DISTANCE_BOUNDARY = 3,       /**< EDT(M) + EDT(not M): distance to the nearest voxel
                                               on the other side of the boundary (Karimi's
                                               Hausdorff loss); zero for empty and full masks */
-    SEGLOSS_DISTANCE_SURFACE = 4         /**< distance to the nearest surface voxel of M (its
+    SEGLOSS_DISTANCE_SURFACE = 4,        /**< distance to the nearest surface voxel of M (its
                                               voxels with a 6-neighbour outside M, or on the
                                               volume's border; axes of extent 1 have neither):
                                               0 exactly on the surface, +inf everywhere for an
                                               empty mask (the metrics' directed distances) */
+    SEGLOSS_DISTANCE_DPCE = 5            /**< DPCE's D = (m - EDT(M)) / m inside M, m the
+                                              largest EDT(M) of the mask; 0 outside M and for
+                                              empty and full masks (the dpce loss's weights
+                                              are 1 + D of each voxel's own label) */
 } segloss_distance_kind_t;
 
 /** What a mask is (the flags output of segloss_distance_compute). */
