@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -170,6 +171,17 @@ void transpose_block(const float *src, ptrdiff_t zs, ptrdiff_t xs, int bx, int Z
 // Squared distance along one x line to the nearest voxel whose mask equals `feature`, times wx;
 // +inf when the line has none. mask has stride `ms`; out is contiguous.
 void scan_x(const uint8_t *mask, ptrdiff_t ms, int X, uint8_t feature, double wx, float *out) {
+    // Rows of one value (mask bytes are 0 or 1), the most common rows by far: no feature voxel
+    // (+inf) or only feature voxels (0), found with memchr.
+    if (ms == 1) {
+        const bool has_one = std::memchr(mask, 1, size_t(X)) != nullptr;
+        const bool has_zero = std::memchr(mask, 0, size_t(X)) != nullptr;
+        if (!has_one || !has_zero) {
+            const bool all_feature = (has_one ? 1 : 0) == (feature != 0 ? 1 : 0);
+            std::fill(out, out + X, all_feature ? 0.0f : kInf);
+            return;
+        }
+    }
     int last = -1;
     for (int x = 0; x < X; x++) {
         if ((mask[x * ms] != 0) == (feature != 0)) last = x;
