@@ -170,7 +170,9 @@ void transpose_block(const float *src, ptrdiff_t zs, ptrdiff_t xs, int bx, int Z
 
 // Squared distance along one x line to the nearest voxel whose mask equals `feature`, times wx;
 // +inf when the line has none. mask has stride `ms`; out is contiguous.
-void scan_x(const uint8_t *mask, ptrdiff_t ms, int X, uint8_t feature, double wx, float *out) {
+// Returns kUniformZero or kUniformInf when the whole row is 0 or +inf, kMixed otherwise.
+enum RowKind { kMixed = 0, kUniformZero, kUniformInf };
+RowKind scan_x(const uint8_t *mask, ptrdiff_t ms, int X, uint8_t feature, double wx, float *out) {
     // Rows of one value (mask bytes are 0 or 1), the most common rows by far: no feature voxel
     // (+inf) or only feature voxels (0), found with memchr.
     if (ms == 1) {
@@ -179,7 +181,7 @@ void scan_x(const uint8_t *mask, ptrdiff_t ms, int X, uint8_t feature, double wx
         if (!has_one || !has_zero) {
             const bool all_feature = (has_one ? 1 : 0) == (feature != 0 ? 1 : 0);
             std::fill(out, out + X, all_feature ? 0.0f : kInf);
-            return;
+            return all_feature ? kUniformZero : kUniformInf;
         }
     }
     int last = -1;
@@ -195,6 +197,7 @@ void scan_x(const uint8_t *mask, ptrdiff_t ms, int X, uint8_t feature, double wx
         const float d = std::min(forward, backward);
         out[x] = d < kInf ? float(wx * double(d) * double(d)) : kInf;
     }
+    return kMixed;
 }
 
 // Two-sided x line: the squared distance (times wx) to the nearest voxel of the other side of
@@ -257,11 +260,23 @@ extern "C" int segloss_edt_slices(halide_buffer_t *mask, int extent_x, int exten
             const bool two_sided = side0 == kTwoSided;
             const uint8_t feature = (side0 + j % sides) == 0 ? 0 : 1;  // side 0: voxels outside
             for (int z = od[2].min; z < od[2].min + od[2].extent; z++) {
+                // A slice whose rows are all +inf (no feature voxel) or all 0 is its own result.
+                int uniform = -1;
                 for (int y = 0; y < Y; y++) {
                     const uint8_t *m = at<uint8_t>(mask, 0, y, z, c, n);
+                    RowKind kind = kMixed;
                     if (two_sided) scan_x_two_sided(m, mx, X, wx, row.data());
-                    else scan_x(m, mx, X, feature, wx, row.data());
+                    else kind = scan_x(m, mx, X, feature, wx, row.data());
+                    uniform = y == 0 ? int(kind) : (uniform == int(kind) ? uniform : int(kMixed));
                     for (int x = 0; x < X; x++) slice[size_t(x) * Y + y] = row[x];
+                }
+                if (uniform != kMixed) {
+                    const float v = uniform == kUniformZero ? 0.0f : kInf;
+                    for (int y = 0; y < Y; y++) {
+                        float *o = at<float>(out, 0, y, z, j, n);
+                        for (int x = 0; x < X; x++) o[x * od[0].stride] = v;
+                    }
+                    continue;
                 }
                 for (int x = 0; x < X; x++) {
                     float *col = &slice[size_t(x) * Y];
