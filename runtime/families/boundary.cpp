@@ -67,20 +67,22 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     }
     const std::array<float, 3> spacing = read_spacing(p.spacing, p.num_spacing, pb.spatial_rank);
 
-    // A compound's Dice part: its coefficients (zeros alone) and its value, lambda included.
+    // Counted voxels per image (and the labels' and mask's validation) before anything is written:
+    // a compound's Dice pass 1 has them (with its coefficients, zeros alone, and its value),
+    // otherwise the target pre-pass.
     std::vector<float> region_coef(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N), 0.0f);
-    double region_value = 0;
+    RegionPart region;
     const float lambda = compound ? given.lambda_pointwise : 1.0f;
+    std::vector<double> counted(static_cast<size_t>(pb.N), static_cast<double>(pb.voxels / pb.N));
     if (compound) {
         RegionPlan plan = make_region_plan(part_params(given.region_part, SEGLOSS_LOSS_DICE, given, "region_part"),
                                            pb.C, pb.act, pb.kind);
         plan.options[abi::kOptLambdaRegion] = given.lambda_region;
-        region_value = region_part(call, pb, plan, region_coef, grad_scale);
+        region = region_part(call, pb, plan, region_coef, grad_scale);
+        counted = region.per_image;
+    } else if (pb.kind != TargetKind::f32 || p.check_inputs || pb.kernel_mask.ndim) {
+        counted = target_sums(call, pb, false).per_image;
     }
-
-    // Counted voxels per image (and the labels' and mask's validation) before anything is written.
-    std::vector<double> counted(static_cast<size_t>(pb.N), static_cast<double>(pb.voxels / pb.N));
-    if (pb.kind != TargetKind::f32 || p.check_inputs || pb.kernel_mask.ndim) counted = target_sums(call, pb, false).per_image;
 
     // Distance maps, zero for empty and full masks.
     const int map_kind = !hausdorff ? abi::kDistanceSigned
@@ -169,7 +171,7 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
         write_elements(value, group);
     } else {
         const double part = p.reduction == SEGLOSS_REDUCTION_MEAN ? total / double(G) : total;
-        write_scalar(value, compound ? region_value + lambda * part : part);
+        write_scalar(value, compound ? region.value + lambda * part : part);
     }
     if (p.check_finite && (nonfinite > 0 || !std::isfinite(total))) {
         fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (", static_cast<int64_t>(nonfinite),

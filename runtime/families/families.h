@@ -22,11 +22,14 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value, const DLTe
 // precomputed target map), then one pass for the loss and its gradient.
 void run_boundary(Call &call, const Problem &pb, const DLTensor *value, const DLTensor *grad, float grad_scale);
 
-// dice_boundary / dice_hausdorff's region part: pass 1 (labels checked) and the epilogue of its
-// plan (its lambda in the plan's options); fills coef (abi::RegionCoef, c, n) and returns the
-// part's reduced value, lambda included.
-double region_part(Call &call, const Problem &pb, const RegionPlan &plan, std::vector<float> &coef,
-                   float grad_scale);
+// dice_boundary / dice_hausdorff's region part: pass 1 (labels and mask checked) and the
+// epilogue of its plan (its lambda in the plan's options); fills coef (abi::RegionCoef, c, n).
+struct RegionPart {
+    double value = 0;                // the part's reduced value, lambda included
+    std::vector<double> per_image;   // counted voxels of each image (sums of their mask values)
+};
+RegionPart region_part(Call &call, const Problem &pb, const RegionPlan &plan, std::vector<float> &coef,
+                       float grad_scale);
 
 // The region stages on their own (segloss_region_*).
 void region_stats(Call &call, const Problem &pb, const DLTensor *stats);

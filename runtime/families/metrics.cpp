@@ -61,16 +61,13 @@ int read_label_map(const Tensor &t, int rank) {
     return rank;
 }
 
-// Calls f(i, label) for every element of an integer tensor in row-major order.
-template <typename F>
-void for_each_label(const Tensor &t, F f) {
+// Calls f(i, label) for every element of a tensor of T in row-major order.
+template <typename T, typename F>
+void for_each_element(const Tensor &t, F &f) {
+    const T *data = reinterpret_cast<const T *>(t.data);
     int64_t idx[kMaxRank] = {}, off = 0;
     for (int64_t i = 0; i < t.numel; i++) {
-        int64_t v;
-        if (is_dtype(t, kDLInt, 32)) v = reinterpret_cast<const int32_t *>(t.data)[off];
-        else if (is_dtype(t, kDLInt, 64)) v = reinterpret_cast<const int64_t *>(t.data)[off];
-        else v = reinterpret_cast<const uint8_t *>(t.data)[off];
-        f(i, v);
+        f(i, static_cast<int64_t>(data[off]));
         for (int d = t.ndim - 1; d >= 0; d--) {  // odometer
             off += t.strides[d];
             if (++idx[d] < t.shape[d]) break;
@@ -78,6 +75,14 @@ void for_each_label(const Tensor &t, F f) {
             idx[d] = 0;
         }
     }
+}
+
+// The same for an int32, int64 or uint8 label map (the dtype dispatched once).
+template <typename F>
+void for_each_label(const Tensor &t, F f) {
+    if (is_dtype(t, kDLInt, 32)) for_each_element<int32_t>(t, f);
+    else if (is_dtype(t, kDLInt, 64)) for_each_element<int64_t>(t, f);
+    else for_each_element<uint8_t>(t, f);
 }
 
 // The labels as the distance kernel reads them (int32, -1 = in no mask) and the overlap counts
@@ -104,12 +109,13 @@ Labels read_labels(const Tensor &pred, const Tensor &target, const segloss_metri
         fail(SEGLOSS_STATUS_INVALID_LABEL, bad_target, " target labels are outside [0, ", C, ")",
              p.has_ignore_index ? " and are not ignore_index" : "");
     }
+    int64_t n = -1, image_end = 0;  // the image of element i, without a division per element
     for_each_label(pred, [&](int64_t i, int64_t v) {
         if (v < 0 || v >= C) bad_pred++;
         const int32_t t = l.target[i];
         const int32_t c = v < 0 || v >= C || t < 0 ? -1 : static_cast<int32_t>(v);
         l.pred[i] = c;
-        const int64_t n = i / V;
+        if (i == image_end) n++, image_end += V;
         if (c >= 0) l.P[n * C + c]++;
         if (t >= 0) l.T[n * C + t]++;
         if (c >= 0 && c == t) l.I[n * C + c]++;

@@ -203,12 +203,17 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     write_value(p, value, o, pb.N, pb.C);
 }
 
-double region_part(Call &call, const Problem &pb, const RegionPlan &plan, std::vector<float> &coef, float grad_scale) {
+RegionPart region_part(Call &call, const Problem &pb, const RegionPlan &plan, std::vector<float> &coef,
+                       float grad_scale) {
     std::vector<double> stats(static_cast<size_t>(abi::kNumRegionStats * pb.C * pb.N));
     coef.assign(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N), 0.0f);
     run_stats(call, pb, plan, stats.data(), false);
     check_invalid(stats, pb.N, pb.C);
-    return run_epilogue(call, plan, stats.data(), coef.data(), pb.N, pb.C, grad_scale).total;
+    RegionPart part;
+    part.value = run_epilogue(call, plan, stats.data(), coef.data(), pb.N, pb.C, grad_scale).total;
+    // Every class of an image counts the same voxels: class 0's count is the image's.
+    for (int64_t n = 0; n < pb.N; n++) part.per_image.push_back(stats[(n * pb.C) * abi::kNumRegionStats + abi::kStatCount]);
+    return part;
 }
 
 void region_stats(Call &call, const Problem &pb, const DLTensor *stats_dl) {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "label_volume.h"
+#include "options.h"
 #include "segloss/segloss.hpp"
 
 namespace segloss::cli {
@@ -17,24 +18,6 @@ namespace {
 
 const char *kMetricNames[SEGLOSS_NUM_METRICS] = {"dice", "iou", "hd", "hd95", "assd", "nsd"};
 const char *kCaseNames[] = {"both_present", "prediction_empty", "target_empty", "both_empty"};
-
-std::vector<double> parse_numbers(const std::string &name, const std::string &list) {
-    std::vector<double> out;
-    std::stringstream ss(list);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        size_t used = 0;
-        double v = 0;
-        try {
-            v = std::stod(item, &used);
-        } catch (const std::exception &) {
-            used = 0;
-        }
-        if (used == 0 || used != item.size()) throw std::runtime_error(name + ": '" + item + "' is not a number");
-        out.push_back(v);
-    }
-    return out;
-}
 
 std::string number(double v) {
     if (!std::isfinite(v)) return "null";  // NaN and +inf: the case says which
@@ -78,11 +61,11 @@ int run_eval(int argc, char **argv) {
         if (a == "--pred") pred_path = next();
         else if (a == "--target") target_path = next();
         else if (a == "--spacing") spacing = parse_numbers(a, next());
-        else if (a == "--tolerance") p.tolerance = parse_numbers(a, next()).at(0);
-        else if (a == "--num-classes") num_classes = static_cast<int64_t>(parse_numbers(a, next()).at(0));
+        else if (a == "--tolerance") p.tolerance = parse_number(a, next());
+        else if (a == "--num-classes") num_classes = static_cast<int64_t>(parse_number(a, next()));
         else if (a == "--ignore-index") {
             p.has_ignore_index = 1;
-            p.ignore_index = static_cast<int64_t>(parse_numbers(a, next()).at(0));
+            p.ignore_index = static_cast<int64_t>(parse_number(a, next()));
         } else if (a == "--include-background") p.include_background = 1;
         else if (a == "--metrics") {
             wanted.clear();

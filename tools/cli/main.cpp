@@ -207,7 +207,7 @@ int run_distance(int argc, char **argv) {
         else if (a == "--out") out_path = next();
         else if (a == "--kind") kind = next();
         else if (a == "--spacing") {
-            for (float v : parse_list("--spacing", next())) spacing.push_back(v);
+            spacing = parse_numbers("--spacing", next());
         } else {
             throw std::runtime_error("unknown argument " + a);
         }

@@ -21,6 +21,8 @@ bool parse_bool(const std::string &name, const std::string &v) {
     bad(name, v, "true or false");
 }
 
+}  // namespace
+
 double parse_number(const std::string &name, const std::string &v) {
     char *end = nullptr;
     errno = 0;
@@ -28,6 +30,8 @@ double parse_number(const std::string &name, const std::string &v) {
     if (v.empty() || *end != '\0' || errno != 0 || !std::isfinite(d)) bad(name, v, "a finite number");
     return d;
 }
+
+namespace {
 
 int64_t parse_int(const std::string &name, const std::string &v) {
     char *end = nullptr;
@@ -150,8 +154,7 @@ const std::vector<Option> &options() {
                &Params::alpha),
         {"spacing", uses_spacing,
          [](LossParams &p, const std::string &n, const std::string &v) {
-             const std::vector<float> s = parse_list(n, v);
-             p.spacing(std::vector<double>(s.begin(), s.end()));
+             p.spacing(parse_numbers(n, v));
          },
          [](const Params &p) { return p.spacing ? json_list(p.spacing, p.num_spacing) : std::string("null"); }},
         choice("variant", [](segloss_loss_kind_t k) { return k == SEGLOSS_LOSS_HAUSDORFF_DT; }, kHdVariants,
@@ -190,13 +193,18 @@ const std::vector<Option> &options() {
 
 }  // namespace
 
-std::vector<float> parse_list(const std::string &name, const std::string &value) {
-    std::vector<float> w;
+std::vector<double> parse_numbers(const std::string &name, const std::string &value) {
+    std::vector<double> w;
     std::stringstream ss(value);
     std::string item;
-    while (std::getline(ss, item, ',')) w.push_back(static_cast<float>(parse_number(name, item)));
+    while (std::getline(ss, item, ',')) w.push_back(parse_number(name, item));
     if (w.empty()) bad(name, value, "a comma-separated list of numbers");
     return w;
+}
+
+std::vector<float> parse_list(const std::string &name, const std::string &value) {
+    const std::vector<double> d = parse_numbers(name, value);
+    return std::vector<float>(d.begin(), d.end());
 }
 
 

@@ -13,7 +13,10 @@ namespace segloss::cli {
 // Applies one option; throws std::runtime_error naming the option on a bad name or value.
 void apply_option(LossParams &params, const std::string &name, const std::string &value);
 
-// A comma-separated list of numbers ("0.2,0.8"); throws naming `name` on a bad one.
+// One finite number; a comma-separated list of them ("0.2,0.8"), as float64 or float32. Each
+// throws naming `name` on a bad value.
+double parse_number(const std::string &name, const std::string &value);
+std::vector<double> parse_numbers(const std::string &name, const std::string &value);
 std::vector<float> parse_list(const std::string &name, const std::string &value);
 
 // Pointwise losses (their reduction=none value is per voxel).
