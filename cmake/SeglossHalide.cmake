@@ -6,6 +6,10 @@
 # generator's -r mode, for the *baseline* target so that it runs on every CPU the kernels support.
 function(segloss_add_runtime RT)
     cmake_parse_arguments(ARG "" "FROM" "TARGETS" ${ARGN})
+    # In a cross build the generator is an executable imported from the host build.
+    if (NOT TARGET ${ARG_FROM})
+        set(ARG_FROM "${PROJECT_NAME}::halide_generators::${ARG_FROM}")
+    endif ()
     set(out "${CMAKE_CURRENT_BINARY_DIR}/${RT}${CMAKE_STATIC_LIBRARY_SUFFIX}")
     add_custom_command(OUTPUT "${out}"
                        COMMAND ${ARG_FROM} -r "${RT}" -o . -e static_library
@@ -27,7 +31,7 @@ set(SEGLOSS_KERNEL_FEATURES user_context no_bounds_query large_buffers)
 
 # segloss_kernel(<name> FAMILY <f> GENERATOR <g> STAGE <s> ACTIVATION <a> TARGET_KIND <k>
 #                [PARAMS ...] [LINK <library of extern stages>...])
-# Builds the CPU multi-target library <name> and records a row for the runtime registry.
+# Builds the CPU multi-target library (SEGLOSS_CPU_TARGETS) <name> and records a row for the runtime registry.
 function(segloss_kernel NAME)
     cmake_parse_arguments(ARG "" "FAMILY;GENERATOR;STAGE;ACTIVATION;TARGET_KIND" "PARAMS;LINK" ${ARGN})
     add_halide_library(${NAME} FROM segloss_${ARG_FAMILY}_generators
@@ -35,7 +39,7 @@ function(segloss_kernel NAME)
                        TARGETS ${SEGLOSS_CPU_TARGETS}
                        FEATURES ${SEGLOSS_KERNEL_FEATURES}
                        PARAMS ${ARG_PARAMS}
-                       USE_RUNTIME segloss_runtime_x86)
+                       USE_RUNTIME segloss_halide_runtime)
     if (ARG_LINK)
         target_link_libraries(${NAME} INTERFACE ${ARG_LINK})
     endif ()

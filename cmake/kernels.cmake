@@ -7,7 +7,9 @@
 #   target kind  i32 | u8 (index maps, N,[1,]spatial) | f32 (dense maps, N,C,spatial)
 # Everything else (weights, ignore_index, smoothing, reduction) is a run-time argument.
 
-segloss_add_runtime(segloss_runtime_x86 FROM segloss_region_generators TARGETS x86-64-linux)
+# One Halide runtime for every kernel, built for the baseline (last) CPU target.
+list(GET SEGLOSS_CPU_TARGETS -1 _segloss_baseline_target)
+segloss_add_runtime(segloss_halide_runtime FROM segloss_region_generators TARGETS ${_segloss_baseline_target})
 
 set(_segloss_activations softmax sigmoid identity)
 set(_segloss_target_kinds i32 u8 f32)
