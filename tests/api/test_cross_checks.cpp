@@ -29,13 +29,18 @@ Run compute(const LossParams &p, HostTensor<float> &logits, DLTensor target) {
     return {value.flat(0), grad.storage()};
 }
 
+// The x86 levels this CPU can run (aarch64 builds have the baseline level only).
 bool cpu_has(segloss_cpu_isa_t isa) {
+#if defined(__x86_64__)
     switch (isa) {
     case SEGLOSS_CPU_ISA_AVX512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
     case SEGLOSS_CPU_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case SEGLOSS_CPU_ISA_SSE41: return __builtin_cpu_supports("sse4.1");
     default: return true;
     }
+#else
+    return isa == SEGLOSS_CPU_ISA_BASELINE;
+#endif
 }
 
 }  // namespace
@@ -178,12 +183,19 @@ TEST_CASE("the region stages compose to the one-shot call", "[cross][dice]") {
     REQUIRE(stats.flat(SEGLOSS_REGION_NUM_STATS * 0 + SEGLOSS_REGION_STAT_COUNT) > 0);
 }
 
-TEST_CASE("dice of a 256^3 volume matches the float64 reference to 1e-5", "[cross][dice][large]") {
+// Long reductions: 2^24 voxels per class (2^22 under qemu, which runs ~20x slower).
+TEST_CASE("dice of a 256^3 volume (160^3 under emulation) matches the float64 reference to 1e-5",
+          "[cross][dice][large]") {
+#if SEGLOSS_TESTS_EMULATED
+    const int64_t e = 160;
+#else
+    const int64_t e = 256;
+#endif
     LossTester t(SEGLOSS_LOSS_DICE);
-    t.shape({1, 2, 256, 256, 256}).with_grad(false).seed(2);
+    t.shape({1, 2, e, e, e}).with_grad(false).seed(2);
     Outcome o = t.run();
     REQUIRE(o.status == SEGLOSS_STATUS_OK);
-    require_close(o.values[0], o.ref.value, 1e-5, "256^3 dice");
+    require_close(o.values[0], o.ref.value, 1e-5, "large-volume dice");
 }
 
 TEST_CASE("non-finite logits give a NaN loss, never a finite number", "[cross][nan]") {

@@ -41,7 +41,7 @@ struct Result {
 
 Result run(const std::string &args) {
     const std::string err_path = "cli_stderr.txt";
-    const std::string cmd = std::string(SEGLOSS_CLI_PATH) + " " + args + " 2>" + err_path;
+    const std::string cmd = std::string(SEGLOSS_CLI_COMMAND) + " " + args + " 2>" + err_path;
     FILE *p = popen(cmd.c_str(), "r");
     Result r;
     char buf[4096];
