@@ -10,16 +10,6 @@ shift || true
 PACKAGES=(cmake ninja-build g++ binutils libhalide14-0-dev catch2 libbenchmark-dev libdlpack-dev libnifti2-dev)
 # The tests' oracle for the distance transforms (SciPy, run under Debian's /usr/bin/python3).
 [[ " $* " == *" -DSEGLOSS_BUILD_TESTS=ON "* ]] && PACKAGES+=(python3-scipy)
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    echo "segloss: installing ${missing[*]}"
-    SUDO=""
-    [[ $(id -u) -ne 0 ]] && SUDO=sudo
-    $SUDO apt-get update
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+tools/install-missing.sh "${PACKAGES[@]}"
 
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The whole test suite: install what is missing, build what the tests need, run ctest.
+# The whole test suite: install what is missing, build what the tests need, run ctest on x86,
+# then the same suite cross-compiled for aarch64 under qemu (SEGLOSS_SKIP_AARCH64=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh build -DSEGLOSS_BUILD_TESTS=ON -DSEGLOSS_BUILD_BENCH=OFF
 cmake --build build -j2
 ctest --test-dir build --output-on-failure -j2 --timeout 900
+if [[ "${SEGLOSS_SKIP_AARCH64:-0}" != 1 ]]; then
+    tools/test-aarch64.sh build-aarch64
+fi
