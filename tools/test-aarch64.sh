@@ -20,8 +20,9 @@ cmake --build "$BUILD_DIR" -j2
 # The same cases as on x86: a test executable that cannot start under qemu lists no tests
 # instead of failing, so count them.
 count() { ctest --test-dir "$1" -N | sed -n 's/^Total Tests: //p'; }
-if [[ -f "$HOST_BUILD/CTestTestfile.cmake" && "$(count "$BUILD_DIR")" != "$(count "$HOST_BUILD")" ]]; then
-    echo "segloss: the aarch64 build lists $(count "$BUILD_DIR") tests, the x86 build $(count "$HOST_BUILD")" >&2
+host_tests="$(count "$HOST_BUILD" 2>/dev/null || true)"
+if [[ -n "$host_tests" && "$host_tests" != 0 && "$(count "$BUILD_DIR")" != "$host_tests" ]]; then
+    echo "segloss: the aarch64 build lists $(count "$BUILD_DIR") tests, the x86 build $host_tests" >&2
     exit 1
 fi
 start=$(date +%s)
