@@ -252,6 +252,19 @@ TEST_CASE("cli: bad files and options fail with one line and write nothing", "[c
     }
 }
 
+TEST_CASE("cli: a flag without its value names the flag", "[cli]") {
+    for (const char *args : {"loss ce --logits", "loss ce --logits cli_logits.npy --target", "distance --mask",
+                             "distance --mask cli_mask.npy --spacing", "eval --pred", "eval --pred a.npy --metrics"}) {
+        const std::string a = args;
+        const std::string flag = a.substr(a.rfind(' ') + 1);
+        Result r = run(a);
+        INFO(args << "\nstderr: " << r.err);
+        REQUIRE(r.status == 2);
+        REQUIRE(r.out.empty());
+        REQUIRE(r.err.find(flag + ": missing value") != std::string::npos);
+    }
+}
+
 TEST_CASE("cli: distance maps of a mask file", "[cli][distance]") {
     // A 1 x 7 mask (2-D) with spacing 2 along x: inside voxels 1..4, so EDT = 2 * (1, 2, 2, 1).
     const std::vector<uint8_t> mask{0, 1, 1, 1, 1, 0, 0};

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "label_volume.h"
+#include "args.h"
 #include "options.h"
 #include "segloss/segloss.hpp"
 
@@ -52,24 +53,20 @@ int run_eval(int argc, char **argv) {
     segloss_metric_params_t p;
     segloss_metric_params_init(&p);
     int64_t num_classes = 0;
-    for (int i = 2; i < argc; i++) {
-        const std::string a = argv[i];
-        auto next = [&]() -> std::string {
-            if (i + 1 >= argc) throw std::runtime_error(a + ": missing value");
-            return argv[++i];
-        };
-        if (a == "--pred") pred_path = next();
-        else if (a == "--target") target_path = next();
-        else if (a == "--spacing") spacing = parse_numbers(a, next());
-        else if (a == "--tolerance") p.tolerance = parse_number(a, next());
-        else if (a == "--num-classes") num_classes = static_cast<int64_t>(parse_number(a, next()));
+    for (Args args(argc, argv, 2); args.next();) {
+        const std::string &a = args.flag();
+        if (a == "--pred") pred_path = args.value();
+        else if (a == "--target") target_path = args.value();
+        else if (a == "--spacing") spacing = parse_numbers(a, args.value());
+        else if (a == "--tolerance") p.tolerance = parse_number(a, args.value());
+        else if (a == "--num-classes") num_classes = static_cast<int64_t>(parse_number(a, args.value()));
         else if (a == "--ignore-index") {
             p.has_ignore_index = 1;
-            p.ignore_index = static_cast<int64_t>(parse_number(a, next()));
+            p.ignore_index = static_cast<int64_t>(parse_number(a, args.value()));
         } else if (a == "--include-background") p.include_background = 1;
         else if (a == "--metrics") {
             wanted.clear();
-            std::stringstream ss(next());
+            std::stringstream ss(args.value());
             std::string m;
             while (std::getline(ss, m, ',')) {
                 if (std::find(kMetricNames, kMetricNames + SEGLOSS_NUM_METRICS, m) == kMetricNames + SEGLOSS_NUM_METRICS) {

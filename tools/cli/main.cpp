@@ -18,6 +18,7 @@
 
 #include "eval.h"
 #include "npy.h"
+#include "args.h"
 #include "options.h"
 #include "phantom.h"
 #include "segloss/segloss.hpp"
@@ -70,18 +71,14 @@ int run_loss(int argc, char **argv) {
     if (argc < 3) throw std::runtime_error("loss: missing NAME");
     LossParams params{std::string(argv[2])};
     std::string logits_path, target_path, grad_path, mask_path;
-    for (int i = 3; i < argc; i++) {
-        const std::string a = argv[i];
-        auto next = [&]() -> std::string {
-            if (i + 1 >= argc) throw std::runtime_error(a + ": missing value");
-            return argv[++i];
-        };
-        if (a == "--logits") logits_path = next();
-        else if (a == "--target") target_path = next();
-        else if (a == "--grad-out") grad_path = next();
-        else if (a == "--mask") mask_path = next();
+    for (Args args(argc, argv, 3); args.next();) {
+        const std::string &a = args.flag();
+        if (a == "--logits") logits_path = args.value();
+        else if (a == "--target") target_path = args.value();
+        else if (a == "--grad-out") grad_path = args.value();
+        else if (a == "--mask") mask_path = args.value();
         else if (a == "--set") {
-            const std::string kv = next();
+            const std::string kv = args.value();
             const size_t eq = kv.find('=');
             if (eq == std::string::npos) throw std::runtime_error("--set " + kv + ": expected key=value");
             apply_option(params, kv.substr(0, eq), kv.substr(eq + 1));
@@ -197,17 +194,13 @@ std::vector<uint8_t> binary_mask(const NpyArray &M, const std::string &path) {
 int run_distance(int argc, char **argv) {
     std::string mask_path, out_path, kind = "edt";
     std::vector<double> spacing;
-    for (int i = 2; i < argc; i++) {
-        const std::string a = argv[i];
-        auto next = [&]() -> std::string {
-            if (i + 1 >= argc) throw std::runtime_error(a + ": missing value");
-            return argv[++i];
-        };
-        if (a == "--mask") mask_path = next();
-        else if (a == "--out") out_path = next();
-        else if (a == "--kind") kind = next();
+    for (Args args(argc, argv, 2); args.next();) {
+        const std::string &a = args.flag();
+        if (a == "--mask") mask_path = args.value();
+        else if (a == "--out") out_path = args.value();
+        else if (a == "--kind") kind = args.value();
         else if (a == "--spacing") {
-            spacing = parse_numbers("--spacing", next());
+            spacing = parse_numbers("--spacing", args.value());
         } else {
             throw std::runtime_error("unknown argument " + a);
         }
