@@ -35,9 +35,13 @@ struct ActivationForward {
     std::vector<Halide::Func> row_funcs;
 };
 
-// logits: (x, y, z, c, n), C classes.
+// logits: (x, y, z, c, n), C classes. separate_bad (GPU schedules): the non-finite count is a
+// Func of its own instead of a third value of the per-voxel tuple. A GPU thread computes a
+// voxel's stages one by one, and Halide 14 then guards the stages that only a finite voxel
+// needs with a condition that reads the count; when the count is a tuple element, that
+// condition escapes the pass that splits tuples (an internal error in storage flattening).
 inline ActivationForward activation_forward(ActivationKind kind, Halide::Func logits,
-                                            Halide::Expr C, const Vars &v) {
+                                            Halide::Expr C, const Vars &v, bool separate_bad = false) {
     using namespace Halide;
     const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
     ActivationForward a;
@@ -60,6 +64,13 @@ inline ActivationForward activation_forward(ActivationKind kind, Halide::Func lo
     }
     a.bad = vox(x, y, z, n)[2] != 0;
     a.row_funcs.push_back(vox);
+    if (separate_bad) {
+        Func bad("nonfinite");
+        bad(x, y, z, n) = 0;
+        bad(x, y, z, n) += select(is_nonfinite(xr), 1, 0);
+        a.bad = bad(x, y, z, n) != 0;
+        a.row_funcs.push_back(bad);
+    }
 
     a.p = Func("p");
     a.q = Func("q");

@@ -38,7 +38,9 @@ protected:
     Vars v;
 
     Halide::Expr num_classes() { return logits.dim(3).extent(); }
-    ActivationForward forward() { return activation_forward(activation, logits, num_classes(), v); }
+    ActivationForward forward() {
+        return activation_forward(activation, logits, num_classes(), v, this->get_target().has_gpu_feature());
+    }
     Targets targets() {
         return expand_targets(labels, target_kind, num_classes(), has_ignore, ignore_index, loss_mask, v);
     }

@@ -17,11 +17,18 @@ namespace segloss::gen {
 struct LineSum {
     Halide::Func lanes;  // lanes(lane, rest...): the interleaved partial sums of one line
     Halide::Func line;   // line(rest...): their sum, lane 0 first (pure)
+    Halide::RDom r;      // the blocks of L voxels (one_update: the only update's domain)
 };
 
 // Sums value(x, rest...) over x in [0, width). `value` may be a Tuple of float32 values.
+// one_update (GPU schedules): one update over ceil(width / L) blocks, the last one guarded,
+// instead of the whole blocks and the tail as two updates. The same additions in the same
+// order (a guarded lane adds +0.0f, and a lane sum that starts at +0.0f is never -0.0f), so
+// the bits are the same; with one update, every per-voxel stage has a single point of use, the
+// innermost loop of that update, where a GPU thread can compute it.
 inline LineSum fixed_order_line_sum(const std::string &name, Halide::Func value, Halide::Expr width,
-                                    const std::vector<Halide::Var> &rest, const Vars &v) {
+                                    const std::vector<Halide::Var> &rest, const Vars &v,
+                                    bool one_update = false) {
     using namespace Halide;
     constexpr int L = abi::kSumLanes;
     const int arity = value.outputs();
@@ -39,25 +46,37 @@ inline LineSum fixed_order_line_sum(const std::string &name, Halide::Func value,
     LineSum s{Func(name + "_lanes"), Func(name + "_line")};
     std::vector<Expr> zeros(arity, 0.0f);
     s.lanes(lane_args) = Tuple(zeros);
-    // Whole blocks of L voxels: lane l takes x = r*L + l (a dense vector load per r).
-    RDom r(0, width / L, name + "_r");
-    {
+    if (one_update) {
+        RDom r(0, (width + (L - 1)) / L, name + "_r");
+        Expr xx = r * L + v.lane;
         Tuple cur = parts(s.lanes(lane_args));
-        Tuple add = at(r * L + v.lane);
+        Tuple add = at(min(xx, width - 1));
         std::vector<Expr> upd;
-        for (int i = 0; i < arity; i++) upd.push_back(cur[i] + add[i]);
+        for (int i = 0; i < arity; i++) upd.push_back(cur[i] + select(xx < width, add[i], 0.0f));
         s.lanes(lane_args) = Tuple(upd);
-    }
-    // The tail, width % L voxels, in lanes 0..(width % L) - 1.
-    {
-        Expr tail_x = min((width / L) * L + v.lane, width - 1);
-        Tuple add = at(tail_x);
-        Tuple cur = parts(s.lanes(lane_args));
-        std::vector<Expr> upd;
-        for (int i = 0; i < arity; i++) {
-            upd.push_back(cur[i] + select(v.lane < width % L, add[i], 0.0f));
+        s.r = r;
+    } else {
+        // Whole blocks of L voxels: lane l takes x = r*L + l (a dense vector load per r).
+        RDom r(0, width / L, name + "_r");
+        s.r = r;
+        {
+            Tuple cur = parts(s.lanes(lane_args));
+            Tuple add = at(r * L + v.lane);
+            std::vector<Expr> upd;
+            for (int i = 0; i < arity; i++) upd.push_back(cur[i] + add[i]);
+            s.lanes(lane_args) = Tuple(upd);
         }
-        s.lanes(lane_args) = Tuple(upd);
+        // The tail, width % L voxels, in lanes 0..(width % L) - 1.
+        {
+            Expr tail_x = min((width / L) * L + v.lane, width - 1);
+            Tuple add = at(tail_x);
+            Tuple cur = parts(s.lanes(lane_args));
+            std::vector<Expr> upd;
+            for (int i = 0; i < arity; i++) {
+                upd.push_back(cur[i] + select(v.lane < width % L, add[i], 0.0f));
+            }
+            s.lanes(lane_args) = Tuple(upd);
+        }
     }
     s.lanes.bound(v.lane, 0, L);
 

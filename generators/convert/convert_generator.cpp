@@ -5,6 +5,7 @@
 // NaN stays NaN, overflow becomes infinity (float16), subnormals are kept.
 #include "Halide.h"
 #include "generators/common/layout.h"
+#include "schedules/gpu_lines.h"
 
 namespace segloss::gen {
 namespace {
@@ -43,6 +44,11 @@ public:
         in.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
         out.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
         if (auto_schedule) return;
+        if (schedules::is_gpu(get_target())) {
+            // One thread per (x, y); the classes inside the thread (gpu_lines.h's voxel kernel).
+            schedules::gpu_voxels(out, {c}, v, schedules::GpuLoops());
+            return;
+        }
         // Elementwise and memory-bound: rows of x in parallel tasks, vectorised when dense.
         const int vec = natural_vector_size<float>();
         Var zc("zc"), yzc("yzc");

@@ -9,6 +9,7 @@
 #include "generators/common/sums.h"
 #include "generators/common/targets.h"
 #include "schedules/cpu_lines.h"
+#include "schedules/gpu_lines.h"
 
 namespace segloss::gen {
 namespace {
@@ -42,6 +43,7 @@ public:
         const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
         Expr C = num_classes;
         const bool dense = target_kind == TargetKind::F32;
+        const bool gpu = schedules::is_gpu(get_target());
 
         // The algorithm.
         Targets tg = expand_targets(labels, target_kind, C, has_ignore, ignore_index, loss_mask, v);
@@ -58,8 +60,8 @@ public:
             contrib(x, y, z, n) = {m, select(tg.invalid, 1.0f, 0.0f), bad_mask};
         }
         class_contrib(x, c, y, z, n) = m * tg.g(x, y, z, c, n);
-        LineSum line = fixed_order_line_sum("targets", contrib, labels.dim(0).extent(), {y, z, n}, v);
-        LineSum class_line = fixed_order_line_sum("classes", class_contrib, labels.dim(0).extent(), {c, y, z, n}, v);
+        LineSum line = fixed_order_line_sum("targets", contrib, labels.dim(0).extent(), {y, z, n}, v, gpu);
+        LineSum class_line = fixed_order_line_sum("classes", class_contrib, labels.dim(0).extent(), {c, y, z, n}, v, gpu);
         rows(v.k, y, z, n) = mux(v.k, {line.line(y, z, n)[0], line.line(y, z, n)[1], line.line(y, z, n)[2]});
         rows.bound(v.k, 0, abi::kNumLabelSlots);
         class_rows(c, y, z, n) = select(class_sums != 0, class_line.line(c, y, z, n), 0.0f);
@@ -80,6 +82,15 @@ public:
 
         // Schedule: lines in parallel tasks; the class sums share the line loop.
         if (auto_schedule) return;
+        if (gpu) {
+            const schedules::GpuLoops g;
+            schedules::gpu_lines(rows, {v.k}, v, g);
+            rows.unroll(v.k);
+            schedules::gpu_line_lanes(line, LoopLevel(rows, g.yi), dense ? std::vector<Func>{bad} : std::vector<Func>{});
+            schedules::gpu_lines(class_rows, {c}, v, g);
+            schedules::gpu_line_lanes(class_line, LoopLevel(class_rows, c), {});
+            return;
+        }
         const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise");
         schedules::LineLoops l;
         schedules::split_lines(rows, {v.k}, v, l, sp.grain);

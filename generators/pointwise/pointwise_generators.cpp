@@ -10,6 +10,7 @@
 #include "generators/common/selection.h"
 #include "generators/pointwise/formulas.h"
 #include "schedules/cpu_lines.h"
+#include "schedules/gpu_lines.h"
 
 namespace segloss::gen {
 namespace {
@@ -54,30 +55,61 @@ public:
         }
     }
 
+    // One copy of the per-voxel stages: the activation, the targets, the loss terms, the
+    // selection weight, and the stages a schedule computes once per voxel.
+    struct Terms {
+        ActivationForward act;
+        PointwiseTerms ce;
+        Func weight;
+        std::vector<Func> per_voxel;
+    };
+    Terms terms(const PointwiseOptions &opts) {
+        Terms t;
+        t.act = forward();
+        Targets tg = targets();
+        t.ce = focal_cross_entropy(t.act, tg, opts, num_classes(), v);
+        Expr X = logits.dim(0).extent(), Y = logits.dim(1).extent(), Z = logits.dim(2).extent();
+        t.weight = selected_weight(tg, key, cut_value, cut_index, X, Y, Z, v);
+        t.per_voxel = t.act.row_funcs;
+        t.per_voxel.insert(t.per_voxel.end(), t.ce.row_funcs.begin(), t.ce.row_funcs.end());
+        t.per_voxel.push_back(t.weight);
+        t.per_voxel.push_back(t.ce.loss);
+        if (map) t.per_voxel.push_back(t.ce.unweighted);
+        return t;
+    }
+
     void generate() {
         const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
+        const bool gpu = schedules::is_gpu(get_target());
 
         // The algorithm.
-        ActivationForward act = forward();
-        Targets tg = targets();
         Func ap("ap"), an("an");
         ap(c, n) = alpha_pos(c);
         an(c, n) = alpha_neg(c);
         const PointwiseOptions opts{ap, an, gamma, log_power, label_smoothing};
-        PointwiseTerms ce = focal_cross_entropy(act, tg, opts, num_classes(), v);
+        // On a CPU the line sums share the gradient's loop nest and its per-voxel stages; on a
+        // GPU each output is its own kernel, with its own copy of the stages (a stage can be
+        // computed at one place only).
+        Terms main = terms(opts);
+        Terms line_terms = gpu && grad ? terms(opts) : main;
 
-        Expr X = logits.dim(0).extent(), Y = logits.dim(1).extent(), Z = logits.dim(2).extent();
-        Func weight = selected_weight(tg, key, cut_value, cut_index, X, Y, Z, v);
-        Expr m = weight(x, y, z, n);
-        Expr counted = m > 0.0f;
         Func contrib("contrib");  // what each voxel adds to the line sums
-        contrib(x, y, z, n) = {select(counted && !act.bad, m * ce.loss(x, y, z, n), 0.0f),
-                               select(counted && act.bad, 1.0f, 0.0f)};
-        LineSum line = fixed_order_line_sum("loss", contrib, logits.dim(0).extent(), {y, z, n}, v);
+        {
+            const Terms &t = line_terms;
+            Expr m = t.weight(x, y, z, n);
+            Expr counted = m > 0.0f;
+            contrib(x, y, z, n) = {select(counted && !t.act.bad, m * t.ce.loss(x, y, z, n), 0.0f),
+                                   select(counted && t.act.bad, 1.0f, 0.0f)};
+        }
+        LineSum line = fixed_order_line_sum("loss", contrib, logits.dim(0).extent(), {y, z, n}, v, gpu);
         if (rows) {
             (*rows)(v.k, y, z, n) = mux(v.k, {line.line(y, z, n)[0], line.line(y, z, n)[1]});
             rows->bound(v.k, 0, abi::kNumPointwiseSlots);
         }
+        const ActivationForward &act = main.act;
+        const PointwiseTerms &ce = main.ce;
+        Expr m = main.weight(x, y, z, n);
+        Expr counted = m > 0.0f;
         if (grad) {
             (*grad)(x, y, z, c, n) =
                 select(counted, nan_if(act.bad, (grad_scale * m) * ce.dx(x, y, z, c, n)), 0.0f);
@@ -111,14 +143,14 @@ public:
 
         // Schedule.
         if (auto_schedule) return;
+        if (gpu) {
+            schedule_gpu(main, line_terms, line);
+            return;
+        }
         const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise");
         const int vec = schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;
-        std::vector<Func> per_line = act.row_funcs;
-        per_line.insert(per_line.end(), ce.row_funcs.begin(), ce.row_funcs.end());
-        per_line.push_back(weight);
-        per_line.push_back(ce.loss);
-        if (map) per_line.push_back(ce.unweighted);
+        const std::vector<Func> &per_line = main.per_voxel;
 
         // The first output owns the loop nest; with the gradient, the line sums are fused into
         // its line loop and share the per-line intermediates, so the inputs are read once and
@@ -144,6 +176,25 @@ public:
         if (ce.hard.defined()) lead.specialize(dense && ce.hard);
         lead.specialize(dense && is_cross_entropy(opts));
         lead.specialize(dense);
+    }
+
+    // No specialisations: the GPU is bound by memory, not by the hard-label path's saved
+    // arithmetic, and each one would be another kernel to compile.
+    void schedule_gpu(const Terms &main, const Terms &line_terms, LineSum &line) {
+        const schedules::GpuLoops g;
+        if (grad) {
+            schedules::gpu_voxels(*grad, {v.c}, v, g);
+            schedules::compute_per_thread(main.per_voxel, LoopLevel(*grad, g.xi));
+        }
+        if (map) {
+            schedules::gpu_voxels(*map, {}, v, g);
+            schedules::compute_per_thread(main.per_voxel, LoopLevel(*map, g.xi));
+        }
+        if (rows) {
+            schedules::gpu_lines(*rows, {v.k}, v, g);
+            rows->unroll(v.k);
+            schedules::gpu_line_lanes(line, LoopLevel(*rows, g.yi), line_terms.per_voxel);
+        }
     }
 };
 

@@ -17,6 +17,7 @@
 #include "generators/pointwise/formulas.h"
 #include "generators/region/epilogues.h"
 #include "schedules/cpu_lines.h"
+#include "schedules/gpu_lines.h"
 
 namespace segloss::gen {
 namespace {
@@ -97,7 +98,8 @@ public:
         for (const auto &t : terms) values.push_back(t.second);
         Func contrib("contrib");
         contrib(x, y, z, c, n) = Tuple(values);
-        LineSum line = fixed_order_line_sum("stats", contrib, logits.dim(0).extent(), {y, z, c, n}, v);
+        const bool gpu = schedules::is_gpu(get_target());
+        LineSum line = fixed_order_line_sum("stats", contrib, logits.dim(0).extent(), {y, z, c, n}, v, gpu);
 
         // Lines are added in float64, y then z, in a fixed order per group.
         RDom ryz(0, logits.dim(1).extent(), 0, logits.dim(2).extent(), "ryz");
@@ -118,6 +120,18 @@ public:
 
         // Schedule.
         if (auto_schedule) return;
+        if (gpu) {
+            // Line sums, one thread per line (the classes inside it), to a device scratch; then
+            // one thread per group adds its lines in the same float64 order as the CPU.
+            const schedules::GpuLoops g;
+            line.line.compute_root();
+            schedules::gpu_lines(line.line, {c}, v, g);
+            schedules::gpu_line_lanes(line, LoopLevel(line.line, c), per_line);
+            group.compute_root().gpu_blocks(n).gpu_threads(c);
+            group.update().gpu_blocks(n).gpu_threads(c);
+            stats.gpu_blocks(n).gpu_threads(c).unroll(v.k);
+            return;
+        }
         const schedules::CpuParams sp = schedules::cpu_params(get_target(), "region");
         const int vec = schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;
@@ -184,6 +198,12 @@ public:
 
         // Schedule.
         if (auto_schedule) return;
+        if (schedules::is_gpu(get_target())) {
+            const schedules::GpuLoops g;
+            schedules::gpu_voxels(grad, {c}, v, g);
+            schedules::compute_per_thread(per_line, LoopLevel(grad, g.xi));
+            return;
+        }
         const schedules::CpuParams sp = schedules::cpu_params(get_target(), "region");
         const int vec = schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;
@@ -358,20 +378,16 @@ public:
         total.set_estimates({{0, 1}});
         coef.set_estimates({{0, abi::kNumRegionCoefs}, {0, 4}, {0, 2}});
 
-        // Schedule: a few hundred numbers; everything at root, serial.
+        // Schedule: a few hundred numbers; everything at root, serial (on a GPU, each stage a
+        // one-thread kernel: the epilogue stays on the device, with no copy to the host).
         if (auto_schedule) return;
-        batch_sum.compute_root();
-        gd_raw.compute_root();
-        gd_max.compute_root();
-        gd_w.compute_root();
-        gd_sum.compute_root();
-        loss.compute_root();
-        sum.compute_root();
-        Gb.compute_root();
-        GM.compute_root();
-        pw_w.compute_root();
-        pw_sum.compute_root();
-        any_bad.compute_root();
+        const std::vector<Func> stages = {batch_sum, gd_raw, gd_max, gd_w, gd_sum, loss,  sum,
+                                          Gb,        GM,     pw_w,   pw_sum, any_bad};
+        for (Func f : stages) f.compute_root();
+        if (schedules::is_gpu(get_target())) {
+            for (Func f : stages) schedules::gpu_single_thread(f);
+            for (Func f : {Func(group_loss), Func(total), Func(coef)}) schedules::gpu_single_thread(f);
+        }
     }
 };
 

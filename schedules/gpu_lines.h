@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// GPU schedules shared by every family (CUDA, and OpenCL for the CI's CPU-only check of the
+// same schedules, docs/design.md). Two shapes of kernel:
+//  - voxel kernels (gradients, per-voxel maps): one thread per voxel, 2-D thread blocks over
+//    (x, y), z the third block dimension, one launch per image n; the class loop runs inside
+//    the thread;
+//  - line kernels (fixed-order line sums, generators/common/sums.h): one thread per x line, the
+//    line's interleaved lanes in the thread's registers, blocks of lines over (y, z, n).
+// Never a fused (z, n) block dimension: Halide's bounds inference loses the one-point extent of
+// per-thread stages through the fused variable (as on the CPU, cpu_lines.h), and a per-thread
+// allocation of run-time size cannot live in registers.
+// Per-voxel stages are computed by the thread that needs them; stages with a class dimension and
+// no update are inlined (a per-thread array of C values would have a run-time size, which
+// Halide cannot place in GPU registers). No atomics: every sum is the sums.h fixed order.
+// The sizes are hand-set (no GPU to tune on yet, issue 6).
+#pragma once
+
+#include <vector>
+
+#include "Halide.h"
+#include "generators/common/layout.h"
+#include "generators/common/sums.h"
+
+namespace segloss::schedules {
+
+constexpr int kGpuTileX = 32;     // threads of a voxel block along x (one warp)
+constexpr int kGpuTileY = 8;      // ... and along y
+constexpr int kGpuLineBlock = 64; // lines per block of a line kernel
+
+struct GpuLoops {
+    Halide::Var xo{"gxo"}, yo{"gyo"}, xi{"gxi"}, yi{"gyi"};
+};
+
+inline bool is_gpu(const Halide::Target &t) { return t.has_gpu_feature(); }
+
+// f(x, y, z, [inner...,] n): one thread per (x, y), `inner` (e.g. the class) looped inside the
+// thread, in the order given.
+inline void gpu_voxels(Halide::Func f, const std::vector<Halide::VarOrRVar> &inner, const gen::Vars &v,
+                       const GpuLoops &g) {
+    using namespace Halide;
+    std::vector<VarOrRVar> order(inner);
+    order.insert(order.end(), {v.x, v.y, v.z, v.n});
+    f.reorder(order);
+    f.gpu_tile(v.x, v.y, g.xo, g.yo, g.xi, g.yi, kGpuTileX, kGpuTileY, TailStrategy::GuardWithIf);
+    f.gpu_blocks(v.z);
+}
+
+// f(inner..., y, z, n), one value per line: one thread per line, `inner` inside the thread.
+inline void gpu_lines(Halide::Func f, const std::vector<Halide::VarOrRVar> &inner, const gen::Vars &v,
+                      const GpuLoops &g) {
+    using namespace Halide;
+    std::vector<VarOrRVar> order(inner);
+    order.insert(order.end(), {v.y, v.z, v.n});
+    f.reorder(order);
+    f.split(v.y, g.yo, g.yi, kGpuLineBlock, TailStrategy::GuardWithIf);
+    f.gpu_blocks(g.yo, v.z, v.n).gpu_threads(g.yi);
+}
+
+// Computes per-voxel stages at `at` (a thread's voxel); stages with a class dimension and no
+// update are left inline.
+inline void compute_per_thread(const std::vector<Halide::Func> &funcs, Halide::LoopLevel at) {
+    for (Halide::Func f : funcs) {
+        if (f.dimensions() == 5 && !f.has_update_definition()) continue;
+        f.compute_at(at);
+    }
+}
+
+// The lanes of a one_update line sum in the registers of the thread of `at` (one line), and the
+// per-voxel stages of its summand at each voxel of its update.
+inline void gpu_line_lanes(gen::LineSum &s, Halide::LoopLevel at, const std::vector<Halide::Func> &per_voxel) {
+    s.lanes.compute_at(at);
+    compute_per_thread(per_voxel, Halide::LoopLevel(s.lanes, s.r.x));
+}
+
+// Every stage of f as one GPU thread (the tiny, shape-independent epilogues).
+inline void gpu_single_thread(Halide::Func f) {
+    f.gpu_single_thread();
+    for (int i = 0; i < f.num_update_definitions(); i++) f.update(i).gpu_single_thread();
+}
+
+}  // namespace segloss::schedules
