@@ -7,9 +7,17 @@
 #   target kind  i32 | u8 (index maps, N,[1,]spatial) | f32 (dense maps, N,C,spatial)
 # Everything else (weights, ignore_index, smoothing, reduction) is a run-time argument.
 
-# One Halide runtime for every kernel, built for the baseline (last) CPU target.
-list(GET SEGLOSS_CPU_TARGETS -1 _segloss_baseline_target)
-segloss_add_runtime(segloss_halide_runtime FROM segloss_region_generators TARGETS ${_segloss_baseline_target})
+# One Halide runtime for every kernel, built for the baseline (last) CPU target, with the
+# modules of the GPU APIs (each loads its driver library on first use only).
+list(GET SEGLOSS_CPU_TARGETS -1 _segloss_runtime_target)
+foreach (api IN LISTS SEGLOSS_GPU_APIS)
+    string(APPEND _segloss_runtime_target "-${api}")
+endforeach ()
+segloss_add_runtime(segloss_halide_runtime FROM segloss_region_generators TARGETS ${_segloss_runtime_target})
+
+# The loss rows whose OpenCL twin the CI runs on pocl (SeglossHalide.cmake): every stage with
+# each activation and each target kind once; the CUDA set has every row.
+set(SEGLOSS_OPENCL_CHECKED softmax:i32 sigmoid:f32 identity:u8)
 
 set(_segloss_activations softmax sigmoid identity)
 set(_segloss_target_kinds i32 u8 f32)
@@ -23,26 +31,26 @@ foreach (kind IN LISTS _segloss_target_kinds)
     set(lp ${_segloss_labels_${kind}} target_kind=${kind})
     # Pointwise target pre-pass: validation, per-class target sums (normaliser, class weights).
     segloss_kernel(label_stats_${kind} FAMILY pointwise GENERATOR label_stats STAGE label_stats
-                   ACTIVATION identity TARGET_KIND ${kind} PARAMS ${lp})
+                   ACTIVATION identity TARGET_KIND ${kind} GPU PARAMS ${lp})
     foreach (act IN LISTS _segloss_activations)
         set(p ${lp} activation=${act})
         # Pointwise family: focal / cross-entropy. value: line sums only; grad: line sums + gradient
         # (fused, one read of the inputs); map: the per-voxel loss of reduction=none.
         foreach (out IN ITEMS value grad map)
             segloss_kernel(ce_${act}_${kind}_${out} FAMILY pointwise GENERATOR pointwise STAGE pointwise_${out}
-                           ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p} output=${out})
+                           ACTIVATION ${act} TARGET_KIND ${kind} GPU PARAMS ${p} output=${out})
         endforeach ()
         # Region family: pass 1 (group sums) and pass 2 (gradient from per-group coefficients).
         segloss_kernel(region_stats_${act}_${kind} FAMILY region GENERATOR region_stats STAGE region_stats
-                       ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p})
+                       ACTIVATION ${act} TARGET_KIND ${kind} GPU PARAMS ${p})
         segloss_kernel(region_grad_${act}_${kind} FAMILY region GENERATOR region_grad STAGE region_grad
-                       ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p})
+                       ACTIVATION ${act} TARGET_KIND ${kind} GPU PARAMS ${p})
         # Compound losses (region + pointwise part): the same two passes, with the pointwise
         # part's class sums in pass 1 and its gradient in pass 2.
         segloss_kernel(compound_stats_${act}_${kind} FAMILY region GENERATOR region_stats STAGE compound_stats
-                       ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p} with_pointwise=true)
+                       ACTIVATION ${act} TARGET_KIND ${kind} GPU PARAMS ${p} with_pointwise=true)
         segloss_kernel(compound_grad_${act}_${kind} FAMILY region GENERATOR region_grad STAGE compound_grad
-                       ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${p} with_pointwise=true)
+                       ACTIVATION ${act} TARGET_KIND ${kind} GPU PARAMS ${p} with_pointwise=true)
     endforeach ()
 endforeach ()
 # Half-precision logits (float16, bfloat16): converted to float32 before the loss kernels and
@@ -50,14 +58,16 @@ endforeach ()
 foreach (half IN ITEMS f16 bf16)
     if (half STREQUAL "bf16")
         set(bf true)
+        set(no_opencl "")
     else ()
         set(bf false)
+        set(no_opencl NO_OPENCL)
     endif ()
     segloss_kernel(convert_${half}_to_f32 FAMILY convert GENERATOR convert STAGE convert_${half}_to_f32
-                   ACTIVATION identity TARGET_KIND f32
+                   ACTIVATION identity TARGET_KIND f32 GPU ${no_opencl}
                    PARAMS to_float=true bfloat=${bf} in.type=uint16 out.type=float32)
     segloss_kernel(convert_f32_to_${half} FAMILY convert GENERATOR convert STAGE convert_f32_to_${half}
-                   ACTIVATION identity TARGET_KIND f32
+                   ACTIVATION identity TARGET_KIND f32 GPU ${no_opencl}
                    PARAMS to_float=false bfloat=${bf} in.type=float32 out.type=uint16)
 endforeach ()
 # Distance family: exact EDT maps of the class masks of index maps, dense maps (g > 0.5) and
@@ -86,6 +96,6 @@ foreach (kind IN LISTS _segloss_target_kinds)
 endforeach ()
 # The region epilogue is tiny and shape-independent: one library for every region loss.
 segloss_kernel(region_epilogue FAMILY region GENERATOR region_epilogue STAGE region_epilogue
-               ACTIVATION identity TARGET_KIND f32)
+               ACTIVATION identity TARGET_KIND f32 GPU)
 
 segloss_write_kernel_table("${CMAKE_BINARY_DIR}/generated")
