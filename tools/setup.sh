@@ -10,6 +10,8 @@ shift || true
 PACKAGES=(cmake ninja-build g++ binutils libhalide14-0-dev catch2 libbenchmark-dev libdlpack-dev libnifti2-dev)
 # The tests' oracle for the distance transforms (SciPy, run under Debian's /usr/bin/python3).
 [[ " $* " == *" -DSEGLOSS_BUILD_TESTS=ON "* ]] && PACKAGES+=(python3-scipy)
+# OpenCL kernels run on pocl, a CPU OpenCL (ocl-icd-opencl-dev: the libOpenCL.so that Halide loads).
+[[ " $* " == *"SEGLOSS_GPU_APIS="*"opencl"* ]] && PACKAGES+=(pocl-opencl-icd ocl-icd-opencl-dev)
 tools/install-missing.sh "${PACKAGES[@]}"
 
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"

@@ -4,7 +4,9 @@
 # then the same suite cross-compiled for aarch64 under qemu (SEGLOSS_SKIP_AARCH64=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh build -DSEGLOSS_BUILD_TESTS=ON -DSEGLOSS_BUILD_BENCH=OFF
+# The GPU kernel sets: CUDA (run only where a GPU is), and OpenCL, whose test runs here on pocl
+# (a CPU OpenCL) to check the GPU schedules without a GPU.
+tools/setup.sh build -DSEGLOSS_BUILD_TESTS=ON -DSEGLOSS_BUILD_BENCH=OFF "-DSEGLOSS_GPU_APIS=cuda;opencl"
 cmake --build build -j2
 ctest --test-dir build --output-on-failure -j2 --timeout 900
 if [[ "${SEGLOSS_SKIP_AARCH64:-0}" != 1 ]]; then

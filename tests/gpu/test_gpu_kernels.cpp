@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every GPU kernel (cmake/kernels.cmake rows marked GPU, one library per API) against the CPU
+// kernel of the same row on the same random inputs: odd shapes, 1-D to 3-D grids, strided and
+// broadcast inputs, ignored voxels, selections, and every option the kernel reads. The GPU and
+// CPU kernels add the same terms in the same order (generators/common/sums.h), so they differ
+// only by the device's float32 math (exp/log, FMA contraction): float32 tolerances. Each GPU
+// kernel also runs twice and must give the same bits (no atomics, fixed-order sums).
+//
+// An API whose driver or device is missing is skipped with a visible message, never failed:
+// the CI has no GPU (it runs the OpenCL set on pocl, a CPU OpenCL), and neither has a laptop.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "HalideBuffer.h"
+#include "HalideRuntimeCuda.h"
+#include "HalideRuntimeOpenCL.h"
+#include "generators/common/abi.h"
+#include "gpu_kernel_headers.h"
+#include "kernel_headers.h"
+
+namespace {
+
+using Halide::Runtime::Buffer;
+
+// One row of the GPU table, with its CPU twin.
+struct Row {
+    std::string api, stage, name;
+    void *gpu, *cpu;
+};
+
+const std::vector<Row> &rows() {
+    static const std::vector<Row> table = {
+#define SEGLOSS_GPU_KERNEL(api, stage, name, act, kind) \
+    {#api, #stage, #name, reinterpret_cast<void *>(&name##_##api), reinterpret_cast<void *>(&name)},
+#include "gpu_kernels.inc"
+#undef SEGLOSS_GPU_KERNEL
+    };
+    return table;
+}
+
+const halide_device_interface_t *interface_of(const std::string &api) {
+    return api == "cuda" ? halide_cuda_device_interface() : halide_opencl_device_interface();
+}
+
+// Halide's default error handler aborts; a kernel's error must be a test failure (its status),
+// and a missing driver a skip.
+void record_error(void *, const char *msg) { std::printf("halide: %s", msg); }
+
+// Whether the API has a driver and a device here: a small allocation on it.
+bool api_available(const std::string &api) {
+    static std::map<std::string, bool> known;
+    halide_set_error_handler(record_error);
+    auto it = known.find(api);
+    if (it != known.end()) return it->second;
+    Buffer<float> probe(16);
+    const bool ok = probe.device_malloc(interface_of(api)) == 0;
+    if (!ok) {
+        std::printf("SKIPPED: no %s driver or device on this machine; its GPU kernels are not run\n", api.c_str());
+    }
+    known[api] = ok;
+    return ok;
+}
+
+// The shapes: (X, Y, Z, C, N) with odd extents, and a layout of the logits.
+enum class Layout { Dense, StridedX, ChannelsLast };
+struct Shape {
+    int X, Y, Z, C, N;
+    Layout layout;
+};
+const Shape kShapes[] = {
+    {37, 5, 3, 3, 2, Layout::Dense},       // 3-D, x not a multiple of the 16 sum lanes
+    {70, 9, 1, 4, 1, Layout::StridedX},    // 2-D, every other x of a wider tensor
+    {17, 1, 1, 5, 3, Layout::ChannelsLast},// 1-D, channels-last (x stride C)
+    {64, 65, 2, 2, 1, Layout::Dense},      // more lines than a block (64) of a line kernel
+};
+
+// A float buffer (x, y, z, c, n) in the given layout, random in [lo, hi], with a few values at
+// `large` and one NaN.
+Buffer<float> logits_buffer(const Shape &s, Layout layout, std::mt19937 &rng, float lo, float hi, float large,
+                            std::vector<float> &storage) {
+    std::uniform_real_distribution<float> u(lo, hi);
+    const int pad = layout == Layout::StridedX ? 2 : 1;
+    storage.assign(size_t(pad) * s.X * s.Y * s.Z * s.C * s.N, 0.0f);
+    for (float &f : storage) f = u(rng);
+    halide_dimension_t d[5];
+    if (layout == Layout::ChannelsLast) {
+        d[3] = {0, s.C, 1, 0};
+        d[0] = {0, s.X, s.C, 0};
+    } else {
+        d[0] = {0, s.X, pad, 0};
+        d[3] = {0, s.C, pad * s.X * s.Y * s.Z, 0};
+    }
+    d[1] = {0, s.Y, d[0].stride * s.X, 0};
+    d[2] = {0, s.Z, d[1].stride * s.Y, 0};
+    if (layout == Layout::ChannelsLast) d[1].stride = s.C * s.X, d[2].stride = s.C * s.X * s.Y;
+    d[4] = {0, s.N, pad * s.X * s.Y * s.Z * s.C, 0};
+    // A few large and non-finite logits, where the softmax and the NaN count are tested.
+    for (int k = 0; k < 3; k++) storage[rng() % storage.size()] = large;
+    storage[rng() % storage.size()] = NAN;
+    return Buffer<float>(storage.data(), 5, d);
+}
+
+// Index labels (x, y, z, n) in [0, C), some ignore_index (C + 2) and, when asked, some labels
+// out of range.
+template <typename T>
+Buffer<T> index_labels(const Shape &s, std::mt19937 &rng, bool out_of_range) {
+    Buffer<T> b(s.X, s.Y, s.Z, s.N);
+    b.for_each_value([&](T &v) {
+        const uint32_t r = rng() % 100;
+        v = static_cast<T>(r < 5 ? s.C + 2 : (out_of_range && r < 8) ? s.C + 5 : int(rng() % s.C));
+    });
+    return b;
+}
+
+// A dense target map (x, y, z, c, n): one-hot rows, soft rows, and (when asked) values outside
+// [0, 1].
+Buffer<float> dense_targets(const Shape &s, std::mt19937 &rng, bool out_of_range) {
+    Buffer<float> b(s.X, s.Y, s.Z, s.C, s.N);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    b.for_each_value([&](float &v) { v = u(rng) < 0.5f ? 0.0f : u(rng); });
+    if (out_of_range) b(0, 0, 0, 0, 0) = 1.5f;
+    return b;
+}
+
+// A loss mask (x, y, z, n): random weights with zeros, or the runtime's "no mask" (one line of
+// ones broadcast with zero strides).
+Buffer<float> loss_mask(const Shape &s, std::mt19937 &rng, bool broadcast, std::vector<float> &storage) {
+    if (broadcast) {
+        storage.assign(size_t(s.X), 1.0f);
+        halide_dimension_t d[4] = {{0, s.X, 1, 0}, {0, s.Y, 0, 0}, {0, s.Z, 0, 0}, {0, s.N, 0, 0}};
+        return Buffer<float>(storage.data(), 4, d);
+    }
+    Buffer<float> b(s.X, s.Y, s.Z, s.N);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    b.for_each_value([&](float &v) { v = u(rng) < 0.2f ? 0.0f : u(rng); });
+    storage.clear();
+    return b;
+}
+
+std::string hex_or_exact(double v) {
+    char b[40];
+    std::snprintf(b, sizeof b, "%.17g", v);
+    return b;
+}
+
+// |gpu - cpu| within float32 tolerances, elementwise; NaN where the other is NaN.
+template <typename T>
+void require_close(const Buffer<T> &gpu, const Buffer<T> &cpu, double rel, double abs, const std::string &what) {
+    REQUIRE(gpu.number_of_elements() == cpu.number_of_elements());
+    int64_t bad = 0;
+    std::string first;
+    cpu.for_each_element([&](const int *pos) {
+        const double a = double(gpu(pos)), b = double(cpu(pos));
+        const bool ok = (std::isnan(a) && std::isnan(b)) || a == b || std::fabs(a - b) <= abs + rel * std::fabs(b);
+        if (!ok && bad++ == 0) first = "gpu " + hex_or_exact(a) + " cpu " + hex_or_exact(b);
+    });
+    INFO(what << ": " << bad << " elements differ; first: " << first);
+    CHECK(bad == 0);
+}
+
+template <typename T>
+bool same_bits(const Buffer<T> &a, const Buffer<T> &b) {
+    bool same = true;
+    a.for_each_element([&](const int *pos) { same = same && std::memcmp(&a(pos), &b(pos), sizeof(T)) == 0; });
+    return same;
+}
+
+// Runs `call` (a kernel on fresh outputs) on the GPU twice and on the CPU once; compares.
+template <typename Outputs>
+void check_kernel(const Row &row, const std::function<Outputs(void *)> &call,
+                  const std::function<void(const Outputs &, const Outputs &, const std::string &)> &compare,
+                  const std::function<bool(const Outputs &, const Outputs &)> &bitwise) {
+    Outputs cpu = call(row.cpu);
+    Outputs gpu = call(row.gpu);
+    Outputs again = call(row.gpu);
+    compare(gpu, cpu, row.name + " (" + row.api + ")");
+    INFO(row.name << " (" << row.api << "): two GPU runs differ");
+    CHECK(bitwise(gpu, again));
+}
+
+using LabelStats = decltype(&label_stats_i32);
+using PwValue = decltype(&ce_softmax_i32_value);
+using PwGrad = decltype(&ce_softmax_i32_grad);
+using PwMap = decltype(&ce_softmax_i32_map);
+using Convert = decltype(&convert_f16_to_f32);
+using RegionStats = decltype(&region_stats_softmax_i32);
+using CompoundStats = decltype(&compound_stats_softmax_i32);
+using RegionGrad = decltype(&region_grad_softmax_i32);
+using CompoundGrad = decltype(&compound_grad_softmax_i32);
+using Epilogue = decltype(&region_epilogue);
+
+// The options of a pointwise pass: one set per run of a shape.
+struct PointwiseOptions {
+    float gamma, log_power, smoothing;
+    bool select;  // TopK-style selection by keys
+};
+const PointwiseOptions kOptions[] = {{0, 1, 0, false}, {2, 1, 0.1f, true}, {0, 0.5f, 0, false}};
+
+struct Inputs {
+    Shape s;
+    std::vector<float> logit_storage, mask_storage;
+    Buffer<float> logits, mask, alpha_pos, alpha_neg, key;
+    Buffer<int32_t> labels_i32;
+    Buffer<uint8_t> labels_u8;
+    Buffer<float> labels_f32;
+    // Halide copies an input to the device only when its host side is marked as changed.
+    void dirty() {
+        for (Buffer<float> *b : {&logits, &mask, &alpha_pos, &alpha_neg, &key, &labels_f32}) b->set_host_dirty();
+        labels_i32.set_host_dirty();
+        labels_u8.set_host_dirty();
+    }
+    halide_buffer_t *labels(const std::string &name) {
+        if (name.find("_u8") != std::string::npos) return labels_u8.raw_buffer();
+        if (name.find("_f32") != std::string::npos) return labels_f32.raw_buffer();
+        return labels_i32.raw_buffer();
+    }
+};
+
+// probabilities: the identity activation's input (probabilities, some exactly 1), else logits
+// (some large).
+Inputs make_inputs(const Shape &s, uint32_t seed, bool broadcast_mask, bool bad_labels, bool probabilities) {
+    std::mt19937 rng(seed);
+    Inputs in;
+    in.s = s;
+    in.logits = probabilities ? logits_buffer(s, s.layout, rng, 0.001f, 1.0f, 1.0f, in.logit_storage)
+                              : logits_buffer(s, s.layout, rng, -6.0f, 6.0f, 40.0f, in.logit_storage);
+    in.mask = loss_mask(s, rng, broadcast_mask, in.mask_storage);
+    in.labels_i32 = index_labels<int32_t>(s, rng, bad_labels);
+    in.labels_u8 = index_labels<uint8_t>(s, rng, bad_labels);
+    in.labels_f32 = dense_targets(s, rng, bad_labels);
+    std::uniform_real_distribution<float> u(0.2f, 2.0f);
+    in.alpha_pos = Buffer<float>(s.C);
+    in.alpha_neg = Buffer<float>(s.C);
+    in.alpha_pos.for_each_value([&](float &v) { v = u(rng); });
+    in.alpha_neg.for_each_value([&](float &v) { v = u(rng); });
+    in.key = Buffer<float>(s.X, s.Y, s.Z, s.N);
+    in.key.for_each_value([&](float &v) { v = float(rng() % 8); });  // ties at the cut
+    return in;
+}
+
+// A kernel's outputs, float32 and float64.
+struct Outs {
+    std::vector<Buffer<float>> f;
+    std::vector<Buffer<double>> d;
+};
+
+Outs to_host(Outs o) {
+    for (auto &b : o.f) b.copy_to_host();
+    for (auto &b : o.d) b.copy_to_host();
+    return o;
+}
+
+bool same_outputs(const Outs &x, const Outs &y) {
+    bool same = true;
+    for (size_t i = 0; i < x.f.size(); i++) same = same && same_bits(x.f[i], y.f[i]);
+    for (size_t i = 0; i < x.d.size(); i++) same = same && same_bits(x.d[i], y.d[i]);
+    return same;
+}
+
+// float32 outputs within rel_f (abs_f); float64 outputs (sums of float32 terms, or the
+// epilogue's float64 arithmetic) within rel_d.
+std::function<void(const Outs &, const Outs &, const std::string &)> close_within(double rel_f, double abs_f,
+                                                                                   double rel_d) {
+    return [=](const Outs &g, const Outs &c, const std::string &w) {
+        for (size_t i = 0; i < c.f.size(); i++) require_close(g.f[i], c.f[i], rel_f, abs_f, w + " float output " + std::to_string(i));
+        for (size_t i = 0; i < c.d.size(); i++) require_close(g.d[i], c.d[i], rel_d, rel_d, w + " double output " + std::to_string(i));
+    };
+}
+
+// The region epilogue on the group sums of this shape's inputs (the CPU statistics pass), for
+// every base loss and transform, with and without batch, background, the mean, empty groups
+// dropped and a pointwise part.
+void check_epilogue(const Row &row, Inputs &in, const PointwiseOptions &o) {
+    const Shape &s = in.s;
+    Buffer<double> stats(segloss::abi::kNumRegionStats, s.C, s.N);
+    REQUIRE(compound_stats_softmax_i32(nullptr, in.logits, in.labels_i32, 1, s.C + 2, in.mask, 1, o.gamma, o.log_power,
+                                       o.smoothing, stats) == 0);
+    for (int base = 0; base <= 4; base++) {
+        for (int variant = 0; variant < 4; variant++) {
+            using namespace segloss::abi;
+            Buffer<float> options(kNumRegionOptions);
+            options.fill(0.0f);
+            options(kOptBase) = float(base);
+            options(kOptTransform) = float((base + variant) % 5);
+            options(kOptSmoothNr) = options(kOptSmoothDr) = 1e-5f;
+            options(kOptIncludeBackground) = float(variant & 1);
+            options(kOptBatch) = float(variant >> 1);
+            options(kOptSquaredPred) = float(variant == 2);
+            options(kOptReduction) = float(variant == 3 ? kReduceSum : kReduceMean);
+            options(kOptExcludeEmpty) = float(variant == 1);
+            options(kOptAlpha) = 0.3f, options(kOptBeta) = 0.7f, options(kOptR) = 0.05f;
+            options(kOptGamma) = 0.75f, options(kOptPenaltyK) = 2.5f;
+            options(kOptGdWeight) = float(variant % 3);
+            options(kOptLambdaRegion) = 1.0f;
+            options(kOptLambdaPointwise) = variant >= 2 ? 0.5f : 0.0f;
+            options(kOptPwNorm) = float(variant % 3);
+            options(kOptPwClassWeights) = float(base % 3);
+            INFO("epilogue base " << base << " variant " << variant);
+            check_kernel<Outs>(
+                row,
+                [&](void *fn) {
+                    stats.set_host_dirty();
+                    options.set_host_dirty();
+                    in.alpha_pos.set_host_dirty();
+                    in.alpha_neg.set_host_dirty();
+                    Outs r{{Buffer<float>(segloss::abi::kNumRegionCoefs, s.C, s.N)}, {Buffer<double>(s.C, s.N), Buffer<double>(1)}};
+                    const int err = reinterpret_cast<Epilogue>(fn)(nullptr, stats, in.alpha_pos, options, in.alpha_pos,
+                                                                   in.alpha_neg, 0.37f, r.d[0], r.d[1], r.f[0]);
+                    REQUIRE(err == 0);
+                    return to_host(r);
+                },
+                // float64 within 1e-7: the device's double cosh (log_cosh_dice) differs from
+                // glibc's by ~1e-8 relative on pocl.
+                close_within(1e-5, 1e-6, 1e-7), same_outputs);
+        }
+    }
+}
+
+void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
+    const Shape &s = in.s;
+    const int hi = 1, ii = s.C + 2;
+    const float cut_value = o.select ? 3.0f : -1.0f;
+    const int cut_index = o.select ? (s.X * s.Y * s.Z * s.N) / 2 : 0;
+    // (A copy of a Buffer has its own device state: the kernels read in.key itself.)
+    if (!o.select) in.key.fill(0.0f);
+    Buffer<float> &key = in.key;
+    const float scale = 0.37f;
+    using segloss::abi::kNumLabelSlots, segloss::abi::kNumPointwiseSlots;
+    auto line_rows = [&](int slots) { return Buffer<float>(slots, s.Y, s.Z, s.N); };
+    auto voxels = [&]() { return Buffer<float>(s.X, s.Y, s.Z, s.N); };
+    auto per_class = [&]() { return Buffer<float>(s.X, s.Y, s.Z, s.C, s.N); };
+    Buffer<float> coef(segloss::abi::kNumRegionCoefs, s.C, s.N);
+    {
+        std::mt19937 rng(11);
+        std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+        coef.for_each_value([&](float &v) { v = u(rng); });
+    }
+    // Runs the kernel into fresh outputs from `make`, its inputs marked for the device, its
+    // status checked, its outputs brought back.
+    auto run = [&](const std::function<Outs()> &make, const std::function<int(void *, Outs &)> &call,
+                   decltype(close_within(0, 0, 0)) compare = close_within(1e-4, 1e-5, 1e-5)) {
+        check_kernel<Outs>(
+            row,
+            [&](void *fn) {
+                in.dirty();
+                coef.set_host_dirty();
+                Outs r = make();
+                REQUIRE(call(fn, r) == 0);
+                return to_host(r);
+            },
+            compare, same_outputs);
+    };
+    // The arguments every pointwise kernel starts with.
+#define POINTWISE_ARGS                                                                                          \
+    nullptr, in.logits, in.labels(row.name), hi, ii, in.mask, in.alpha_pos, in.alpha_neg, o.gamma, o.log_power, \
+        o.smoothing, scale, key, cut_value, cut_index
+#define LOSS_ARGS nullptr, in.logits, in.labels(row.name), hi, ii, in.mask
+
+    const std::string &st = row.stage;
+    if (st == "label_stats") {
+        for (int class_sums : {0, 1}) {
+            run([&] { return Outs{{line_rows(kNumLabelSlots), Buffer<float>(s.C, s.Y, s.Z, s.N)}, {}}; },
+                [&](void *fn, Outs &r) {
+                    return reinterpret_cast<LabelStats>(fn)(nullptr, in.labels(row.name), s.C, hi, ii, in.mask,
+                                                            class_sums, r.f[0], r.f[1]);
+                });
+        }
+    } else if (st == "pointwise_value") {
+        run([&] { return Outs{{line_rows(kNumPointwiseSlots)}, {}}; },
+            [&](void *fn, Outs &r) { return reinterpret_cast<PwValue>(fn)(POINTWISE_ARGS, r.f[0]); });
+    } else if (st == "pointwise_grad") {
+        run([&] { return Outs{{line_rows(kNumPointwiseSlots), per_class()}, {}}; },
+            [&](void *fn, Outs &r) { return reinterpret_cast<PwGrad>(fn)(POINTWISE_ARGS, r.f[0], r.f[1]); });
+    } else if (st == "pointwise_map") {
+        run([&] { return Outs{{voxels()}, {}}; },
+            [&](void *fn, Outs &r) { return reinterpret_cast<PwMap>(fn)(POINTWISE_ARGS, 0.5f, -1.0f, r.f[0]); });
+    } else if (st.rfind("convert_", 0) == 0) {
+        const bool to_float = st.find("_to_f32") != std::string::npos;
+        std::mt19937 rng(7);
+        Buffer<uint16_t> half(s.X, s.Y, s.Z, s.C, s.N);
+        half.for_each_value([&](uint16_t &v) { v = uint16_t(rng()); });  // every bit pattern: NaN, Inf, subnormals
+        run([&] { return Outs{{per_class()}, {}}; },
+            [&](void *fn, Outs &r) {
+                half.set_host_dirty();
+                if (to_float) return reinterpret_cast<Convert>(fn)(nullptr, half, r.f[0]);
+                Buffer<uint16_t> out16(s.X, s.Y, s.Z, s.C, s.N);
+                const int err = reinterpret_cast<Convert>(fn)(nullptr, in.logits, out16);
+                out16.copy_to_host();
+                r.f[0].for_each_element([&](const int *p) { r.f[0](p) = float(out16(p)); });  // the bits, exactly
+                return err;
+            },
+            close_within(0.0, 0.0, 0.0));
+    } else if (st == "region_stats" || st == "compound_stats") {
+        for (int squares : {0, 1}) {
+            run([&] { return Outs{{}, {Buffer<double>(segloss::abi::kNumRegionStats, s.C, s.N)}}; },
+                [&](void *fn, Outs &r) {
+                    return st == "region_stats"
+                               ? reinterpret_cast<RegionStats>(fn)(LOSS_ARGS, squares, r.d[0])
+                               : reinterpret_cast<CompoundStats>(fn)(LOSS_ARGS, squares, o.gamma, o.log_power,
+                                                                     o.smoothing, r.d[0]);
+                });
+        }
+    } else if (st == "region_grad" || st == "compound_grad") {
+        run([&] { return Outs{{per_class()}, {}}; },
+            [&](void *fn, Outs &r) {
+                return st == "region_grad" ? reinterpret_cast<RegionGrad>(fn)(LOSS_ARGS, coef, r.f[0])
+                                           : reinterpret_cast<CompoundGrad>(fn)(LOSS_ARGS, coef, o.gamma, o.log_power,
+                                                                                o.smoothing, key, cut_value, cut_index,
+                                                                                r.f[0]);
+            });
+    } else if (st == "region_epilogue") {
+        check_epilogue(row, in, o);
+    } else {
+        FAIL("no GPU check for stage " << st);
+    }
+#undef POINTWISE_ARGS
+#undef LOSS_ARGS
+}
+
+}  // namespace
+
+TEST_CASE("every GPU kernel matches its CPU kernel and repeats its bits", "[gpu]") {
+    REQUIRE(!rows().empty());
+    for (const Row &row : rows()) {
+        if (!api_available(row.api)) {
+            WARN("skipped " << row.name << ": no " << row.api << " driver or device here");
+            continue;
+        }
+        SECTION(row.name + " (" + row.api + ")") {
+            // Each shape once, with the option sets in turn (the CI runs this on pocl, where
+            // every case costs a CPU run of the OpenCL kernels).
+            uint32_t seed = 1;
+            for (const Shape &s : kShapes) {
+                const PointwiseOptions &o = kOptions[seed % (sizeof(kOptions) / sizeof(kOptions[0]))];
+                const bool broadcast = (seed % 2) == 0;
+                // label_stats counts labels out of range; the loss passes run after that check.
+                Inputs in = make_inputs(s, seed++, broadcast, row.stage == "label_stats",
+                                        row.name.find("_identity_") != std::string::npos);
+                INFO("shape " << s.X << "x" << s.Y << "x" << s.Z << " C " << s.C << " N " << s.N << " layout "
+                              << int(s.layout) << " gamma " << o.gamma << " log_power " << o.log_power);
+                check_row(row, in, o);
+            }
+            std::printf("checked %s (%s)\n", row.name.c_str(), row.api.c_str());  // tools/gpu-check counts these
+        }
+    }
+}
