@@ -14,6 +14,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -174,17 +175,68 @@ bool same_bits(const Buffer<T> &a, const Buffer<T> &b) {
     return same;
 }
 
-// Runs `call` (a kernel on fresh outputs) on the GPU twice and on the CPU once; compares.
+// What the runtime passes for DLPack tensors in GPU memory: views with no host pointer that
+// wrap the device allocation (halide_device_wrap_native, as halide_cuda_wrap_device_ptr does), so
+// that a kernel can neither copy nor touch host memory. With no interface: the host buffers
+// themselves (Halide copies them to the device and back).
+class DeviceArgs {
+public:
+    explicit DeviceArgs(const halide_device_interface_t *itf) : itf_(itf) {}
+    DeviceArgs(const DeviceArgs &) = delete;
+    ~DeviceArgs() {
+        for (auto &v : views_) halide_device_detach_native(nullptr, v.get());
+    }
+    template <typename T>
+    halide_buffer_t *in(Buffer<T> &b) {
+        if (!itf_) return b.raw_buffer();
+        REQUIRE(b.copy_to_device(itf_) == 0);
+        return wrap(b);
+    }
+    template <typename T>
+    halide_buffer_t *out(Buffer<T> &b) {
+        if (!itf_) return b.raw_buffer();
+        REQUIRE(b.device_malloc(itf_) == 0);
+        b.set_device_dirty();  // the kernel writes the device memory: copy_to_host brings it back
+        return wrap(b);
+    }
+
+private:
+    template <typename T>
+    halide_buffer_t *wrap(Buffer<T> &b) {
+        auto v = std::make_unique<halide_buffer_t>(*b.raw_buffer());
+        v->host = nullptr;
+        v->device = 0;
+        v->device_interface = nullptr;
+        v->flags = 0;
+        const uint64_t native = itf_ == halide_opencl_device_interface()
+                                    ? uint64_t(halide_opencl_get_cl_mem(nullptr, b.raw_buffer()))
+                                    : b.raw_buffer()->device;
+        REQUIRE(halide_device_wrap_native(nullptr, v.get(), native, itf_) == 0);
+        views_.push_back(std::move(v));
+        return views_.back().get();
+    }
+    const halide_device_interface_t *itf_;
+    std::vector<std::unique_ptr<halide_buffer_t>> views_;
+};
+
+// Runs `call` (a kernel on fresh outputs, its buffers through DeviceArgs) on the CPU, then on
+// the GPU with host buffers and again on wrapped device memory: the GPU within tolerance of the
+// CPU, and its two runs the same bits (a deterministic kernel that reads and writes the caller's
+// device memory as Halide's own copies).
 template <typename Outputs>
-void check_kernel(const Row &row, const std::function<Outputs(void *)> &call,
+void check_kernel(const Row &row, const std::function<Outputs(void *, DeviceArgs &)> &call,
                   const std::function<void(const Outputs &, const Outputs &, const std::string &)> &compare,
                   const std::function<bool(const Outputs &, const Outputs &)> &bitwise) {
-    Outputs cpu = call(row.cpu);
-    Outputs gpu = call(row.gpu);
-    Outputs again = call(row.gpu);
+    auto run = [&](void *fn, const halide_device_interface_t *itf) {
+        DeviceArgs args(itf);
+        return call(fn, args);
+    };
+    Outputs cpu = run(row.cpu, nullptr);
+    Outputs gpu = run(row.gpu, nullptr);
+    Outputs wrapped = run(row.gpu, interface_of(row.api));
     compare(gpu, cpu, row.name + " (" + row.api + ")");
-    INFO(row.name << " (" << row.api << "): two GPU runs differ");
-    CHECK(bitwise(gpu, again));
+    INFO(row.name << " (" << row.api << "): the run on wrapped device memory differs from the first GPU run");
+    CHECK(bitwise(gpu, wrapped));
 }
 
 using LabelStats = decltype(&label_stats_i32);
@@ -218,10 +270,10 @@ struct Inputs {
         labels_i32.set_host_dirty();
         labels_u8.set_host_dirty();
     }
-    halide_buffer_t *labels(const std::string &name) {
-        if (name.find("_u8") != std::string::npos) return labels_u8.raw_buffer();
-        if (name.find("_f32") != std::string::npos) return labels_f32.raw_buffer();
-        return labels_i32.raw_buffer();
+    halide_buffer_t *labels(const std::string &name, DeviceArgs &d) {
+        if (name.find("_u8") != std::string::npos) return d.in(labels_u8);
+        if (name.find("_f32") != std::string::npos) return d.in(labels_f32);
+        return d.in(labels_i32);
     }
 };
 
@@ -307,14 +359,16 @@ void check_epilogue(const Row &row, Inputs &in, const PointwiseOptions &o) {
             INFO("epilogue base " << base << " variant " << variant);
             check_kernel<Outs>(
                 row,
-                [&](void *fn) {
+                [&](void *fn, DeviceArgs &d) {
+                    for (Buffer<float> *b : {&options, &in.alpha_pos, &in.alpha_neg}) b->set_host_dirty();
                     stats.set_host_dirty();
-                    options.set_host_dirty();
-                    in.alpha_pos.set_host_dirty();
-                    in.alpha_neg.set_host_dirty();
-                    Outs r{{Buffer<float>(segloss::abi::kNumRegionCoefs, s.C, s.N)}, {Buffer<double>(s.C, s.N), Buffer<double>(1)}};
-                    const int err = reinterpret_cast<Epilogue>(fn)(nullptr, stats, in.alpha_pos, options, in.alpha_pos,
-                                                                   in.alpha_neg, 0.37f, r.d[0], r.d[1], r.f[0]);
+                    Outs r{{Buffer<float>(segloss::abi::kNumRegionCoefs, s.C, s.N)},
+                           {Buffer<double>(s.C, s.N), Buffer<double>(1)}};
+                    // The loss's options and weights are host buffers (the runtime's parameters,
+                    // not device data; the epilogue reads some on the host to skip stages).
+                    const int err = reinterpret_cast<Epilogue>(fn)(nullptr, d.in(stats), in.alpha_pos, options,
+                                                                   in.alpha_pos, in.alpha_neg, 0.37f, d.out(r.d[0]),
+                                                                   d.out(r.d[1]), d.out(r.f[0]));
                     REQUIRE(err == 0);
                     return to_host(r);
                 },
@@ -346,54 +400,60 @@ void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
     }
     // Runs the kernel into fresh outputs from `make`, its inputs marked for the device, its
     // status checked, its outputs brought back.
-    auto run = [&](const std::function<Outs()> &make, const std::function<int(void *, Outs &)> &call,
+    auto run = [&](const std::function<Outs()> &make, const std::function<int(void *, Outs &, DeviceArgs &)> &call,
                    decltype(close_within(0, 0, 0)) compare = close_within(1e-4, 1e-5, 1e-5)) {
         check_kernel<Outs>(
             row,
-            [&](void *fn) {
+            [&](void *fn, DeviceArgs &d) {
                 in.dirty();
                 coef.set_host_dirty();
                 Outs r = make();
-                REQUIRE(call(fn, r) == 0);
+                REQUIRE(call(fn, r, d) == 0);
                 return to_host(r);
             },
             compare, same_outputs);
     };
     // The arguments every pointwise kernel starts with.
 #define POINTWISE_ARGS                                                                                          \
-    nullptr, in.logits, in.labels(row.name), hi, ii, in.mask, in.alpha_pos, in.alpha_neg, o.gamma, o.log_power, \
-        o.smoothing, scale, key, cut_value, cut_index
-#define LOSS_ARGS nullptr, in.logits, in.labels(row.name), hi, ii, in.mask
+    nullptr, d.in(in.logits), in.labels(row.name, d), hi, ii, d.in(in.mask), d.in(in.alpha_pos),                \
+        d.in(in.alpha_neg), o.gamma, o.log_power, o.smoothing, scale, d.in(key), cut_value, cut_index
+#define LOSS_ARGS nullptr, d.in(in.logits), in.labels(row.name, d), hi, ii, d.in(in.mask)
 
     const std::string &st = row.stage;
     if (st == "label_stats") {
         for (int class_sums : {0, 1}) {
             run([&] { return Outs{{line_rows(kNumLabelSlots), Buffer<float>(s.C, s.Y, s.Z, s.N)}, {}}; },
-                [&](void *fn, Outs &r) {
-                    return reinterpret_cast<LabelStats>(fn)(nullptr, in.labels(row.name), s.C, hi, ii, in.mask,
-                                                            class_sums, r.f[0], r.f[1]);
+                [&](void *fn, Outs &r, DeviceArgs &d) {
+                    return reinterpret_cast<LabelStats>(fn)(nullptr, in.labels(row.name, d), s.C, hi, ii,
+                                                            d.in(in.mask), class_sums, d.out(r.f[0]), d.out(r.f[1]));
                 });
         }
     } else if (st == "pointwise_value") {
         run([&] { return Outs{{line_rows(kNumPointwiseSlots)}, {}}; },
-            [&](void *fn, Outs &r) { return reinterpret_cast<PwValue>(fn)(POINTWISE_ARGS, r.f[0]); });
+            [&](void *fn, Outs &r, DeviceArgs &d) {
+                return reinterpret_cast<PwValue>(fn)(POINTWISE_ARGS, d.out(r.f[0]));
+            });
     } else if (st == "pointwise_grad") {
         run([&] { return Outs{{line_rows(kNumPointwiseSlots), per_class()}, {}}; },
-            [&](void *fn, Outs &r) { return reinterpret_cast<PwGrad>(fn)(POINTWISE_ARGS, r.f[0], r.f[1]); });
+            [&](void *fn, Outs &r, DeviceArgs &d) {
+                return reinterpret_cast<PwGrad>(fn)(POINTWISE_ARGS, d.out(r.f[0]), d.out(r.f[1]));
+            });
     } else if (st == "pointwise_map") {
         run([&] { return Outs{{voxels()}, {}}; },
-            [&](void *fn, Outs &r) { return reinterpret_cast<PwMap>(fn)(POINTWISE_ARGS, 0.5f, -1.0f, r.f[0]); });
+            [&](void *fn, Outs &r, DeviceArgs &d) {
+                return reinterpret_cast<PwMap>(fn)(POINTWISE_ARGS, 0.5f, -1.0f, d.out(r.f[0]));
+            });
     } else if (st.rfind("convert_", 0) == 0) {
         const bool to_float = st.find("_to_f32") != std::string::npos;
         std::mt19937 rng(7);
         Buffer<uint16_t> half(s.X, s.Y, s.Z, s.C, s.N);
         half.for_each_value([&](uint16_t &v) { v = uint16_t(rng()); });  // every bit pattern: NaN, Inf, subnormals
         run([&] { return Outs{{per_class()}, {}}; },
-            [&](void *fn, Outs &r) {
+            [&](void *fn, Outs &r, DeviceArgs &d) {
                 half.set_host_dirty();
-                if (to_float) return reinterpret_cast<Convert>(fn)(nullptr, half, r.f[0]);
+                if (to_float) return reinterpret_cast<Convert>(fn)(nullptr, d.in(half), d.out(r.f[0]));
                 Buffer<uint16_t> out16(s.X, s.Y, s.Z, s.C, s.N);
-                const int err = reinterpret_cast<Convert>(fn)(nullptr, in.logits, out16);
+                const int err = reinterpret_cast<Convert>(fn)(nullptr, d.in(in.logits), d.out(out16));
                 out16.copy_to_host();
                 r.f[0].for_each_element([&](const int *p) { r.f[0](p) = float(out16(p)); });  // the bits, exactly
                 return err;
@@ -402,20 +462,21 @@ void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
     } else if (st == "region_stats" || st == "compound_stats") {
         for (int squares : {0, 1}) {
             run([&] { return Outs{{}, {Buffer<double>(segloss::abi::kNumRegionStats, s.C, s.N)}}; },
-                [&](void *fn, Outs &r) {
+                [&](void *fn, Outs &r, DeviceArgs &d) {
                     return st == "region_stats"
-                               ? reinterpret_cast<RegionStats>(fn)(LOSS_ARGS, squares, r.d[0])
+                               ? reinterpret_cast<RegionStats>(fn)(LOSS_ARGS, squares, d.out(r.d[0]))
                                : reinterpret_cast<CompoundStats>(fn)(LOSS_ARGS, squares, o.gamma, o.log_power,
-                                                                     o.smoothing, r.d[0]);
+                                                                     o.smoothing, d.out(r.d[0]));
                 });
         }
     } else if (st == "region_grad" || st == "compound_grad") {
         run([&] { return Outs{{per_class()}, {}}; },
-            [&](void *fn, Outs &r) {
-                return st == "region_grad" ? reinterpret_cast<RegionGrad>(fn)(LOSS_ARGS, coef, r.f[0])
-                                           : reinterpret_cast<CompoundGrad>(fn)(LOSS_ARGS, coef, o.gamma, o.log_power,
-                                                                                o.smoothing, key, cut_value, cut_index,
-                                                                                r.f[0]);
+            [&](void *fn, Outs &r, DeviceArgs &d) {
+                return st == "region_grad"
+                           ? reinterpret_cast<RegionGrad>(fn)(LOSS_ARGS, d.in(coef), d.out(r.f[0]))
+                           : reinterpret_cast<CompoundGrad>(fn)(LOSS_ARGS, d.in(coef), o.gamma, o.log_power,
+                                                                o.smoothing, d.in(key), cut_value, cut_index,
+                                                                d.out(r.f[0]));
             });
     } else if (st == "region_epilogue") {
         check_epilogue(row, in, o);
