@@ -53,8 +53,11 @@ const halide_device_interface_t *interface_of(const std::string &api) {
 }
 
 // Halide's default error handler aborts; a kernel's error must be a test failure (its status),
-// and a missing driver a skip.
-void record_error(void *, const char *msg) { std::printf("halide: %s", msg); }
+// and a missing driver a skip (its messages are not printed).
+bool g_probing = false;
+void record_error(void *, const char *msg) {
+    if (!g_probing) std::printf("halide: %s\n", msg);
+}
 
 // Whether the API has a driver and a device here: a small allocation on it.
 bool api_available(const std::string &api) {
@@ -63,7 +66,9 @@ bool api_available(const std::string &api) {
     auto it = known.find(api);
     if (it != known.end()) return it->second;
     Buffer<float> probe(16);
+    g_probing = true;
     const bool ok = probe.device_malloc(interface_of(api)) == 0;
+    g_probing = false;
     if (!ok) {
         std::printf("SKIPPED: no %s driver or device on this machine; its GPU kernels are not run\n", api.c_str());
     }

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+// The GPU kernels of a loss call, timed on device-resident data (wrapped device memory, as the
+// runtime will pass DLPack GPU tensors), against the device's measured copy bandwidth in the
+// same run. Run by tools/gpu-check on a machine with an NVIDIA GPU (no Halide or toolkit
+// needed there). A plain timer, not Google Benchmark: Debian's libbenchmark is a shared library,
+// which the GPU machine does not have.
+//   segloss_bench_gpu [cuda|opencl] [repetitions] [small]   (small: tiny shapes, to check the
+//   harness itself, e.g. on pocl)
+// Prints one line per (loss, shape): median and spread of the kernels' time, GB/s of the bytes
+// a loss call must move, and that rate as a fraction of the device-to-device copy rate.
+// (ce: the target pre-pass and the fused gradient pass; dice: statistics, epilogue, gradient;
+// the runtime's reductions of line sums, which it still does on the host, are not included.)
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "HalideBuffer.h"
+#include "HalideRuntimeCuda.h"
+#include "HalideRuntimeOpenCL.h"
+#include "generators/common/abi.h"
+#include "gpu_kernel_headers.h"
+#include "kernel_headers.h"
+
+namespace {
+
+using Halide::Runtime::Buffer;
+using Clock = std::chrono::steady_clock;
+
+const halide_device_interface_t *g_itf = nullptr;
+bool g_probing = false;  // the driver probe's failures are the expected "no GPU here"
+
+void report_error(void *, const char *msg) {
+    if (!g_probing) std::fprintf(stderr, "halide: %s\n", msg);
+}
+
+// A device-only view of b (no host pointer), as the runtime will make of a DLPack GPU tensor.
+template <typename T>
+halide_buffer_t view_of(Buffer<T> &b) {
+    if (b.data()) b.set_host_dirty();  // Halide copies a buffer up only when marked as changed
+    if (b.copy_to_device(g_itf) != 0) std::exit(2);
+    halide_buffer_t v = *b.raw_buffer();
+    v.host = nullptr;
+    v.device = 0;
+    v.device_interface = nullptr;
+    v.flags = 0;
+    const uint64_t native = g_itf == halide_opencl_device_interface()
+                                ? uint64_t(halide_opencl_get_cl_mem(nullptr, b.raw_buffer()))
+                                : b.raw_buffer()->device;
+    if (halide_device_wrap_native(nullptr, &v, native, g_itf) != 0) std::exit(2);
+    return v;
+}
+
+struct Timing {
+    double median_ms, min_ms, max_ms;
+};
+
+// Median, min and max over `reps` runs of `body` followed by a device sync of `sync`.
+Timing time_it(const std::function<void()> &body, halide_buffer_t *sync, int reps) {
+    body();  // warm-up: kernel compilation, allocation caches
+    halide_device_sync(nullptr, sync);
+    std::vector<double> ms;
+    for (int r = 0; r < reps; r++) {
+        const auto t0 = Clock::now();
+        body();
+        halide_device_sync(nullptr, sync);
+        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return {ms[ms.size() / 2], ms.front(), ms.back()};
+}
+
+void check(int err, const char *what) {
+    if (err != 0) {
+        std::fprintf(stderr, "segloss_bench_gpu: %s failed (%d)\n", what, err);
+        std::exit(1);
+    }
+}
+
+struct Shape {
+    int N, C, D, H, W;
+};
+
+// The GPU kernels built, by name and API (gpu_kernels.inc).
+void *kernel(const std::string &name, const std::string &api) {
+    struct Row {
+        const char *api, *name;
+        void *fn;
+    };
+    static const Row rows[] = {
+#define SEGLOSS_GPU_KERNEL(api, stage, name, act, kind) {#api, #name, reinterpret_cast<void *>(&name##_##api)},
+#include "gpu_kernels.inc"
+#undef SEGLOSS_GPU_KERNEL
+    };
+    for (const Row &r : rows) {
+        if (name == r.name && api == r.api) return r.fn;
+    }
+    std::fprintf(stderr, "segloss_bench_gpu: no %s kernel %s in this build\n", api.c_str(), name.c_str());
+    std::exit(2);
+}
+
+template <typename Fn>
+Fn kernel_as(const std::string &name, const std::string &api, Fn model) {
+    (void)model;
+    return reinterpret_cast<Fn>(kernel(name, api));
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    const std::string api = argc > 1 ? argv[1] : "cuda";
+    const int reps = argc > 2 ? std::atoi(argv[2]) : 20;
+    const bool small = argc > 3 && std::string(argv[3]) == "small";
+    halide_set_error_handler(report_error);
+    g_itf = api == "opencl" ? halide_opencl_device_interface() : halide_cuda_device_interface();
+    {
+        Buffer<float> probe(16);
+        g_probing = true;
+        const int err = probe.device_malloc(g_itf);
+        g_probing = false;
+        if (err != 0) {
+            std::printf("SKIPPED: no %s driver or device on this machine\n", api.c_str());
+            return 0;
+        }
+    }
+
+    // The roofline: a device-to-device copy of 1 GiB (bytes read + written per second).
+    double copy_gbs = 0;
+    {
+        const int n = small ? 1 << 22 : 1 << 28;  // 16 MiB or 1 GiB, device memory only
+        Buffer<float> a(nullptr, n), b(nullptr, n);
+        check(a.device_malloc(g_itf), "device_malloc");
+        check(b.device_malloc(g_itf), "device_malloc");
+        Timing t = time_it([&] { check(halide_buffer_copy(nullptr, a.raw_buffer(), g_itf, b.raw_buffer()), "copy"); },
+                           b.raw_buffer(), reps);
+        copy_gbs = 2.0 * a.size_in_bytes() / (t.median_ms * 1e6);
+        std::printf("device copy: %.1f GB/s (median of %d, %.3f ms)\n", copy_gbs, reps, t.median_ms);
+    }
+    std::printf("%-6s %-22s %10s %10s %10s %9s %9s\n", "loss", "shape NxCxDxHxW", "median ms", "min ms", "max ms",
+                "GB/s", "of copy");
+
+    const std::vector<Shape> shapes =
+        small ? std::vector<Shape>{{2, 4, 16, 16, 16}}
+              : std::vector<Shape>{{2, 4, 128, 128, 128}, {8, 4, 1, 256, 256}, {1, 14, 96, 96, 96}, {1, 4, 256, 256, 256}};
+    const auto ls = kernel_as("label_stats_i32", api, &label_stats_i32);
+    const auto ce_grad = kernel_as("ce_softmax_i32_grad", api, &ce_softmax_i32_grad);
+    const auto stats_k = kernel_as("region_stats_softmax_i32", api, &region_stats_softmax_i32);
+    const auto epilogue = kernel_as("region_epilogue", api, &region_epilogue);
+    const auto dice_grad = kernel_as("region_grad_softmax_i32", api, &region_grad_softmax_i32);
+    for (const Shape &s : shapes) {
+        const int X = s.W, Y = s.H, Z = s.D, C = s.C, N = s.N;
+        std::mt19937 rng(1);
+        std::normal_distribution<float> nd(0.0f, 3.0f);
+        Buffer<float> logits(X, Y, Z, C, N), grad(X, Y, Z, C, N), mask_line(X), ones_a(C), ones_b(C);
+        Buffer<int32_t> labels(X, Y, Z, N);
+        logits.for_each_value([&](float &v) { v = nd(rng); });
+        labels.for_each_value([&](int32_t &v) { v = int32_t(rng() % C); });
+        mask_line.fill(1.0f);
+        ones_a.fill(1.0f);
+        ones_b.fill(1.0f);
+        Buffer<float> key(X, Y, Z, N);
+        key.fill(0.0f);
+        // The runtime's "no mask": one line of ones broadcast with zero strides.
+        halide_dimension_t md[4] = {{0, X, 1, 0}, {0, Y, 0, 0}, {0, Z, 0, 0}, {0, N, 0, 0}};
+        Buffer<float> mask(mask_line.data(), 4, md);
+        using namespace segloss::abi;
+        Buffer<float> ls_rows(kNumLabelSlots, Y, Z, N), ls_class(C, Y, Z, N), pw_rows(kNumPointwiseSlots, Y, Z, N);
+        Buffer<double> stats(kNumRegionStats, C, N), group_loss(C, N), total(1);
+        Buffer<float> coef(kNumRegionCoefs, C, N), options(kNumRegionOptions);
+        options.fill(0.0f);
+        options(kOptSmoothNr) = options(kOptSmoothDr) = 1e-5f;
+        options(kOptLambdaRegion) = 1.0f;
+        for (auto *b : {&grad, &ls_rows, &ls_class, &pw_rows, &coef}) check(b->device_malloc(g_itf), "device_malloc");
+        for (auto *b : {&stats, &group_loss, &total}) check(b->device_malloc(g_itf), "device_malloc");
+        halide_buffer_t vl = view_of(logits), vy = view_of(labels), vm = view_of(mask), vk = view_of(key),
+                        vg = view_of(grad), va = view_of(ones_a), vb = view_of(ones_b), vr1 = view_of(ls_rows),
+                        vr2 = view_of(ls_class), vr3 = view_of(pw_rows), vs = view_of(stats), vgl = view_of(group_loss),
+                        vt = view_of(total), vc = view_of(coef);
+        const double logit_bytes = double(logits.size_in_bytes()), label_bytes = double(labels.size_in_bytes());
+        char shape[64];
+        std::snprintf(shape, sizeof shape, "%dx%dx%dx%dx%d", N, C, Z, Y, X);
+        auto report = [&](const char *loss, const Timing &t, double bytes) {
+            const double gbs = bytes / (t.median_ms * 1e6);
+            std::printf("%-6s %-22s %10.3f %10.3f %10.3f %9.1f %9.2f\n", loss, shape, t.median_ms, t.min_ms, t.max_ms,
+                        gbs, gbs / copy_gbs);
+        };
+        const int ignore = -100;
+        // ce: the target pre-pass (labels once) and the fused pass (logits, labels, gradient).
+        Timing ce = time_it(
+            [&] {
+                check(ls(nullptr, &vy, C, 0, ignore, &vm, 0, &vr1, &vr2), "label_stats");
+                check(ce_grad(nullptr, &vl, &vy, 0, ignore, &vm, &va, &vb, 0.0f, 1.0f, 0.0f, 1.0f, &vk, -1.0f, 0, &vr3, &vg),
+                      "ce grad");
+            },
+            &vg, reps);
+        report("ce", ce, label_bytes + logit_bytes + label_bytes + logit_bytes);
+        // dice: statistics (logits, labels), epilogue, gradient (logits, labels, gradient).
+        Timing dice = time_it(
+            [&] {
+                check(stats_k(nullptr, &vl, &vy, 0, ignore, &vm, 0, &vs), "region_stats");
+                check(epilogue(nullptr, &vs, ones_a, options, ones_a, ones_b, 1.0f, &vgl, &vt, &vc), "region_epilogue");
+                check(dice_grad(nullptr, &vl, &vy, 0, ignore, &vm, &vc, &vg), "region_grad");
+            },
+            &vg, reps);
+        report("dice", dice, 2 * (logit_bytes + label_bytes) + logit_bytes);
+        for (halide_buffer_t *v : {&vl, &vy, &vm, &vk, &vg, &va, &vb, &vr1, &vr2, &vr3, &vs, &vgl, &vt, &vc}) {
+            halide_device_detach_native(nullptr, v);
+        }
+    }
+    return 0;
+}
