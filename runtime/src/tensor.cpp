@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstring>
 
+#include "../devices/cuda_probe.h"
 #include "failure.h"
 
 namespace segloss::rt {
@@ -32,13 +33,33 @@ int64_t element_offset(const Tensor &t, int64_t i) {
     return offset;
 }
 
+namespace {
+
+// A tensor in CUDA memory: which of the three reasons it cannot run here.
+[[noreturn]] void fail_cuda_tensor(const DLTensor *dl, const char *what) {
+    const int id = dl->device.device_id;
+#ifndef SEGLOSS_HAVE_CUDA_KERNELS
+    fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on cuda:", id,
+         ": this build of segloss has no CUDA kernels (SEGLOSS_GPU_APIS)");
+#else
+    const CudaProbe &cuda = probe_cuda();
+    if (cuda.devices == 0) fail(SEGLOSS_STATUS_DEVICE_UNAVAILABLE, what, " is on cuda:", id, ", but ", cuda.reason);
+    if (id < 0 || id >= cuda.devices) {
+        fail(SEGLOSS_STATUS_DEVICE_UNAVAILABLE, what, " is on cuda:", id, ", but the driver reports ", cuda.devices,
+             " device(s)");
+    }
+    fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on cuda:", id,
+         ": segloss has CUDA kernels but does not run them on CUDA tensors yet (docs/design.md, GPU kernels)");
+#endif
+}
+
+}  // namespace
+
 Tensor read_tensor(const DLTensor *dl, const char *what) {
     if (!dl) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, what, " is NULL");
     Tensor t;
     t.what = what;
-    if (dl->device.device_type == kDLCUDA || dl->device.device_type == kDLCUDAManaged) {
-        fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on a CUDA device: this build of segloss has CPU kernels only");
-    }
+    if (dl->device.device_type == kDLCUDA || dl->device.device_type == kDLCUDAManaged) fail_cuda_tensor(dl, what);
     if (dl->device.device_type != kDLCPU && dl->device.device_type != kDLCUDAHost) {
         fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on device type ", int(dl->device.device_type),
              ": only CPU memory is supported");

@@ -4,6 +4,9 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <string>
+
+#include <dlfcn.h>
 
 #include <catch2/catch.hpp>
 
@@ -15,6 +18,13 @@ using namespace segloss::test;
 namespace {
 
 const float kSentinel = 12345.0f;
+
+// Whether this machine has a CUDA driver (what segloss probes before running a CUDA tensor).
+[[maybe_unused]] bool cuda_driver_loads() {
+    void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (lib) dlclose(lib);
+    return lib != nullptr;
+}
 
 // A valid problem [2, 3, 4, 5] with int32 labels, plus outputs holding a sentinel.
 struct Fixture {
@@ -141,10 +151,28 @@ TEST_CASE("bad inputs return their documented status and write nothing", "[bad_i
         f.p.ignore_index = 255;
         want = SEGLOSS_STATUS_INVALID_LABEL;
     }
-    SECTION("CUDA tensors are unsupported in this build") {
+    // CUDA tensors. A build without CUDA kernels: UNSUPPORTED. With them: DEVICE_UNAVAILABLE where
+    // the driver cannot be loaded (the CI) or the device id is beyond the driver's devices;
+    // UNSUPPORTED on a machine with the device (the runtime does not run CUDA kernels yet). The
+    // message names the argument and the device.
+    SECTION("CUDA logits") {
         f.l.device = {kDLCUDA, 0};
+#ifdef SEGLOSS_HAVE_CUDA_KERNELS
+        want = cuda_driver_loads() ? SEGLOSS_STATUS_UNSUPPORTED : SEGLOSS_STATUS_DEVICE_UNAVAILABLE;
+#else
         want = SEGLOSS_STATUS_UNSUPPORTED;
+#endif
+        f.run();
+        CHECK(std::string(segloss_last_error(f.ctx)).find("logits is on cuda:0") != std::string::npos);
     }
+#ifdef SEGLOSS_HAVE_CUDA_KERNELS
+    SECTION("a CUDA gradient on a device the driver does not have") {
+        f.g.device = {kDLCUDA, 999};
+        want = SEGLOSS_STATUS_DEVICE_UNAVAILABLE;
+        f.run();
+        CHECK(std::string(segloss_last_error(f.ctx)).find("grad is on cuda:999") != std::string::npos);
+    }
+#endif
     SECTION("a gradient that overlaps the logits") {
         f.g.data = f.logits.storage().data();
         want = SEGLOSS_STATUS_INVALID_ARGUMENT;

@@ -41,13 +41,17 @@ typedef enum segloss_status {
     SEGLOSS_STATUS_INVALID_SHAPE = 2,    /**< wrong rank, mismatched extents, zero-size tensor,
                                               weight length != C, wrong output shape */
     SEGLOSS_STATUS_UNSUPPORTED = 3,      /**< a dtype, device or combination this build has no
-                                              kernel for (e.g. CUDA tensors: not built yet) */
+                                              kernel for (CUDA tensors: the runtime does not run
+                                              its CUDA kernels yet) */
     SEGLOSS_STATUS_INVALID_LABEL = 4,    /**< an index label outside [0, C) that is not
                                               ignore_index; found before any output is written */
     SEGLOSS_STATUS_NONFINITE = 5,        /**< check_finite is on and the loss is NaN or Inf */
     SEGLOSS_STATUS_TOO_LARGE = 6,        /**< an extent or stride does not fit in 32 bits */
     SEGLOSS_STATUS_OUT_OF_MEMORY = 7,    /**< an allocation failed */
-    SEGLOSS_STATUS_INTERNAL = 8          /**< a kernel failed; see segloss_last_error */
+    SEGLOSS_STATUS_INTERNAL = 8,         /**< a kernel failed; see segloss_last_error */
+    SEGLOSS_STATUS_DEVICE_UNAVAILABLE = 9 /**< a tensor on a device this machine cannot reach:
+                                               CUDA memory without a CUDA driver, or a device id
+                                               beyond the driver's devices */
 } segloss_status_t;
 
 /** The losses of LOSSES.md; segloss_loss_name() gives each one's name there. Values are stable. */
