@@ -70,6 +70,17 @@ foreach (half IN ITEMS f16 bf16)
                    ACTIVATION identity TARGET_KIND f32 GPU ${no_opencl}
                    PARAMS to_float=false bfloat=${bf} in.type=float32 out.type=uint16)
 endforeach ()
+# A device call's value (mean/sum, or the groups of reduction=none) from the region epilogue's
+# float64 outputs into the caller's float32 or float64 tensor, on the device.
+foreach (bits IN ITEMS 32 64)
+    if (bits STREQUAL "64")
+        set(f64 true)
+    else ()
+        set(f64 false)
+    endif ()
+    segloss_kernel(value_store_f${bits} FAMILY convert GENERATOR value_store STAGE value_store_f${bits}
+                   ACTIVATION identity TARGET_KIND f32 GPU PARAMS float64=${f64} value.type=float${bits})
+endforeach ()
 # Distance family: exact EDT maps of the class masks of index maps, dense maps (g > 0.5) and
 # logits (p > 0.5 after the activation), for the boundary losses and the metrics.
 foreach (kind IN ITEMS i32 u8)

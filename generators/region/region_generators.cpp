@@ -308,7 +308,11 @@ public:
         Expr holds_group = select(is_gd, c == first_class, included) && (!batch || n == 0);
         Expr group_G = select(is_gd, gd_sum(n)[2], s.G);
         Expr dropped = flag(abi::kOptExcludeEmpty) && group_G == f64(0);
-        Expr bad = S(abi::kStatNonfinite, 0, n) > 0;  // the same for every class of an image
+        // An image with a non-finite logit, a label outside the classes or a mask value outside
+        // [0, 1] (counted in class 0's slots) has a NaN loss and gradient. The CPU runtime
+        // refuses the last two before the epilogue; a device call without check_inputs does not
+        // read the counts back (no host round trip), so its result says it here.
+        Expr bad = S(abi::kStatNonfinite, 0, n) + S(abi::kStatInvalid, 0, n) + S(abi::kStatBadMask, 0, n) > 0;
         Expr w = select(is_gd, f64(1), cast<double>(weight(c)));
 
         Func loss("loss");
@@ -355,7 +359,8 @@ public:
         Expr pw_scale = select(pw_norm > 0, f64(1) / pw_norm, f64(0));
         Func any_bad("any_bad");
         any_bad(i) = f64(0);
-        any_bad(i) += stats(abi::kStatNonfinite, 0, rn);
+        any_bad(i) +=
+            stats(abi::kStatNonfinite, 0, rn) + stats(abi::kStatInvalid, 0, rn) + stats(abi::kStatBadMask, 0, rn);
         Expr pw_value = nan_if(any_bad(0) > 0, pw_sum(0)[0] * pw_scale);
         total(i) = lambda_region * sum(0)[0] * norm + select(lambda_pw != 0 && !pw_given, lambda_pw * pw_value, f64(0));
 

@@ -254,6 +254,7 @@ using CompoundStats = decltype(&compound_stats_softmax_i32);
 using RegionGrad = decltype(&region_grad_softmax_i32);
 using CompoundGrad = decltype(&compound_grad_softmax_i32);
 using Epilogue = decltype(&region_epilogue);
+using ValueStore = decltype(&value_store_f32);
 
 // The options of a pointwise pass: one set per run of a shape.
 struct PointwiseOptions {
@@ -485,6 +486,26 @@ void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
             });
     } else if (st == "region_epilogue") {
         check_epilogue(row, in, o);
+    } else if (st.rfind("value_store_", 0) == 0) {
+        // The scalar, then the groups from class 1 on (a left-out background); NaN kept.
+        std::mt19937 rng(11);
+        std::normal_distribution<double> g(0.0, 3.0);
+        Buffer<double> total(1), groups(s.C, s.N);
+        total(0) = g(rng);
+        groups.for_each_value([&](double &v) { v = g(rng); });
+        groups(0, 0) = NAN;
+        const bool f64 = st == "value_store_f64";
+        for (int per_group : {0, 1}) {
+            const int first = per_group ? 1 : 0, K = per_group ? s.C - 1 : 1, M = per_group ? s.N : 1;
+            run([&] { return f64 ? Outs{{}, {Buffer<double>(K, M)}} : Outs{{Buffer<float>(K, M)}, {}}; },
+                [&](void *fn, Outs &r, DeviceArgs &d) {
+                    total.set_host_dirty();
+                    groups.set_host_dirty();
+                    return reinterpret_cast<ValueStore>(fn)(nullptr, d.in(total), d.in(groups), first, per_group,
+                                                           f64 ? d.out(r.d[0]) : d.out(r.f[0]));
+                },
+                close_within(0.0, 0.0, 0.0));
+        }
     } else {
         FAIL("no GPU check for stage " << st);
     }
