@@ -16,4 +16,9 @@ struct CudaProbe {
 // libcuda.so.1 loaded with dlopen, cuInit(0) and cuDeviceGetCount; the first call probes.
 const CudaProbe &probe_cuda();
 
+// The primary context of CUDA device `device` (retained once per process, never released):
+// where segloss runs its CUDA kernels. Fails with DEVICE_UNAVAILABLE without a driver or for
+// a device id the driver does not have.
+void *cuda_primary_context(int device);
+
 }  // namespace segloss::rt

@@ -49,52 +49,77 @@ void check_invalid(const std::vector<double> &stats, int64_t N, int64_t C) {
     }
 }
 
+// The group sums (slot, c, n) of N images of C classes over host memory (a device call's
+// kernels keep them in the view's device copy until Call::to_host).
+HalideView stats_view(double *stats, int64_t N, int64_t C) {
+    return HalideView::dense(stats, {abi::kNumRegionStats, int(C), int(N)});
+}
+
 // all_sums: every stat (the public segloss_region_stats), not only those the plan's epilogue reads.
-void run_stats(Call &call, const Problem &pb, const RegionPlan &plan, double *stats, bool all_sums) {
+void run_stats(Call &call, const Problem &pb, const RegionPlan &plan, HalideView &out, bool all_sums) {
     const int squares = all_sums || plan.squares ? 1 : 0;
     // Dense values are checked by the target pre-pass (index labels by the stats themselves).
     if (pb.kind == TargetKind::f32 && pb.params->check_inputs) (void)target_sums(call, pb, false);
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
-    HalideView out = HalideView::dense(stats, {abi::kNumRegionStats, int(pb.C), int(pb.N)});
     // dice_topk's pointwise part comes from TopK's keys, not from class sums.
     if (plan.compound && !plan.topk) {
         const PointwiseArgs &a = plan.pointwise;
-        Kernel k = find_kernel(Stage::compound_stats, pb.act, pb.kind);
+        Kernel k = find_kernel(Stage::compound_stats, pb.act, pb.kind, call.api());
         call.run(k.name, k.as<CompoundStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index,
                  mask.get(), squares, a.gamma, a.log_power, a.smoothing, out.get());
     } else {
-        Kernel k = find_kernel(Stage::region_stats, pb.act, pb.kind);
+        Kernel k = find_kernel(Stage::region_stats, pb.act, pb.kind, call.api());
         call.run(k.name, k.as<RegionStatsFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
                  squares, out.get());
     }
 }
 
+// The epilogue's outputs: the loss of every group (c, n), the reduced loss, the coefficients
+// (slot, c, n), over host memory (on a device call, in the views' device copies until
+// Call::to_host). coef: the caller's memory, or the struct's own.
 struct EpilogueOut {
-    std::vector<double> group_loss;  // (c, n)
+    EpilogueOut(int64_t N, int64_t C, float *coef = nullptr)
+        : group_loss(static_cast<size_t>(N * C), 0.0), own_coef(coef ? 0 : abi::kNumRegionCoefs * N * C) {
+        group_loss_v = HalideView::dense(group_loss.data(), {int(C), int(N)});
+        total_v = HalideView::dense(&total, {1});
+        coef_v = HalideView::dense(coef ? coef : own_coef.data(), {abi::kNumRegionCoefs, int(C), int(N)});
+    }
+    EpilogueOut(EpilogueOut &&) = delete;  // the views point into the struct
+    std::vector<double> group_loss;
     double total = 0;
+    std::vector<float> own_coef;
+    HalideView group_loss_v, total_v, coef_v;
 };
 
-EpilogueOut run_epilogue(Call &call, const RegionPlan &plan, double *stats, float *coef, int64_t N, int64_t C,
-                         float grad_scale) {
-    Kernel k = find_kernel(Stage::region_epilogue, Act::identity, TargetKind::f32);
-    EpilogueOut o;
-    o.group_loss.assign(static_cast<size_t>(N * C), 0.0);
+void run_epilogue(Call &call, const RegionPlan &plan, halide_buffer_t *stats, EpilogueOut &o, float grad_scale) {
+    Kernel k = find_kernel(Stage::region_epilogue, Act::identity, TargetKind::f32, call.api());
+    // Inputs from the host (the epilogue also reads the options there, to skip stages).
     auto vec = [](const std::vector<float> &v) {
-        return HalideView::dense(const_cast<float *>(v.data()), {static_cast<int>(v.size())});
+        HalideView view = HalideView::dense(const_cast<float *>(v.data()), {static_cast<int>(v.size())});
+        view.get()->set_host_dirty();
+        return view;
     };
-    HalideView s = HalideView::dense(stats, {abi::kNumRegionStats, int(C), int(N)});
     HalideView w = vec(plan.weight), opt = vec(plan.options);
     HalideView ap = vec(plan.pointwise.alpha_pos), an = vec(plan.pointwise.alpha_neg);
-    HalideView gl = HalideView::dense(o.group_loss.data(), {int(C), int(N)});
-    HalideView t = HalideView::dense(&o.total, {1});
-    HalideView cf = HalideView::dense(coef, {abi::kNumRegionCoefs, int(C), int(N)});
-    call.run(k.name, k.as<RegionEpilogueFn>(), s.get(), w.get(), opt.get(), ap.get(), an.get(), grad_scale, gl.get(),
-             t.get(), cf.get());
-    return o;
+    call.run(k.name, k.as<RegionEpilogueFn>(), stats, w.get(), opt.get(), ap.get(), an.get(), grad_scale,
+             o.group_loss_v.get(), o.total_v.get(), o.coef_v.get());
 }
 
-void write_value(const segloss_loss_params_t &p, const Tensor &value, const EpilogueOut &o, int64_t N, int64_t C) {
-    if (p.reduction != SEGLOSS_REDUCTION_NONE) {
+// A device call's value, stored by a kernel from the epilogue's device outputs.
+void store_on_device(Call &call, const segloss_loss_params_t &p, const Tensor &value, EpilogueOut &o) {
+    const Stage stage = value.dtype.bits == 64 ? Stage::value_store_f64 : Stage::value_store_f32;
+    Kernel k = find_kernel(stage, Act::identity, TargetKind::f32, call.api());
+    const bool none = p.reduction == SEGLOSS_REDUCTION_NONE;
+    HalideView out(value, none ? std::vector<int>{1, 0} : std::vector<int>{-1, -1});
+    call.run(k.name, k.as<ValueStoreFn>(), o.total_v.get(), o.group_loss_v.get(), p.include_background ? 0 : 1,
+             none ? 1 : 0, out.get());
+}
+
+void write_value(Call &call, const segloss_loss_params_t &p, const Tensor &value, EpilogueOut &o, int64_t N,
+                 int64_t C) {
+    if (value.on_device()) {
+        store_on_device(call, p, value, o);
+    } else if (p.reduction != SEGLOSS_REDUCTION_NONE) {
         write_scalar(value, o.total);
     } else {
         // The generalized Dice keeps an image's loss at its first included class.
@@ -107,26 +132,28 @@ void write_value(const segloss_loss_params_t &p, const Tensor &value, const Epil
         write_elements(value, v);
     }
     if (p.check_finite) {
+        // A device call waits for its value here.
+        call.to_host(o.total_v.get());
+        call.to_host(o.group_loss_v.get());
         bool finite = std::isfinite(o.total);
         for (double g : o.group_loss) finite = finite && std::isfinite(g);
         if (!finite) fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (non-finite inputs)");
     }
 }
 
-void run_grad(Call &call, const Problem &pb, const RegionPlan &plan, float *coef, SelectionArgs &sel,
+void run_grad(Call &call, const Problem &pb, const RegionPlan &plan, halide_buffer_t *coef, SelectionArgs &sel,
               const Tensor &grad) {
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
-    HalideView cf = HalideView::dense(coef, {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
     GradOut g(call, pb, grad);
     if (plan.compound) {
         const PointwiseArgs &a = plan.pointwise;
-        Kernel k = find_kernel(Stage::compound_grad, pb.act, pb.kind);
+        Kernel k = find_kernel(Stage::compound_grad, pb.act, pb.kind, call.api());
         call.run(k.name, k.as<CompoundGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
-                 cf.get(), a.gamma, a.log_power, a.smoothing, sel.key.get(), sel.cut_value, sel.cut_index, g.get());
+                 coef, a.gamma, a.log_power, a.smoothing, sel.key.get(), sel.cut_value, sel.cut_index, g.get());
     } else {
-        Kernel k = find_kernel(Stage::region_grad, pb.act, pb.kind);
+        Kernel k = find_kernel(Stage::region_grad, pb.act, pb.kind, call.api());
         call.run(k.name, k.as<RegionGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
-                 cf.get(), g.get());
+                 coef, g.get());
     }
     g.finish(call);
 }
@@ -183,9 +210,14 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
         require_disjoint(grad, value);
     }
     std::vector<double> stats(static_cast<size_t>(abi::kNumRegionStats * pb.C * pb.N));
-    std::vector<float> coef(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N));
-    run_stats(call, pb, plan, stats.data(), false);
-    check_invalid(stats, pb.N, pb.C);
+    HalideView stats_v = stats_view(stats.data(), pb.N, pb.C);
+    run_stats(call, pb, plan, stats_v, false);
+    // A device call reads its labels' and mask's counts back only when asked (check_inputs);
+    // otherwise the epilogue makes the images that have bad ones NaN.
+    if (call.api() == GpuApi::none || p.check_inputs) {
+        call.to_host(stats_v.get());
+        check_invalid(stats, pb.N, pb.C);
+    }
     // dice_topk: TopK's keys and cut; the epilogue takes the part's normaliser from them and
     // the part's value is added here.
     TopkSelection topk_keys;
@@ -195,22 +227,26 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
         topk_value = select_topk_part(call, pb, stats, plan, topk_keys);
         sel = topk_keys.args(pb);
     }
-    EpilogueOut o = run_epilogue(call, plan, stats.data(), coef.data(), pb.N, pb.C, grad_scale);
+    EpilogueOut o(pb.N, pb.C);
+    run_epilogue(call, plan, stats_v.get(), o, grad_scale);
     if (plan.topk && plan.options[abi::kOptLambdaPointwise] != 0) {
         o.total += plan.options[abi::kOptLambdaPointwise] * topk_value;
     }
-    if (grad_dl) run_grad(call, pb, plan, coef.data(), sel, grad);
-    write_value(p, value, o, pb.N, pb.C);
+    if (grad_dl) run_grad(call, pb, plan, o.coef_v.get(), sel, grad);
+    write_value(call, p, value, o, pb.N, pb.C);
 }
 
 RegionPart region_part(Call &call, const Problem &pb, const RegionPlan &plan, std::vector<float> &coef,
                        float grad_scale) {
     std::vector<double> stats(static_cast<size_t>(abi::kNumRegionStats * pb.C * pb.N));
     coef.assign(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N), 0.0f);
-    run_stats(call, pb, plan, stats.data(), false);
+    HalideView stats_v = stats_view(stats.data(), pb.N, pb.C);
+    run_stats(call, pb, plan, stats_v, false);
     check_invalid(stats, pb.N, pb.C);
     RegionPart part;
-    part.value = run_epilogue(call, plan, stats.data(), coef.data(), pb.N, pb.C, grad_scale).total;
+    EpilogueOut o(pb.N, pb.C, coef.data());
+    run_epilogue(call, plan, stats_v.get(), o, grad_scale);
+    part.value = o.total;
     // Every class of an image counts the same voxels: class 0's count is the image's.
     for (int64_t n = 0; n < pb.N; n++) part.per_image.push_back(stats[(n * pb.C) * abi::kNumRegionStats + abi::kStatCount]);
     return part;
@@ -221,7 +257,8 @@ void region_stats(Call &call, const Problem &pb, const DLTensor *stats_dl) {
     require_region_only(plan);
     Tensor stats = read_group_tensor(stats_dl, "stats", 64, pb.N, pb.C, abi::kNumRegionStats);
     for (const Tensor *t : inputs_of(pb)) require_disjoint(stats, *t);
-    run_stats(call, pb, plan, reinterpret_cast<double *>(stats.data), true);
+    HalideView out = stats_view(reinterpret_cast<double *>(stats.data), pb.N, pb.C);
+    run_stats(call, pb, plan, out, true);
 }
 
 void region_epilogue(Call &call, const segloss_loss_params_t *params, const DLTensor *stats_dl,
@@ -236,16 +273,17 @@ void region_epilogue(Call &call, const segloss_loss_params_t *params, const DLTe
     std::vector<double> s(reinterpret_cast<double *>(stats.data), reinterpret_cast<double *>(stats.data) + stats.numel);
     check_invalid(s, N, C);
     Tensor value = read_value(value_dl, p.reduction, none_shape(p, N, C), {&stats});
-    std::vector<float> coef(static_cast<size_t>(abi::kNumRegionCoefs * C * N));
     Tensor coef_t;
     if (coef_dl) {
         coef_t = read_group_tensor(coef_dl, "coef", 32, N, C, abi::kNumRegionCoefs);
         require_disjoint(coef_t, value);
         require_disjoint(coef_t, stats);
     }
-    EpilogueOut o = run_epilogue(call, plan, s.data(), coef.data(), N, C, grad_scale);
-    if (coef_dl) std::copy(coef.begin(), coef.end(), reinterpret_cast<float *>(coef_t.data));
-    write_value(p, value, o, N, C);
+    EpilogueOut o(N, C);
+    HalideView stats_v = stats_view(s.data(), N, C);
+    run_epilogue(call, plan, stats_v.get(), o, grad_scale);
+    if (coef_dl) std::copy(o.own_coef.begin(), o.own_coef.end(), reinterpret_cast<float *>(coef_t.data));
+    write_value(call, p, value, o, N, C);
 }
 
 void region_grad(Call &call, const Problem &pb, const DLTensor *coef_dl, const DLTensor *grad_dl) {
@@ -255,7 +293,8 @@ void region_grad(Call &call, const Problem &pb, const DLTensor *coef_dl, const D
     Tensor grad = check_grad(pb, grad_dl);
     require_disjoint(grad, coef);
     SelectionArgs all = select_all(pb);
-    run_grad(call, pb, plan, reinterpret_cast<float *>(coef.data), all, grad);
+    HalideView cf = HalideView::dense(reinterpret_cast<float *>(coef.data), {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
+    run_grad(call, pb, plan, cf.get(), all, grad);
 }
 
 }  // namespace segloss::rt

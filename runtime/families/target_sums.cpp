@@ -16,13 +16,15 @@ void check_mask(double bad) {
 }
 
 TargetSums target_sums(Call &call, const Problem &pb, bool per_class) {
-    Kernel k = find_kernel(Stage::label_stats, pb.act, pb.kind);
+    Kernel k = find_kernel(Stage::label_stats, pb.act, pb.kind, call.api());
     std::vector<float> rows, class_rows;
     HalideView out = line_rows_view(rows, abi::kNumLabelSlots, pb);
     HalideView class_out = line_rows_view(class_rows, static_cast<int>(pb.C), pb);
     HalideView labels = pb.target_view(), mask = pb.mask_view();
     call.run(k.name, k.as<LabelStatsFn>(), labels.get(), int(pb.C), pb.has_ignore, pb.ignore_index, mask.get(),
              per_class ? 1 : 0, out.get(), class_out.get());
+    call.to_host(out.get());  // a device call waits for its counts here
+    if (per_class) call.to_host(class_out.get());
     std::vector<double> s = sum_lines(rows, abi::kNumLabelSlots);
     check_mask(s[abi::kBadMask]);
     // Dense values are checked only on request (check_inputs); out-of-range labels always.

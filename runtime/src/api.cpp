@@ -46,6 +46,15 @@ void require_region_loss(const segloss_loss_params_t *p) {
     }
 }
 
+// What runs on a device so far: the region and compound losses (not dice_topk, whose cut
+// is made on the host).
+void require_device_loss(const segloss_loss_params_t &p, Family family) {
+    if ((family != Family::region && family != Family::compound) || p.loss == SEGLOSS_LOSS_DICE_TOPK) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, segloss_loss_name(p.loss),
+             " does not run on a device yet: segloss runs the region and compound losses (not dice_topk) there");
+    }
+}
+
 }  // namespace
 
 extern "C" {
@@ -68,6 +77,7 @@ const char *segloss_status_string(segloss_status_t s) {
     case SEGLOSS_STATUS_OUT_OF_MEMORY: return "SEGLOSS_STATUS_OUT_OF_MEMORY";
     case SEGLOSS_STATUS_INTERNAL: return "SEGLOSS_STATUS_INTERNAL";
     case SEGLOSS_STATUS_DEVICE_UNAVAILABLE: return "SEGLOSS_STATUS_DEVICE_UNAVAILABLE";
+    case SEGLOSS_STATUS_DEVICE_MISMATCH: return "SEGLOSS_STATUS_DEVICE_MISMATCH";
     }
     return "SEGLOSS_STATUS_UNKNOWN";
 }
@@ -83,6 +93,17 @@ void segloss_context_destroy(segloss_context_t ctx) { delete ctx; }
 const char *segloss_last_error(segloss_context_t ctx) { return ctx ? ctx->last_error.c_str() : "context is NULL"; }
 
 const char *segloss_last_kernel(segloss_context_t ctx) { return ctx ? ctx->last_kernel.c_str() : ""; }
+
+segloss_status_t segloss_context_set_stream(segloss_context_t ctx, DLDevice device, void *stream) {
+    return guarded(ctx, [&] {
+        StreamBinding b;
+        if (device.device_type != kDLCPU) {
+            b = {true, device, stream};
+            check_binding(b);
+        }
+        ctx->stream = b;
+    });
+}
 
 segloss_status_t segloss_set_num_threads(int n) {
     if (n < 0) return SEGLOSS_STATUS_INVALID_ARGUMENT;
@@ -129,11 +150,15 @@ segloss_status_t segloss_loss_compute(segloss_context_t ctx, const segloss_loss_
                                       const DLTensor *logits, const DLTensor *target, DLTensor *value,
                                       DLTensor *grad, float grad_scale) {
     return guarded(ctx, [&] {
-        Problem pb = make_problem(params, logits, target);
+        Problem pb = make_problem(params, logits, target, true);
         if (!std::isfinite(grad_scale)) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "grad_scale must be finite");
         Call call(ctx);
-        prepare_logits(call, pb);
         const Family family = find_loss(params->loss)->family;
+        if (pb.logits.on_device()) {
+            require_device_loss(*params, family);
+            call.use_device(pb.logits.device);
+        }
+        prepare_logits(call, pb);
         if (family == Family::pointwise) {
             run_pointwise(call, pb, value, grad, grad_scale);
         } else if (family == Family::boundary) {

@@ -27,6 +27,13 @@ float *Call::scratch(Scratch which, size_t n) {
     return b.data.get();
 }
 
+void Call::use_device(DLDevice device) { device_ = std::make_unique<DeviceScope>(ctx_->stream, device); }
+
+void Call::to_host(halide_buffer_t *buf) {
+    if (!buf->device) return;
+    if (int rc = halide_copy_to_host(this, buf)) kernel_failed("copy to host", rc);
+}
+
 void Call::kernel_failed(const char *name, int rc) {
     segloss_status_t status = SEGLOSS_STATUS_INTERNAL;
     switch (rc) {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "../devices/gpu.h"
 #include "segloss/segloss.h"
 
 // Large float32 scratch a call needs (half-precision copies, TopK's keys), kept by the context
@@ -23,6 +24,7 @@ struct segloss_context {
         size_t size = 0;
     };
     Buffer scratch[static_cast<int>(Scratch::count)];
+    segloss::rt::StreamBinding stream;  // segloss_context_set_stream
 };
 
 namespace segloss::rt {
@@ -43,10 +45,18 @@ public:
     float *scratch(Scratch which, size_t n);
     // Called by the Halide error handler, possibly from a worker thread.
     void add_halide_message(const char *msg);
+    // Makes the call a device call on `device` (a CUDA or OpenCL device): its kernels, copies
+    // and allocations use the context's stream (DeviceScope) until the Call ends.
+    void use_device(DLDevice device);
+    // The GPU API of the call (GpuApi::none: a CPU call).
+    GpuApi api() const { return device_ ? device_->api() : GpuApi::none; }
+    // Brings a kernel's output back to its host buffer (a device call waits for it here).
+    void to_host(halide_buffer_t *buf);
 
 private:
     [[noreturn]] void kernel_failed(const char *name, int rc);
     segloss_context *ctx_;
+    std::unique_ptr<DeviceScope> device_;
     std::mutex mu_;
     std::string halide_messages_;
 };

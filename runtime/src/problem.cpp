@@ -256,12 +256,14 @@ namespace {
 
 // The loss mask: N,spatial or N,1,spatial like an index target; float32 is read in place,
 // uint8/bool become a float32 copy (nonzero = 1).
-void read_mask(Problem &pb, const DLTensor *dl) {
-    pb.mask = read_tensor(dl, "loss_mask");
+void read_mask(Problem &pb, const DLTensor *dl, bool allow_device) {
+    pb.mask = read_tensor(dl, "loss_mask", allow_device);
     const Tensor &M = pb.mask;
+    require_same_device(M, pb.logits);
     check_voxel_shape(M, pb.logits);
     pb.kernel_mask = M;
     if (is_dtype(M, kDLFloat, 32)) return;
+    if (M.on_device()) fail(SEGLOSS_STATUS_UNSUPPORTED, "a loss_mask on a device must be float32");
     const bool boolean = M.dtype.code == 6 /* kDLBool, DLPack >= 0.8 */ && M.dtype.bits == 8;
     if (!is_dtype(M, kDLUInt, 8) && !boolean) {
         fail(SEGLOSS_STATUS_UNSUPPORTED, "loss_mask must be float32, uint8 or bool, got ", dtype_name(M.dtype));
@@ -275,14 +277,23 @@ void read_mask(Problem &pb, const DLTensor *dl) {
 
 }  // namespace
 
-Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, const DLTensor *target) {
+Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, const DLTensor *target,
+                     bool allow_device) {
     check_params(p);
     Problem pb;
     pb.params = p;
-    pb.logits = read_tensor(logits, "logits");
-    pb.target = read_tensor(target, "target");
+    pb.logits = read_tensor(logits, "logits", allow_device);
+    pb.target = read_tensor(target, "target", allow_device);
     const Tensor &L = pb.logits, &T = pb.target;
+    require_same_device(T, L);
     pb.precision = precision_of(L);
+    // What a device call runs on: the kernels' own inputs, no conversion on the host.
+    if (L.on_device() && pb.precision != Precision::f32) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, "logits on a device must be float32, got ", dtype_name(L.dtype));
+    }
+    if (L.on_device() && is_dtype(T, kDLInt, 64)) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, "index targets on a device must be int32 or uint8, got int64");
+    }
     pb.kernel_logits = L;
     if (L.ndim < 3) {
         fail(SEGLOSS_STATUS_INVALID_SHAPE, "logits must be N,C,spatial with 1 to 3 spatial axes; got ",
@@ -328,14 +339,17 @@ Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, con
     const size_t X = static_cast<size_t>(L.shape[L.ndim - 1]);
     pb.ones = std::make_shared<std::vector<float>>(X, 1.0f);
     pb.zeros = std::make_shared<std::vector<float>>(X, 0.0f);
-    if (p->loss_mask) read_mask(pb, p->loss_mask);
+    if (p->loss_mask) read_mask(pb, p->loss_mask, allow_device);
     (void)pb.mask_view();
     return pb;
 }
 
 Tensor check_grad(const Problem &pb, const DLTensor *grad) {
-    Tensor g = read_tensor(grad, "grad");
-    (void)precision_of(g);
+    Tensor g = read_tensor(grad, "grad", true);
+    require_same_device(g, pb.logits);
+    if (precision_of(g) != Precision::f32 && g.on_device()) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, "grad on a device must be float32, got ", dtype_name(g.dtype));
+    }
     if (g.ndim != pb.logits.ndim) fail(SEGLOSS_STATUS_INVALID_SHAPE, "grad must have the logits' shape");
     for (int i = 0; i < g.ndim; i++) {
         if (g.shape[i] != pb.logits.shape[i]) fail(SEGLOSS_STATUS_INVALID_SHAPE, "grad must have the logits' shape");

@@ -67,8 +67,10 @@ void check_params(const segloss_loss_params_t *p);
 std::vector<float> read_weights(const segloss_loss_params_t &p, int64_t C);
 
 // Checks logits and target against each other and against the params; fails with the
-// documented status on the first problem found.
-Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, const DLTensor *target);
+// documented status on the first problem found. allow_device: the tensors may be on a GPU
+// (all on the same one), for the callers that run device calls.
+Problem make_problem(const segloss_loss_params_t *p, const DLTensor *logits, const DLTensor *target,
+                     bool allow_device = false);
 
 // The precision of a float32/float16/bfloat16 tensor (fails with UNSUPPORTED otherwise).
 Precision precision_of(const Tensor &t);
@@ -86,7 +88,7 @@ Tensor compact_copy(const Tensor &t, void *data, DLDataType dt);
 std::vector<const Tensor *> inputs_of(const Problem &pb);
 
 // Checks that an optional gradient tensor has the logits' shape, is float32, float16 or
-// bfloat16, and overlaps nothing.
+// bfloat16 (float32 on a device), is on the logits' device, and overlaps nothing.
 Tensor check_grad(const Problem &pb, const DLTensor *grad);
 
 }  // namespace segloss::rt

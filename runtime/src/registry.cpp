@@ -2,6 +2,7 @@
 #include "registry.h"
 
 #include "failure.h"
+#include "gpu_kernel_headers.h"
 #include "kernel_headers.h"
 
 namespace segloss::rt {
@@ -21,18 +22,42 @@ const Row kRows[] = {
 #undef SEGLOSS_KERNEL
 };
 
+struct GpuRow {
+    GpuApi api;
+    Row row;
+};
+
+// The GPU set (cmake/kernels.cmake rows marked GPU), after a sentinel for builds without one.
+const GpuRow kGpuRows[] = {
+    {GpuApi::none, {}},
+#define SEGLOSS_GPU_KERNEL(api, stage, name, act, kind) \
+    {GpuApi::api, {Stage::stage, Act::act, TargetKind::kind, {#name "_" #api, reinterpret_cast<void *>(&name##_##api)}}},
+#include "gpu_kernels.inc"
+#undef SEGLOSS_GPU_KERNEL
+};
+
 }  // namespace
 
-Kernel find_kernel(Stage stage, Act act, TargetKind kind) {
+Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api) {
     // Stages without an activation or target axis are registered under identity / f32.
     const bool convert = stage == Stage::convert_f16_to_f32 || stage == Stage::convert_bf16_to_f32 ||
                          stage == Stage::convert_f32_to_f16 || stage == Stage::convert_f32_to_bf16;
     const bool any_act = stage == Stage::label_stats || stage == Stage::region_epilogue || convert;
-    const bool any_kind = stage == Stage::region_epilogue || convert;
-    for (const Row &r : kRows) {
-        if (r.stage == stage && (any_act || r.act == act) && (any_kind || r.kind == kind)) return r.kernel;
+    const bool store = stage == Stage::value_store_f32 || stage == Stage::value_store_f64;
+    const bool any_kind = stage == Stage::region_epilogue || convert || store;
+    auto matches = [&](const Row &r) {
+        return r.stage == stage && (any_act || store || r.act == act) && (any_kind || r.kind == kind);
+    };
+    if (api == GpuApi::none) {
+        for (const Row &r : kRows) {
+            if (matches(r)) return r.kernel;
+        }
     }
-    fail(SEGLOSS_STATUS_UNSUPPORTED, "no kernel was built for this stage, activation and target type");
+    for (const GpuRow &g : kGpuRows) {
+        if (api != GpuApi::none && g.api == api && matches(g.row)) return g.row.kernel;
+    }
+    fail(SEGLOSS_STATUS_UNSUPPORTED, "no ", api == GpuApi::none ? "CPU" : api == GpuApi::cuda ? "CUDA" : "OpenCL",
+         " kernel was built for this stage, activation and target type");
 }
 
 }  // namespace segloss::rt

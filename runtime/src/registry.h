@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The kernel registry: every CPU kernel library of cmake/kernels.cmake, found by stage,
-// activation and target kind. Signatures are those of the generated headers.
+// The kernel registry: every kernel library of cmake/kernels.cmake (CPU, and the GPU set),
+// found by stage, activation and target kind. Signatures are those of the generated headers.
 #pragma once
 
+#include "../devices/gpu.h"
 #include "HalideRuntime.h"
 #include "problem.h"
 
@@ -11,7 +12,8 @@ namespace segloss::rt {
 enum class Stage {
     label_stats, pointwise_value, pointwise_grad, pointwise_map,
     region_stats, region_grad, region_epilogue, compound_stats, compound_grad,
-    convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16, distance, dpce_weight, boundary_loss
+    convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16, distance, dpce_weight, boundary_loss,
+    value_store_f32, value_store_f64
 };
 
 using Buf = halide_buffer_t *;
@@ -64,7 +66,9 @@ struct Kernel {
     Fn as() const { return reinterpret_cast<Fn>(fn); }
 };
 
-// The kernel for (stage, activation, target kind); fails with UNSUPPORTED if none was built.
-Kernel find_kernel(Stage stage, Act act, TargetKind kind);
+// The kernel for (stage, activation, target kind), for the CPU or a GPU API; fails with
+// UNSUPPORTED if none was built. The value stores write a device call's float32 / float64 value.
+using ValueStoreFn = int (*)(UC, Buf total, Buf group_loss, int first, int per_group, Buf value);
+Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api = GpuApi::none);
 
 }  // namespace segloss::rt

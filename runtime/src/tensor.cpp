@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "../devices/cuda_probe.h"
+#include "../devices/gpu.h"
 #include "failure.h"
 
 namespace segloss::rt {
@@ -35,34 +36,44 @@ int64_t element_offset(const Tensor &t, int64_t i) {
 
 namespace {
 
-// A tensor in CUDA memory: which of the three reasons it cannot run here.
-[[noreturn]] void fail_cuda_tensor(const DLTensor *dl, const char *what) {
+// A tensor in GPU memory: whether this build and machine can run kernels on it.
+void check_device_tensor(const DLTensor *dl, const char *what, bool allow_device) {
+    const GpuApi api = gpu_api_of(dl->device.device_type);
+    const char *name = device_name(dl->device.device_type);
     const int id = dl->device.device_id;
-#ifndef SEGLOSS_HAVE_CUDA_KERNELS
-    fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on cuda:", id,
-         ": this build of segloss has no CUDA kernels (SEGLOSS_GPU_APIS)");
-#else
-    const CudaProbe &cuda = probe_cuda();
-    if (cuda.devices == 0) fail(SEGLOSS_STATUS_DEVICE_UNAVAILABLE, what, " is on cuda:", id, ", but ", cuda.reason);
-    if (id < 0 || id >= cuda.devices) {
-        fail(SEGLOSS_STATUS_DEVICE_UNAVAILABLE, what, " is on cuda:", id, ", but the driver reports ", cuda.devices,
-             " device(s)");
+    if (!gpu_api_built(api)) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on ", name, ":", id, ": this build of segloss has no ", name,
+             " kernels (SEGLOSS_GPU_APIS)");
     }
-    fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on cuda:", id,
-         ": segloss has CUDA kernels but does not run them on CUDA tensors yet (docs/design.md, GPU kernels)");
-#endif
+    if (api == GpuApi::cuda) {
+        const CudaProbe &cuda = probe_cuda();
+        if (cuda.devices == 0) fail(SEGLOSS_STATUS_DEVICE_UNAVAILABLE, what, " is on cuda:", id, ", but ", cuda.reason);
+        if (id < 0 || id >= cuda.devices) {
+            fail(SEGLOSS_STATUS_DEVICE_UNAVAILABLE, what, " is on cuda:", id, ", but the driver reports ",
+                 cuda.devices, " device(s)");
+        }
+    }
+    if (!allow_device) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on ", name, ":", id,
+             ": this function takes host memory only (device calls: segloss_loss_compute)");
+    }
+    if (api == GpuApi::opencl && dl->byte_offset != 0) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on opencl with a byte_offset: an OpenCL tensor must start its cl_mem");
+    }
 }
 
 }  // namespace
 
-Tensor read_tensor(const DLTensor *dl, const char *what) {
+Tensor read_tensor(const DLTensor *dl, const char *what, bool allow_device) {
     if (!dl) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, what, " is NULL");
     Tensor t;
     t.what = what;
-    if (dl->device.device_type == kDLCUDA || dl->device.device_type == kDLCUDAManaged) fail_cuda_tensor(dl, what);
-    if (dl->device.device_type != kDLCPU && dl->device.device_type != kDLCUDAHost) {
+    if (gpu_api_of(dl->device.device_type) != GpuApi::none) {
+        check_device_tensor(dl, what, allow_device);
+        t.device = dl->device;
+    } else if (dl->device.device_type != kDLCPU && dl->device.device_type != kDLCUDAHost) {
         fail(SEGLOSS_STATUS_UNSUPPORTED, what, " is on device type ", int(dl->device.device_type),
-             ": only CPU memory is supported");
+             ": only CPU, CUDA and OpenCL memory are supported");
     }
     if (dl->ndim < 1 || dl->ndim > kMaxRank) {
         fail(SEGLOSS_STATUS_INVALID_SHAPE, what, " has ", dl->ndim, " dimensions; 1 to ", kMaxRank, " are supported");
@@ -93,13 +104,16 @@ Tensor read_tensor(const DLTensor *dl, const char *what) {
     if (!dl->data) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, what, " has a NULL data pointer");
     t.data = static_cast<char *>(dl->data) + dl->byte_offset;
     const int64_t elem = (t.dtype.bits + 7) / 8;
+    // An OpenCL buffer is a handle: byte ranges are offsets in it.
+    if (gpu_api_of(t.device.device_type) == GpuApi::opencl) t.space = reinterpret_cast<uintptr_t>(t.data);
+    const char *origin = t.space ? nullptr : t.data;
     // Byte range: the lowest and highest element addresses (strides may be negative).
     __int128 lo = 0, hi = 0;
     for (int i = 0; i < t.ndim; i++) {
         __int128 span = static_cast<__int128>(t.shape[i] - 1) * t.strides[i] * elem;
         (span < 0 ? lo : hi) += span;
     }
-    const __int128 base = static_cast<__int128>(reinterpret_cast<uintptr_t>(t.data));
+    const __int128 base = static_cast<__int128>(reinterpret_cast<uintptr_t>(origin));
     if (base + lo < 0 || base + hi + elem > static_cast<__int128>(UINTPTR_MAX)) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, what, " spans addresses outside the address space");
     }
@@ -108,8 +122,16 @@ Tensor read_tensor(const DLTensor *dl, const char *what) {
     return t;
 }
 
+void require_same_device(const Tensor &t, const Tensor &like) {
+    if (t.device.device_type != like.device.device_type || t.device.device_id != like.device.device_id) {
+        fail(SEGLOSS_STATUS_DEVICE_MISMATCH, t.what, " is on ", device_name(t.device.device_type), ":",
+             t.device.device_id, " but ", like.what, " is on ", device_name(like.device.device_type), ":",
+             like.device.device_id);
+    }
+}
+
 void require_disjoint(const Tensor &a, const Tensor &b) {
-    if (a.lo < b.hi && b.lo < a.hi) {
+    if (a.space == b.space && a.lo < b.hi && b.lo < a.hi) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, a.what, " and ", b.what, " overlap in memory");
     }
 }
@@ -117,6 +139,7 @@ void require_disjoint(const Tensor &a, const Tensor &b) {
 HalideView HalideView::broadcast_line(float *data, const std::vector<int> &extents) {
     HalideView v = dense(data, extents);
     for (size_t i = 1; i < extents.size(); i++) v.dim_[i].stride = 0;
+    v.buf_.set_host_dirty(true);  // an input: a GPU kernel copies it to the device
     return v;
 }
 
@@ -136,15 +159,32 @@ void HalideView::init(void *data, halide_type_t type, int dims) {
     buf_.dim = dim_;
 }
 
+void HalideView::release() {
+    if (!buf_.device) return;
+    // Errors cannot be reported from here; a failed release leaves the block to the driver.
+    if (wrapped_) {
+        (void)halide_device_detach_native(nullptr, &buf_);
+    } else {
+        (void)halide_device_free(nullptr, &buf_);
+    }
+    buf_.device = 0;
+    wrapped_ = false;
+}
+
 HalideView &HalideView::operator=(HalideView &&o) noexcept {
+    release();
     buf_ = o.buf_;
     std::memcpy(dim_, o.dim_, sizeof(dim_));
     buf_.dim = dim_;
+    wrapped_ = o.wrapped_;
+    o.buf_.device = 0;
+    o.buf_.device_interface = nullptr;
+    o.wrapped_ = false;
     return *this;
 }
 
 HalideView::HalideView(const Tensor &t, const std::vector<int> &axes) {
-    init(t.data, halide_type_of_dl(t.dtype), static_cast<int>(axes.size()));
+    init(t.on_device() ? nullptr : t.data, halide_type_of_dl(t.dtype), static_cast<int>(axes.size()));
     for (size_t i = 0; i < axes.size(); i++) {
         int64_t extent = 1, stride = 0;
         if (axes[i] >= 0) {
@@ -156,6 +196,13 @@ HalideView::HalideView(const Tensor &t, const std::vector<int> &axes) {
                  extent, ", stride ", stride, "); split the batch");
         }
         dim_[i] = halide_dimension_t(0, static_cast<int32_t>(extent), static_cast<int32_t>(stride));
+    }
+    if (t.on_device()) {
+        const uint64_t native = reinterpret_cast<uintptr_t>(t.data);
+        if (halide_device_wrap_native(nullptr, &buf_, native, device_interface(gpu_api_of(t.device.device_type)))) {
+            fail(SEGLOSS_STATUS_INTERNAL, "cannot wrap ", t.what, "'s device memory");
+        }
+        wrapped_ = true;
     }
 }
 

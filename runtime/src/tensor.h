@@ -19,14 +19,21 @@ struct Tensor {
     int64_t shape[kMaxRank] = {};
     int64_t strides[kMaxRank] = {};  // elements
     DLDataType dtype{};
-    char *data = nullptr;            // data + byte_offset
+    char *data = nullptr;            // data + byte_offset (OpenCL: the cl_mem)
     int64_t numel = 0;
+    DLDevice device{kDLCPU, 0};      // kDLCPU for host memory (kDLCUDAHost included)
+    uintptr_t space = 0;             // OpenCL: the cl_mem, whose byte offsets lo and hi are
     uintptr_t lo = 0, hi = 0;        // [lo, hi): bytes the tensor can touch
+    bool on_device() const { return device.device_type != kDLCPU; }
 };
 
-// Checks the descriptor (non-null, CPU device, 1..5 dims, no zero extent, non-null data,
-// lanes == 1) and computes its strides and byte range. Fails with the documented status.
-Tensor read_tensor(const DLTensor *t, const char *what);
+// Checks the descriptor (non-null, 1..5 dims, no zero extent, non-null data, lanes == 1) and
+// computes its strides and byte range. Fails with the documented status. Host memory only,
+// unless allow_device: then also CUDA and OpenCL memory that this build and machine can run
+// kernels on (DEVICE_UNAVAILABLE, UNSUPPORTED otherwise).
+Tensor read_tensor(const DLTensor *t, const char *what, bool allow_device = false);
+// Fails with DEVICE_MISMATCH unless t is on the device of `like`.
+void require_same_device(const Tensor &t, const Tensor &like);
 
 bool is_dtype(const Tensor &t, uint8_t code, int bits);
 // Offset in elements of element i (row-major over the tensor's shape).
@@ -38,14 +45,21 @@ void require_disjoint(const Tensor &a, const Tensor &b);
 
 // A halide_buffer_t over a Tensor. `axes` lists the tensor axis of each Halide dimension,
 // innermost first; -1 adds an extent-1 dimension. Every extent and stride must fit int32.
+// Over device memory the view has no host pointer and wraps the caller's allocation. A view
+// over host memory that a GPU kernel reads or writes gets a device copy from Halide (pooled),
+// given back when the view ends: only inside the device call (Call::use_device). A GPU kernel
+// copies a host input to its device copy only when it is marked host-dirty (get()->
+// set_host_dirty()); outputs must not be.
 class HalideView {
 public:
     HalideView() = default;
+    ~HalideView() { release(); }
     HalideView(const Tensor &t, const std::vector<int> &axes);
     // A dense buffer over caller memory of the given Halide extents (innermost first).
     template <typename T>
     static HalideView dense(T *data, const std::vector<int> &extents);
-    // One float32 line of extents[0] values repeated over the other extents (zero strides).
+    // One float32 line of extents[0] values repeated over the other extents (zero strides), as
+    // an input.
     static HalideView broadcast_line(float *data, const std::vector<int> &extents);
     halide_buffer_t *get() { return &buf_; }
     HalideView(const HalideView &) = delete;
@@ -55,7 +69,9 @@ public:
 
 private:
     void init(void *data, halide_type_t type, int dims);
+    void release();
     halide_buffer_t buf_{};
+    bool wrapped_ = false;  // buf_.device is the caller's memory
     halide_dimension_t dim_[kMaxRank] = {};
 };
 

@@ -7,7 +7,8 @@ namespace segloss::rt {
 
 Tensor read_value(const DLTensor *value, segloss_reduction_t reduction, const std::vector<int64_t> &none_shape,
                   const std::vector<const Tensor *> &inputs) {
-    Tensor v = read_tensor(value, "value");
+    Tensor v = read_tensor(value, "value", true);
+    if (!inputs.empty()) require_same_device(v, *inputs[0]);
     if (!is_dtype(v, kDLFloat, 32) && !is_dtype(v, kDLFloat, 64)) {
         fail(SEGLOSS_STATUS_UNSUPPORTED, "value must be float32 or float64, got ", dtype_name(v.dtype));
     }

@@ -41,17 +41,19 @@ typedef enum segloss_status {
     SEGLOSS_STATUS_INVALID_SHAPE = 2,    /**< wrong rank, mismatched extents, zero-size tensor,
                                               weight length != C, wrong output shape */
     SEGLOSS_STATUS_UNSUPPORTED = 3,      /**< a dtype, device or combination this build has no
-                                              kernel for (CUDA tensors: the runtime does not run
-                                              its CUDA kernels yet) */
+                                              kernel for (on a GPU: what segloss_loss_compute
+                                              does not run there yet) */
     SEGLOSS_STATUS_INVALID_LABEL = 4,    /**< an index label outside [0, C) that is not
                                               ignore_index; found before any output is written */
     SEGLOSS_STATUS_NONFINITE = 5,        /**< check_finite is on and the loss is NaN or Inf */
     SEGLOSS_STATUS_TOO_LARGE = 6,        /**< an extent or stride does not fit in 32 bits */
     SEGLOSS_STATUS_OUT_OF_MEMORY = 7,    /**< an allocation failed */
     SEGLOSS_STATUS_INTERNAL = 8,         /**< a kernel failed; see segloss_last_error */
-    SEGLOSS_STATUS_DEVICE_UNAVAILABLE = 9 /**< a tensor on a device this machine cannot reach:
+    SEGLOSS_STATUS_DEVICE_UNAVAILABLE = 9, /**< a tensor on a device this machine cannot reach:
                                                CUDA memory without a CUDA driver, or a device id
                                                beyond the driver's devices */
+    SEGLOSS_STATUS_DEVICE_MISMATCH = 10  /**< the tensors of a call are on different devices,
+                                              or on another device than the context's stream */
 } segloss_status_t;
 
 /** The losses of LOSSES.md; segloss_loss_name() gives each one's name there. Values are stable. */
@@ -257,6 +259,19 @@ SEGLOSS_API const char *segloss_last_error(segloss_context_t ctx);
 /** Kernels that the last call on ctx ran, e.g. "label_stats_i32,ce_softmax_i32_grad". */
 SEGLOSS_API const char *segloss_last_kernel(segloss_context_t ctx);
 
+/** Binds ctx to a GPU and a stream of it; later calls on ctx whose tensors are on that device
+ * run their kernels there, in order on that stream, and return without waiting for them.
+ *  device  kDLCUDA (or kDLCUDAManaged) with the device's index, or kDLOpenCL; kDLCPU unbinds
+ *  stream  CUDA: a CUstream of the device's primary context (the CUDA runtime's and PyTorch's),
+ *          NULL for the default stream; OpenCL: the cl_command_queue the tensors' cl_mem
+ *          belong with (required)
+ * Without a binding, CUDA tensors of device k run on k's primary context and default stream,
+ * and OpenCL tensors are refused (INVALID_ARGUMENT). The stream must outlive its use by ctx.
+ * Returns UNSUPPORTED for a device type without kernels in this build, DEVICE_UNAVAILABLE for
+ * a CUDA device the driver does not have, INVALID_ARGUMENT for a NULL or invalid OpenCL queue.
+ * Device calls: see segloss_loss_compute. */
+SEGLOSS_API segloss_status_t segloss_context_set_stream(segloss_context_t ctx, DLDevice device, void *stream);
+
 /** Process-wide CPU thread count of the kernels (0 = one per core, the default; 1 = run on the
  * caller's thread). Halide's pool keeps threads it has started: a count between 2 and the
  * number already started does not shrink it. Results are bitwise the same for any count. */
@@ -294,6 +309,17 @@ SEGLOSS_API segloss_status_t segloss_loss_parts(segloss_loss_kind_t loss, seglos
  *          background; generalized Dice losses N,1 (or 1,1 with batch)
  *  grad    NULL, or float32, float16 or bfloat16 (rounded to nearest even from the float32
  *          gradient) with the logits' shape, any strides, not overlapping anything else
+ *
+ * Device calls (every tensor, the loss_mask included, on one CUDA or OpenCL device; see
+ * segloss_context_set_stream): the region losses (dice, iou, tversky, focal_tversky,
+ * sensitivity_specificity, asymmetric, generalized Dice and their variants) with float32
+ * logits, grad and loss_mask, int32/uint8/float32 targets; the kernels read and write the
+ * caller's memory (OpenCL: byte_offset 0), enqueued on the stream, and the call returns without
+ * waiting, so the loss's outcome is in value: an image with a label outside [0, C), a mask
+ * value outside [0, 1] or a non-finite logit has a NaN loss and gradient. check_inputs and
+ * check_finite make the call wait for its statistics or value (one device-to-host copy) and
+ * return INVALID_LABEL / INVALID_ARGUMENT / NONFINITE as on the CPU. Anything else on a
+ * device is UNSUPPORTED; tensors on different devices are DEVICE_MISMATCH.
  */
 SEGLOSS_API segloss_status_t segloss_loss_compute(segloss_context_t ctx,
                                                   const segloss_loss_params_t *params,

@@ -144,6 +144,9 @@ public:
     Context &operator=(const Context &) = delete;
     Context(Context &&o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
 
+    // Binds the context to a GPU and its stream, as segloss_context_set_stream ({kDLCPU, 0}
+    // unbinds).
+    void set_stream(DLDevice device, void *stream) { raise(segloss_context_set_stream(ctx_, device, stream)); }
     // Loss value (and gradient when grad != nullptr) as segloss_loss_compute.
     void compute(const LossParams &params, const DLTensor &logits, const DLTensor &target, DLTensor &value,
                  DLTensor *grad = nullptr, float grad_scale = 1.0f) {
