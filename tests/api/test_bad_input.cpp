@@ -153,12 +153,12 @@ TEST_CASE("bad inputs return their documented status and write nothing", "[bad_i
     }
     // CUDA tensors. A build without CUDA kernels: UNSUPPORTED. With them: DEVICE_UNAVAILABLE where
     // the driver cannot be loaded (the CI) or the device id is beyond the driver's devices;
-    // UNSUPPORTED on a machine with the device (the runtime does not run CUDA kernels yet). The
-    // message names the argument and the device.
+    // DEVICE_MISMATCH on a machine with the device (the target is host memory). The message
+    // names the argument and the device.
     SECTION("CUDA logits") {
         f.l.device = {kDLCUDA, 0};
 #ifdef SEGLOSS_HAVE_CUDA_KERNELS
-        want = cuda_driver_loads() ? SEGLOSS_STATUS_UNSUPPORTED : SEGLOSS_STATUS_DEVICE_UNAVAILABLE;
+        want = cuda_driver_loads() ? SEGLOSS_STATUS_DEVICE_MISMATCH : SEGLOSS_STATUS_DEVICE_UNAVAILABLE;
 #else
         want = SEGLOSS_STATUS_UNSUPPORTED;
 #endif
@@ -344,6 +344,26 @@ TEST_CASE("status strings and version", "[api]") {
     REQUIRE(segloss_loss_from_name("dice", &k) == SEGLOSS_STATUS_OK);
     REQUIRE(k == SEGLOSS_LOSS_DICE);
     REQUIRE(segloss_loss_from_name("nope", &k) == SEGLOSS_STATUS_INVALID_ARGUMENT);
+}
+
+TEST_CASE("binding a context to a stream checks the device", "[api][device]") {
+    segloss_context_t ctx;
+    REQUIRE(segloss_context_create(&ctx) == SEGLOSS_STATUS_OK);
+    REQUIRE(segloss_context_set_stream(nullptr, {kDLCPU, 0}, nullptr) == SEGLOSS_STATUS_INVALID_ARGUMENT);
+    REQUIRE(segloss_context_set_stream(ctx, {kDLCPU, 0}, nullptr) == SEGLOSS_STATUS_OK);  // unbinds
+    REQUIRE(segloss_context_set_stream(ctx, {kDLVulkan, 0}, nullptr) == SEGLOSS_STATUS_UNSUPPORTED);
+    // OpenCL needs a command queue.
+    const segloss_status_t opencl = segloss_context_set_stream(ctx, {kDLOpenCL, 0}, nullptr);
+    CHECK((opencl == SEGLOSS_STATUS_INVALID_ARGUMENT || opencl == SEGLOSS_STATUS_UNSUPPORTED));
+    CHECK(std::string(segloss_last_error(ctx)).find("opencl") != std::string::npos);
+#ifdef SEGLOSS_HAVE_CUDA_KERNELS
+    // A device the driver does not have (or no driver at all).
+    REQUIRE(segloss_context_set_stream(ctx, {kDLCUDA, 999}, nullptr) == SEGLOSS_STATUS_DEVICE_UNAVAILABLE);
+#else
+    REQUIRE(segloss_context_set_stream(ctx, {kDLCUDA, 0}, nullptr) == SEGLOSS_STATUS_UNSUPPORTED);
+#endif
+    REQUIRE(std::string(segloss_status_string(SEGLOSS_STATUS_DEVICE_MISMATCH)) == "SEGLOSS_STATUS_DEVICE_MISMATCH");
+    segloss_context_destroy(ctx);
 }
 
 TEST_CASE("the region epilogue stage validates like the one-shot call", "[bad_input][dice]") {
