@@ -70,7 +70,7 @@ function(segloss_kernel NAME)
     # SEGLOSS_OPENCL_CHECKED (kernels.cmake), and the rows without those axes.
     set(opencl_row FALSE)
     if ("${ARG_ACTIVATION}:${ARG_TARGET_KIND}" IN_LIST SEGLOSS_OPENCL_CHECKED
-        OR NOT ARG_STAGE MATCHES "^(pointwise_|region_|compound_)" OR ARG_STAGE STREQUAL "region_epilogue")
+        OR NOT ARG_STAGE MATCHES "^(pointwise_(value|grad|map)|region_(stats|grad)|compound_)")
         set(opencl_row TRUE)
     endif ()
     foreach (api IN LISTS SEGLOSS_GPU_APIS)

@@ -70,6 +70,11 @@ foreach (half IN ITEMS f16 bf16)
                    ACTIVATION identity TARGET_KIND f32 GPU ${no_opencl}
                    PARAMS to_float=false bfloat=${bf} in.type=float32 out.type=uint16)
 endforeach ()
+# A device call's pointwise reductions (the CPU runtime does them in C++): the target
+# pre-pass's line sums to the normaliser and class weights, the pass's line sums to the loss.
+foreach (stage IN ITEMS pointwise_norm pointwise_total)
+    segloss_kernel(${stage} FAMILY pointwise GENERATOR ${stage} STAGE ${stage} ACTIVATION identity TARGET_KIND f32 GPU)
+endforeach ()
 # A device call's value (mean/sum, or the groups of reduction=none) from the region epilogue's
 # float64 outputs into the caller's float32 or float64 tensor, on the device.
 foreach (bits IN ITEMS 32 64)

@@ -148,6 +148,8 @@ int main(int argc, char **argv) {
               : std::vector<Shape>{{2, 4, 128, 128, 128}, {8, 4, 1, 256, 256}, {1, 14, 96, 96, 96}, {1, 4, 256, 256, 256}};
     const auto ls = kernel_as("label_stats_i32", api, &label_stats_i32);
     const auto ce_grad = kernel_as("ce_softmax_i32_grad", api, &ce_softmax_i32_grad);
+    const auto pw_norm = kernel_as("pointwise_norm", api, &pointwise_norm);
+    const auto pw_total = kernel_as("pointwise_total", api, &pointwise_total);
     const auto stats_k = kernel_as("region_stats_softmax_i32", api, &region_stats_softmax_i32);
     const auto epilogue = kernel_as("region_epilogue", api, &region_epilogue);
     const auto dice_grad = kernel_as("region_grad_softmax_i32", api, &region_grad_softmax_i32);
@@ -169,17 +171,20 @@ int main(int argc, char **argv) {
         Buffer<float> mask(mask_line.data(), 4, md);
         using namespace segloss::abi;
         Buffer<float> ls_rows(kNumLabelSlots, Y, Z, N), ls_class(C, Y, Z, N), pw_rows(kNumPointwiseSlots, Y, Z, N);
-        Buffer<double> stats(kNumRegionStats, C, N), group_loss(C, N), total(1);
-        Buffer<float> coef(kNumRegionCoefs, C, N), options(kNumRegionOptions);
+        Buffer<double> stats(kNumRegionStats, C, N), group_loss(C, N), total(1), norm(1);
+        Buffer<float> coef(kNumRegionCoefs, C, N), options(kNumRegionOptions), norm_scale(1), weights(C);
         options.fill(0.0f);
         options(kOptSmoothNr) = options(kOptSmoothDr) = 1e-5f;
         options(kOptLambdaRegion) = 1.0f;
-        for (auto *b : {&grad, &ls_rows, &ls_class, &pw_rows, &coef}) check(b->device_malloc(g_itf), "device_malloc");
-        for (auto *b : {&stats, &group_loss, &total}) check(b->device_malloc(g_itf), "device_malloc");
+        for (auto *b : {&grad, &ls_rows, &ls_class, &pw_rows, &coef, &norm_scale, &weights}) {
+            check(b->device_malloc(g_itf), "device_malloc");
+        }
+        for (auto *b : {&stats, &group_loss, &total, &norm}) check(b->device_malloc(g_itf), "device_malloc");
         halide_buffer_t vl = view_of(logits), vy = view_of(labels), vm = view_of(mask), vk = view_of(key),
                         vg = view_of(grad), va = view_of(ones_a), vb = view_of(ones_b), vr1 = view_of(ls_rows),
                         vr2 = view_of(ls_class), vr3 = view_of(pw_rows), vs = view_of(stats), vgl = view_of(group_loss),
-                        vt = view_of(total), vc = view_of(coef);
+                        vt = view_of(total), vc = view_of(coef), vn = view_of(norm), vns = view_of(norm_scale),
+                        vw = view_of(weights);
         const double logit_bytes = double(logits.size_in_bytes()), label_bytes = double(labels.size_in_bytes());
         char shape[64];
         std::snprintf(shape, sizeof shape, "%dx%dx%dx%dx%d", N, C, Z, Y, X);
@@ -189,12 +194,16 @@ int main(int argc, char **argv) {
                         gbs, gbs / copy_gbs);
         };
         const int ignore = -100;
-        // ce: the target pre-pass (labels once) and the fused pass (logits, labels, gradient).
+        // ce, as a device call runs it: the target pre-pass (labels once), the normaliser, the
+        // fused pass (logits, labels, gradient) and the loss from its line sums.
         Timing ce = time_it(
             [&] {
                 check(ls(nullptr, &vy, C, 0, ignore, &vm, 0, &vr1, &vr2), "label_stats");
-                check(ce_grad(nullptr, &vl, &vy, 0, ignore, &vm, &va, &vb, 0.0f, 1.0f, 0.0f, 1.0f, &vk, -1.0f, 0, &vr3, &vg),
+                check(pw_norm(nullptr, &vr1, &vr2, &va, kPwNormWeighted, 0, 0, 1, &vn, &vns, &vw), "pointwise_norm");
+                check(ce_grad(nullptr, &vl, &vy, 0, ignore, &vm, &va, &vb, 0.0f, 1.0f, 0.0f, 1.0f, &vk, -1.0f, 0, &vns,
+                              &vr3, &vg),
                       "ce grad");
+                check(pw_total(nullptr, &vr3, &vn, &vt), "pointwise_total");
             },
             &vg, reps);
         report("ce", ce, label_bytes + logit_bytes + label_bytes + logit_bytes);

@@ -29,7 +29,9 @@ public:
     Input<float> gamma{"gamma"};          // focal focusing parameter; 0 = cross-entropy
     Input<float> log_power{"log_power"};  // exp_log's power of -log p; 1 = cross-entropy
     Input<float> label_smoothing{"label_smoothing"};
-    // Factor applied to the gradient: upstream gradient / normaliser (set by the runtime).
+    // Factor applied to the gradient: upstream gradient / normaliser (set by the runtime), and
+    // for grad a one-element buffer that multiplies it: 1 on the CPU, where the runtime knows the
+    // normaliser; on a device, pointwise_norm's 1 / normaliser, which only the device knows.
     Input<float> grad_scale{"grad_scale"};
     // TopK's selection (selection.h): keys (x, y, z, n) and the cut; zeros and -1 keep all.
     Input<Buffer<float, 4>> key{"key"};
@@ -39,6 +41,7 @@ public:
     // voxels not counted, are written as `fill` (TopK's key pass: fill = -1 and the threshold
     // -log t; reduction=none: 0 and -1).
     Input<float> *key_threshold = nullptr, *fill = nullptr;
+    Input<Buffer<float, 1>> *norm_scale = nullptr;  // grad only
 
     // Per-line partial sums (slot, y, z, n), slots abi::PointwiseSlot (value, grad).
     Output<Buffer<float, 4>> *rows = nullptr;
@@ -46,6 +49,7 @@ public:
     Output<Buffer<float, 4>> *map = nullptr;   // per-voxel loss (x, y, z, n), NaN where non-finite (map)
 
     void configure() {
+        if (output == Out::Grad) norm_scale = add_input<Buffer<float, 1>>("norm_scale");
         if (output != Out::Map) rows = add_output<Buffer<float, 4>>("rows");
         if (output == Out::Grad) grad = add_output<Buffer<float, 5>>("grad");
         if (output == Out::Map) {
@@ -112,7 +116,7 @@ public:
         Expr counted = m > 0.0f;
         if (grad) {
             (*grad)(x, y, z, c, n) =
-                select(counted, nan_if(act.bad, (grad_scale * m) * ce.dx(x, y, z, c, n)), 0.0f);
+                select(counted, nan_if(act.bad, (grad_scale * (*norm_scale)(0) * m) * ce.dx(x, y, z, c, n)), 0.0f);
         }
         if (map) {
             Expr kept = counted && ce.unweighted(x, y, z, n) > *key_threshold;
@@ -129,6 +133,7 @@ public:
             rows->set_estimates({{0, abi::kNumPointwiseSlots}, {0, 128}, {0, 128}, {0, 2}});
         }
         if (grad) {
+            norm_scale->set_estimates({{0, 1}});
             allow_any_stride(*grad);
             bound_like_logits(*grad, {0, 1, 2, 3, 4});
             dense = dense && innermost_dense(*grad);

@@ -248,6 +248,8 @@ using LabelStats = decltype(&label_stats_i32);
 using PwValue = decltype(&ce_softmax_i32_value);
 using PwGrad = decltype(&ce_softmax_i32_grad);
 using PwMap = decltype(&ce_softmax_i32_map);
+using PwNorm = decltype(&pointwise_norm);
+using PwTotal = decltype(&pointwise_total);
 using Convert = decltype(&convert_f16_to_f32);
 using RegionStats = decltype(&region_stats_softmax_i32);
 using CompoundStats = decltype(&compound_stats_softmax_i32);
@@ -394,11 +396,15 @@ void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
     if (!o.select) in.key.fill(0.0f);
     Buffer<float> &key = in.key;
     const float scale = 0.37f;
-    using segloss::abi::kNumLabelSlots, segloss::abi::kNumPointwiseSlots;
+    using segloss::abi::kNumLabelSlots, segloss::abi::kNumPointwiseSlots, segloss::abi::kCounted,
+        segloss::abi::kLossSum, segloss::abi::kPwNormWeighted, segloss::abi::kPwNormCount,
+        segloss::abi::kPwNormElements;
     auto line_rows = [&](int slots) { return Buffer<float>(slots, s.Y, s.Z, s.N); };
     auto voxels = [&]() { return Buffer<float>(s.X, s.Y, s.Z, s.N); };
     auto per_class = [&]() { return Buffer<float>(s.X, s.Y, s.Z, s.C, s.N); };
     Buffer<float> coef(segloss::abi::kNumRegionCoefs, s.C, s.N);
+    Buffer<float> norm_scale(1);
+    norm_scale(0) = 0.75f;  // the device's 1 / normaliser
     {
         std::mt19937 rng(11);
         std::uniform_real_distribution<float> u(-1.0f, 1.0f);
@@ -413,6 +419,7 @@ void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
             [&](void *fn, DeviceArgs &d) {
                 in.dirty();
                 coef.set_host_dirty();
+                norm_scale.set_host_dirty();
                 Outs r = make();
                 REQUIRE(call(fn, r, d) == 0);
                 return to_host(r);
@@ -442,8 +449,52 @@ void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
     } else if (st == "pointwise_grad") {
         run([&] { return Outs{{line_rows(kNumPointwiseSlots), per_class()}, {}}; },
             [&](void *fn, Outs &r, DeviceArgs &d) {
-                return reinterpret_cast<PwGrad>(fn)(POINTWISE_ARGS, d.out(r.f[0]), d.out(r.f[1]));
+                return reinterpret_cast<PwGrad>(fn)(POINTWISE_ARGS, d.in(norm_scale), d.out(r.f[0]), d.out(r.f[1]));
             });
+    } else if (st == "pointwise_norm") {
+        // Line sums as the pre-pass writes them (counts, a few bad labels or mask values in
+        // some runs), every normaliser mode, given or inverse-frequency weights.
+        std::mt19937 rng(13);
+        std::uniform_real_distribution<float> u(0.0f, 40.0f);
+        Buffer<float> label_rows = line_rows(kNumLabelSlots), class_rows(s.C, s.Y, s.Z, s.N);
+        for (int mode : {-1, int(kPwNormWeighted), int(kPwNormCount), int(kPwNormElements)}) {
+            for (int variant : {0, 1, 2}) {
+                label_rows.for_each_value([&](float &v) { v = float(int(u(rng))); });
+                label_rows.for_each_element([&](int k, int y, int z, int n) {
+                    if (k != kCounted) label_rows(k, y, z, n) = (variant == 2 && rng() % 50 == 0) ? 1.0f : 0.0f;
+                });
+                class_rows.for_each_value([&](float &v) { v = (rng() % 4 == 0) ? 0.0f : u(rng); });
+                run([&] { return Outs{{Buffer<float>(1), Buffer<float>(s.C)}, {Buffer<double>(1)}}; },
+                    [&](void *fn, Outs &r, DeviceArgs &d) {
+                        label_rows.set_host_dirty();
+                        class_rows.set_host_dirty();
+                        return reinterpret_cast<PwNorm>(fn)(nullptr, d.in(label_rows), d.in(class_rows),
+                                                            d.in(in.alpha_pos), mode, variant == 1, variant == 1,
+                                                            1, d.out(r.d[0]), d.out(r.f[0]), d.out(r.f[1]));
+                    },
+                    close_within(1e-6, 0.0, 1e-12));
+            }
+        }
+    } else if (st == "pointwise_total") {
+        std::mt19937 rng(17);
+        std::normal_distribution<float> g(0.0f, 50.0f);
+        Buffer<float> rows = line_rows(kNumPointwiseSlots);
+        Buffer<double> norm(1);
+        for (double nv : {0.0, 1234.5, double(NAN)}) {
+            for (int nonfinite : {0, 1}) {
+                rows.for_each_element([&](int k, int y, int z, int n) {
+                    rows(k, y, z, n) = k == kLossSum ? g(rng) : (nonfinite && y == 0 && z == 0 && n == 0 ? 1.0f : 0.0f);
+                });
+                norm(0) = nv;
+                run([&] { return Outs{{}, {Buffer<double>(1)}}; },
+                    [&](void *fn, Outs &r, DeviceArgs &d) {
+                        rows.set_host_dirty();
+                        norm.set_host_dirty();
+                        return reinterpret_cast<PwTotal>(fn)(nullptr, d.in(rows), d.in(norm), d.out(r.d[0]));
+                    },
+                    close_within(0.0, 0.0, 1e-12));
+            }
+        }
     } else if (st == "pointwise_map") {
         run([&] { return Outs{{voxels()}, {}}; },
             [&](void *fn, Outs &r, DeviceArgs &d) {
