@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "../../generators/common/abi.h"
 #include "../src/failure.h"
@@ -17,6 +18,7 @@
 #include "families.h"
 #include "line_rows.h"
 #include "pointwise_args.h"
+#include "pointwise_norm.h"
 #include "target_sums.h"
 #include "topk.h"
 
@@ -44,17 +46,26 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     PointwiseArgs args = pointwise_args(p, pb.C, pb.act);
     // The per-class sums serve inverse-frequency weights and the weighted mean's normaliser
     // sum_c w_c M_c; with equal class weights that normaliser is w M (M: the counted voxels).
-    const bool weighted_norm = p.reduction == SEGLOSS_REDUCTION_MEAN && !topk &&
-                               pointwise_norm(p, pb.act, pb.kind) == abi::kPwNormWeighted;
+    const int mode = normaliser_mode(p, pb);
     const bool uniform = std::all_of(args.alpha_pos.begin(), args.alpha_pos.end(),
                                      [&](float w) { return w == args.alpha_pos[0]; });
-    const bool per_class = inverse || (weighted_norm && !uniform);
+    const bool per_class = inverse || (!topk && mode == abi::kPwNormWeighted && !uniform);
+    const bool prepass = pb.kind != TargetKind::f32 || inverse || p.check_inputs || pb.kernel_mask.ndim;
+    // A device call that does not check its inputs leaves the sums, the normaliser and the
+    // weights on the device (pointwise_norm), where a bad label makes the loss NaN; everything
+    // else derives them on the host. (reduction=none always checks: a bad label would only
+    // leave a 0 in its per-voxel map.)
+    std::unique_ptr<DeviceNormaliser> on_device;
     TargetSums sums;
     sums.counted = static_cast<double>(pb.voxels);
-    if (pb.kind != TargetKind::f32 || inverse || p.check_inputs || pb.kernel_mask.ndim) {
+    if (prepass && call.api() != GpuApi::none && !p.check_inputs && !none) {
+        on_device = std::make_unique<DeviceNormaliser>(call, pb, args, mode, per_class);
+    } else if (prepass) {
         sums = target_sums(call, pb, per_class);
     }
-    if (args.inverse_frequency) args.alpha_pos = args.alpha_neg = inverse_frequency_weights(sums.per_class);
+    if (args.inverse_frequency && !on_device) {
+        args.alpha_pos = args.alpha_neg = inverse_frequency_weights(sums.per_class);
+    }
 
     // TopK's key pass and cut; every other loss keeps every voxel.
     TopkSelection topk_keys;
@@ -64,28 +75,19 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         sel = topk_keys.args(pb);
     }
 
-    // Normaliser of the mean (LOSSES.md `ce`): index maps with the softmax (or none) divide by
-    // the counted voxels' class weights (weight_norm=weighted, PyTorch) or their count; dense maps
-    // by the voxels (PyTorch's probability targets); the sigmoid by the (voxel, channel) elements;
-    // TopK by the selected voxels (nnU-Net). Counts are sums of the mask.
-    double norm = 1;
-    if (p.reduction == SEGLOSS_REDUCTION_MEAN && topk) {
-        norm = static_cast<double>(topk_keys.cut.selected);
-    } else if (p.reduction == SEGLOSS_REDUCTION_MEAN) {
-        switch (pointwise_norm(p, pb.act, pb.kind)) {
-        case abi::kPwNormElements: norm = sums.counted * pb.C; break;
-        case abi::kPwNormCount: norm = sums.counted; break;
-        default:
-            if (!per_class) {
-                norm = args.alpha_pos[0] * sums.counted;  // equal weights
-                break;
-            }
-            norm = 0;
-            for (int64_t c = 0; c < pb.C; c++) norm += args.alpha_pos[c] * sums.per_class[c];
-        }
-    }
-    // A mean over nothing (every voxel ignored) is 0 with a zero gradient, never NaN.
-    const float scale = norm > 0 ? static_cast<float>(grad_scale / norm) : 0.0f;
+    // Normaliser of the mean (pointwise_norm.h); TopK's is the selected voxels (nnU-Net).
+    const double norm = on_device               ? 0.0  // on the device
+                        : topk && mode != -1 ? static_cast<double>(topk_keys.cut.selected)
+                                             : host_normaliser(mode, pb, args, sums, per_class);
+    // A mean over nothing (every voxel ignored) is 0 with a zero gradient, never NaN. On the
+    // device the kernel multiplies grad_scale by pointwise_norm's 1 / normaliser.
+    const float scale = on_device ? grad_scale : norm > 0 ? static_cast<float>(grad_scale / norm) : 0.0f;
+    float one = 1.0f;
+    double host_norm = norm;
+    HalideView ones = HalideView::dense(&one, {1}), norm_v = HalideView::dense(&host_norm, {1});
+    ones.get()->set_host_dirty();
+    norm_v.get()->set_host_dirty();
+    halide_buffer_t *norm_scale = on_device ? on_device->scale() : ones.get();
 
     // DPCE is CE whose voxels weigh 1 + D_v: the weights take the mask's place in the pass
     // (the normaliser above stays CE's).
@@ -98,37 +100,56 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = run.mask_view();
     HalideView ap = HalideView::dense(args.alpha_pos.data(), {int(pb.C)});
     HalideView an = HalideView::dense(args.alpha_neg.data(), {int(pb.C)});
+    ap.get()->set_host_dirty();
+    an.get()->set_host_dirty();
+    halide_buffer_t *alpha_pos = ap.get(), *alpha_neg = an.get();
+    if (on_device && args.inverse_frequency) alpha_pos = alpha_neg = on_device->weights();
     const int hi = pb.has_ignore, ii = pb.ignore_index;
+    const GpuApi api = call.api();
     std::vector<float> rows;
     HalideView out_rows = line_rows_view(rows, abi::kNumPointwiseSlots, pb);
     if (grad_dl) {
         // One pass: gradient and line sums.
-        Kernel k = find_kernel(Stage::pointwise_grad, pb.act, pb.kind);
+        Kernel k = find_kernel(Stage::pointwise_grad, pb.act, pb.kind, api);
         GradOut grad_v(call, pb, grad);
-        call.run(k.name, k.as<PointwiseGradFn>(), logits.get(), target.get(), hi, ii, mask.get(), ap.get(), an.get(),
+        call.run(k.name, k.as<PointwiseGradFn>(), logits.get(), target.get(), hi, ii, mask.get(), alpha_pos, alpha_neg,
                  args.gamma, args.log_power, args.smoothing, scale, sel.key.get(), sel.cut_value, sel.cut_index,
-                 out_rows.get(), grad_v.get());
+                 norm_scale, out_rows.get(), grad_v.get());
         grad_v.finish(call);
     } else if (!none && !topk) {
-        Kernel k = find_kernel(Stage::pointwise_value, pb.act, pb.kind);
-        call.run(k.name, k.as<PointwiseValueFn>(), logits.get(), target.get(), hi, ii, mask.get(), ap.get(), an.get(),
-                 args.gamma, args.log_power, args.smoothing, scale, sel.key.get(), sel.cut_value, sel.cut_index,
-                 out_rows.get());
+        Kernel k = find_kernel(Stage::pointwise_value, pb.act, pb.kind, api);
+        call.run(k.name, k.as<PointwiseValueFn>(), logits.get(), target.get(), hi, ii, mask.get(), alpha_pos,
+                 alpha_neg, args.gamma, args.log_power, args.smoothing, scale, sel.key.get(), sel.cut_value,
+                 sel.cut_index, out_rows.get());
     }
     if (none) {
         // The per-voxel map is its own pass (a second read of the inputs when the gradient is
         // also wanted); non-finite voxels are NaN in it, voxels not counted or not selected 0.
-        Kernel k = find_kernel(Stage::pointwise_map, pb.act, pb.kind);
+        Kernel k = find_kernel(Stage::pointwise_map, pb.act, pb.kind, api);
         HalideView map_v(value, pb.voxel_axes(0));
-        call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), hi, ii, mask.get(), ap.get(), an.get(),
+        call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), hi, ii, mask.get(), alpha_pos, alpha_neg,
                  args.gamma, args.log_power, args.smoothing, scale, sel.key.get(), sel.cut_value, sel.cut_index, -1.0f,
                  0.0f, map_v.get());
         if (p.check_finite) {
-            for (int64_t i = 0; i < value.numel; i++) {
-                if (!std::isfinite(reinterpret_cast<const float *>(value.data)[element_offset(value, i)])) {
-                    fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite at voxel ", i);
-                }
+            const std::vector<float> map = read_back(call, value, map_v.get());
+            for (size_t i = 0; i < map.size(); i++) {
+                if (!std::isfinite(map[i])) fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite at voxel ", i);
             }
+        }
+        return;
+    }
+
+    if (api != GpuApi::none) {
+        // The loss from the line sums, on the device, into the caller's value.
+        std::vector<double> total(1);
+        HalideView total_v = HalideView::dense(total.data(), {1});
+        Kernel k = find_kernel(Stage::pointwise_total, Act::identity, TargetKind::f32, api);
+        call.run(k.name, k.as<PointwiseTotalFn>(), out_rows.get(), on_device ? on_device->norm() : norm_v.get(),
+                 total_v.get());
+        store_on_device(call, value, total_v.get(), nullptr, 0);
+        if (p.check_finite) {
+            call.to_host(total_v.get());
+            if (!std::isfinite(total[0])) fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (non-finite inputs)");
         }
         return;
     }

@@ -105,20 +105,12 @@ void run_epilogue(Call &call, const RegionPlan &plan, halide_buffer_t *stats, Ep
              o.group_loss_v.get(), o.total_v.get(), o.coef_v.get());
 }
 
-// A device call's value, stored by a kernel from the epilogue's device outputs.
-void store_on_device(Call &call, const segloss_loss_params_t &p, const Tensor &value, EpilogueOut &o) {
-    const Stage stage = value.dtype.bits == 64 ? Stage::value_store_f64 : Stage::value_store_f32;
-    Kernel k = find_kernel(stage, Act::identity, TargetKind::f32, call.api());
-    const bool none = p.reduction == SEGLOSS_REDUCTION_NONE;
-    HalideView out(value, none ? std::vector<int>{1, 0} : std::vector<int>{-1, -1});
-    call.run(k.name, k.as<ValueStoreFn>(), o.total_v.get(), o.group_loss_v.get(), p.include_background ? 0 : 1,
-             none ? 1 : 0, out.get());
-}
-
 void write_value(Call &call, const segloss_loss_params_t &p, const Tensor &value, EpilogueOut &o, int64_t N,
                  int64_t C) {
     if (value.on_device()) {
-        store_on_device(call, p, value, o);
+        const bool none = p.reduction == SEGLOSS_REDUCTION_NONE;
+        store_on_device(call, value, o.total_v.get(), none ? o.group_loss_v.get() : nullptr,
+                        p.include_background ? 0 : 1);
     } else if (p.reduction != SEGLOSS_REDUCTION_NONE) {
         write_scalar(value, o.total);
     } else {

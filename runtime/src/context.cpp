@@ -34,6 +34,10 @@ void Call::to_host(halide_buffer_t *buf) {
     if (int rc = halide_copy_to_host(this, buf)) kernel_failed("copy to host", rc);
 }
 
+void Call::copy_to_host(halide_buffer_t *device, halide_buffer_t *host) {
+    if (int rc = halide_buffer_copy(this, device, nullptr, host)) kernel_failed("copy to host", rc);
+}
+
 void Call::kernel_failed(const char *name, int rc) {
     segloss_status_t status = SEGLOSS_STATUS_INTERNAL;
     switch (rc) {

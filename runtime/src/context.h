@@ -52,6 +52,8 @@ public:
     GpuApi api() const { return device_ ? device_->api() : GpuApi::none; }
     // Brings a kernel's output back to its host buffer (a device call waits for it here).
     void to_host(halide_buffer_t *buf);
+    // Copies device memory (a view of the caller's) into a host buffer of the same extents.
+    void copy_to_host(halide_buffer_t *device, halide_buffer_t *host);
 
 private:
     [[noreturn]] void kernel_failed(const char *name, int rc);

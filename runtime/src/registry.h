@@ -13,7 +13,7 @@ enum class Stage {
     label_stats, pointwise_value, pointwise_grad, pointwise_map,
     region_stats, region_grad, region_epilogue, compound_stats, compound_grad,
     convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16, distance, dpce_weight, boundary_loss,
-    value_store_f32, value_store_f64
+    value_store_f32, value_store_f64, pointwise_norm, pointwise_total
 };
 
 using Buf = halide_buffer_t *;
@@ -29,7 +29,9 @@ using LabelStatsFn = int (*)(UC, Buf labels, int num_classes, int has_ignore, in
     SEGLOSS_LOSS_ARGS, Buf alpha_pos, Buf alpha_neg, float gamma, float log_power, float smoothing, float grad_scale,  \
         Buf key, float cut_value, int cut_index
 using PointwiseValueFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf rows);
-using PointwiseGradFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf rows, Buf grad);
+// norm_scale: one float multiplying grad_scale (1 on the CPU; 1 / normaliser from
+// pointwise_norm on a device).
+using PointwiseGradFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, Buf norm_scale, Buf rows, Buf grad);
 using PointwiseMapFn = int (*)(UC, SEGLOSS_POINTWISE_ARGS, float key_threshold, float fill, Buf map);
 #undef SEGLOSS_POINTWISE_ARGS
 // squares = 0: the stats pass leaves the squared sums (P2, G2, SsPos, SsNeg) at 0.
@@ -69,6 +71,10 @@ struct Kernel {
 // The kernel for (stage, activation, target kind), for the CPU or a GPU API; fails with
 // UNSUPPORTED if none was built. The value stores write a device call's float32 / float64 value.
 using ValueStoreFn = int (*)(UC, Buf total, Buf group_loss, int first, int per_group, Buf value);
+// A device call's pointwise reductions (generators/pointwise/pointwise_reduce_generator.cpp).
+using PointwiseNormFn = int (*)(UC, Buf label_rows, Buf class_rows, Buf alpha_pos, int norm_mode, int per_class,
+                                int inverse, int labels_checked, Buf norm, Buf norm_scale, Buf weights);
+using PointwiseTotalFn = int (*)(UC, Buf rows, Buf norm, Buf total);
 Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api = GpuApi::none);
 
 }  // namespace segloss::rt

@@ -2,6 +2,7 @@
 #include "value.h"
 
 #include "failure.h"
+#include "registry.h"
 
 namespace segloss::rt {
 
@@ -28,6 +29,32 @@ Tensor read_value(const DLTensor *value, segloss_reduction_t reduction, const st
 }
 
 void write_scalar(const Tensor &value, double x) { write_elements(value, {x}); }
+
+void store_on_device(Call &call, const Tensor &value, halide_buffer_t *total, halide_buffer_t *group_loss, int first) {
+    const Stage stage = value.dtype.bits == 64 ? Stage::value_store_f64 : Stage::value_store_f32;
+    Kernel k = find_kernel(stage, Act::identity, TargetKind::f32, call.api());
+    const bool per_group = group_loss != nullptr;
+    double unused = 0;
+    HalideView none = HalideView::dense(&unused, {1, 1});
+    none.get()->set_host_dirty();
+    HalideView out(value, per_group ? std::vector<int>{1, 0} : std::vector<int>{-1, -1});
+    call.run(k.name, k.as<ValueStoreFn>(), total, per_group ? group_loss : none.get(), first, per_group ? 1 : 0,
+             out.get());
+}
+
+std::vector<float> read_back(Call &call, const Tensor &t, halide_buffer_t *view) {
+    std::vector<float> out(static_cast<size_t>(t.numel));
+    if (!t.on_device()) {
+        const float *data = reinterpret_cast<const float *>(t.data);
+        for (int64_t i = 0; i < t.numel; i++) out[i] = data[element_offset(t, i)];
+        return out;
+    }
+    std::vector<int> extents;
+    for (int d = 0; d < view->dimensions; d++) extents.push_back(view->dim[d].extent);
+    HalideView host = HalideView::dense(out.data(), extents);
+    call.copy_to_host(view, host.get());
+    return out;
+}
 
 void write_elements(const Tensor &value, const std::vector<double> &v) {
     for (size_t i = 0; i < v.size(); i++) {

@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <vector>
 
+#include "context.h"
 #include "problem.h"
 
 namespace segloss::rt {
@@ -18,6 +19,14 @@ Tensor read_value(const DLTensor *value, segloss_reduction_t reduction, const st
 void write_scalar(const Tensor &value, double x);
 // Writes v[i] to element i (row-major over the tensor's shape) of a float32/float64 tensor.
 void write_elements(const Tensor &value, const std::vector<double> &v);
+
+// A device call's value, stored by a kernel (value_store) from float64 device results:
+// group_loss == nullptr: the scalar total(0); else value(n, k) = group_loss(first + k, n).
+void store_on_device(Call &call, const Tensor &value, halide_buffer_t *total, halide_buffer_t *group_loss, int first);
+
+// The elements of a float32 tensor in row-major order, through its Halide view `view` (whose
+// dimensions are the tensor's, innermost first); device memory is copied back (the call waits).
+std::vector<float> read_back(Call &call, const Tensor &t, halide_buffer_t *view);
 
 // Adds rows(slot, line) over the lines, in float64 in a fixed order (the kernels' partial sums).
 std::vector<double> sum_lines(const std::vector<float> &rows, int slots);

@@ -311,15 +311,17 @@ SEGLOSS_API segloss_status_t segloss_loss_parts(segloss_loss_kind_t loss, seglos
  *          gradient) with the logits' shape, any strides, not overlapping anything else
  *
  * Device calls (every tensor, the loss_mask included, on one CUDA or OpenCL device; see
- * segloss_context_set_stream): the region losses (dice, iou, tversky, focal_tversky,
- * sensitivity_specificity, asymmetric, generalized Dice and their variants) with float32
- * logits, grad and loss_mask, int32/uint8/float32 targets; the kernels read and write the
- * caller's memory (OpenCL: byte_offset 0), enqueued on the stream, and the call returns without
- * waiting, so the loss's outcome is in value: an image with a label outside [0, C), a mask
- * value outside [0, 1] or a non-finite logit has a NaN loss and gradient. check_inputs and
- * check_finite make the call wait for its statistics or value (one device-to-host copy) and
- * return INVALID_LABEL / INVALID_ARGUMENT / NONFINITE as on the CPU. Anything else on a
- * device is UNSUPPORTED; tensors on different devices are DEVICE_MISMATCH.
+ * segloss_context_set_stream): the pointwise (ce, wce, focal), region and compound losses, but
+ * topk, dice_topk and dpce, with float32 logits, grad and loss_mask, int32/uint8/float32
+ * targets; the kernels read and write the caller's memory (OpenCL: byte_offset 0), enqueued on
+ * the stream, and the call returns without waiting, so bad input shows in the results: a label
+ * outside [0, C) or a mask value outside [0, 1] makes the loss and gradient NaN (region losses:
+ * those of the image; pointwise losses: all, as the mean couples the voxels), as a non-finite
+ * logit does. check_inputs and check_finite (and a pointwise reduction=none, which checks its
+ * labels) make the call wait for its counts or value (a small device-to-host copy) and return
+ * INVALID_LABEL / INVALID_ARGUMENT / NONFINITE as on the CPU, with nothing written for the
+ * first two. Anything else on a device is UNSUPPORTED; tensors on different devices are
+ * DEVICE_MISMATCH.
  */
 SEGLOSS_API segloss_status_t segloss_loss_compute(segloss_context_t ctx,
                                                   const segloss_loss_params_t *params,
