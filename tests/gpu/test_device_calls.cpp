@@ -88,7 +88,15 @@ struct Case {
     Kind kind;
     segloss_reduction_t reduction;
     bool mask, strided, f64_value, include_background, batch;
+    segloss_class_weights_t class_weights = SEGLOSS_CLASS_WEIGHTS_GIVEN;  // pointwise losses
 };
+
+bool is_pointwise(segloss_loss_kind_t l) {
+    return l == SEGLOSS_LOSS_CE || l == SEGLOSS_LOSS_WCE || l == SEGLOSS_LOSS_FOCAL;
+}
+
+// wce's class weights (unequal: the weighted mean's normaliser sums w_c M_c).
+const float kClassWeights[] = {0.5f, 1.0f, 2.0f, 1.5f};
 
 // The inputs of one case: N = 2 images of C = 4 classes on a 9 x 7 x 3 grid; image 0 has no
 // voxel of class 3 (an empty class), some voxels are ignored (index targets) or masked out.
@@ -130,7 +138,13 @@ segloss_loss_params_t params_of(const Case &c) {
     p.activation = c.act;
     p.reduction = c.reduction;
     segloss_loss_kind_t region, pointwise;
-    if (segloss_loss_parts(c.loss, &region, &pointwise) != SEGLOSS_STATUS_OK) {  // a compound's are its parts'
+    if (is_pointwise(c.loss)) {
+        p.class_weights = c.class_weights;
+        if (c.loss == SEGLOSS_LOSS_WCE && c.class_weights == SEGLOSS_CLASS_WEIGHTS_GIVEN) {
+            p.weight = kClassWeights;
+            p.num_weights = 4;
+        }
+    } else if (segloss_loss_parts(c.loss, &region, &pointwise) != SEGLOSS_STATUS_OK) {  // a compound's are its parts'
         p.include_background = c.include_background;
         p.batch = c.batch;
     }
@@ -147,6 +161,7 @@ bool is_generalized(segloss_loss_kind_t l) {
 
 std::vector<int64_t> value_shape(const Case &c) {
     if (c.reduction != SEGLOSS_REDUCTION_NONE) return {1};
+    if (is_pointwise(c.loss)) return {Inputs::N, Inputs::D, Inputs::H, Inputs::W};
     const int64_t n = c.batch ? 1 : Inputs::N;
     return {n, is_generalized(c.loss) ? 1 : Inputs::C - (c.include_background ? 0 : 1)};
 }
@@ -240,6 +255,14 @@ void check_against_host(DeviceMemory &dev, const Case &c, uint32_t seed) {
         begin = end + 1;
     }
     CHECK(ran >= 3);  // statistics, epilogue, gradient (and the value's store)
+    // The reductions stay on the device: the value's store, and the pointwise normaliser
+    // from the pre-pass of index targets.
+    if (c.reduction != SEGLOSS_REDUCTION_NONE || !is_pointwise(c.loss)) {
+        CHECK(gpu.kernels.find("value_store_") != std::string::npos);
+    }
+    if (is_pointwise(c.loss) && c.reduction != SEGLOSS_REDUCTION_NONE && c.kind != Kind::f32) {
+        CHECK(gpu.kernels.find("pointwise_norm_") != std::string::npos);
+    }
     for (int64_t i = 0; i < cpu.value.numel(); i++) REQUIRE(std::isfinite(double(cpu.value.flat(i))));
     std::string first;
     // The sums are the same float64 additions in the same order; the terms differ by the
@@ -257,7 +280,7 @@ void check_against_host(DeviceMemory &dev, const Case &c, uint32_t seed) {
 
 }  // namespace
 
-TEST_CASE("device calls of the region and compound losses match the CPU and repeat their bits", "[gpu]") {
+TEST_CASE("device calls of the pointwise, region and compound losses match the CPU and repeat their bits", "[gpu]") {
     const std::vector<Case> cases = {
         // loss, activation, target, reduction, mask, strided, f64 value, include_background, batch
         {SEGLOSS_LOSS_DICE, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_MEAN, false, false, false, true, false},
@@ -271,6 +294,15 @@ TEST_CASE("device calls of the region and compound losses match the CPU and repe
         {SEGLOSS_LOSS_DICE_CE, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_MEAN, true, true, false, true, false},
         {SEGLOSS_LOSS_DICE_FOCAL, SEGLOSS_ACTIVATION_SIGMOID, Kind::f32, SEGLOSS_REDUCTION_SUM, false, false, true, true, false},
         {SEGLOSS_LOSS_EXP_LOG, SEGLOSS_ACTIVATION_NONE, Kind::u8, SEGLOSS_REDUCTION_MEAN, true, false, false, true, false},
+        // Pointwise: the normaliser and class weights from the device's pre-pass, or the host's.
+        {SEGLOSS_LOSS_CE, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_MEAN, true, true, false, true, false},
+        {SEGLOSS_LOSS_WCE, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_MEAN, false, false, true, true, false},
+        {SEGLOSS_LOSS_CE, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_MEAN, false, false, false, true, false,
+         SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY},
+        {SEGLOSS_LOSS_CE, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_NONE, true, true, false, true, false},
+        {SEGLOSS_LOSS_FOCAL, SEGLOSS_ACTIVATION_SIGMOID, Kind::f32, SEGLOSS_REDUCTION_MEAN, true, false, false, true, false},
+        {SEGLOSS_LOSS_FOCAL, SEGLOSS_ACTIVATION_SIGMOID, Kind::f32, SEGLOSS_REDUCTION_MEAN, false, true, true, true, false},
+        {SEGLOSS_LOSS_CE, SEGLOSS_ACTIVATION_NONE, Kind::u8, SEGLOSS_REDUCTION_SUM, false, false, true, true, false},
     };
     for (const std::string &api : built_apis()) {
         DeviceMemory *dev = device_for(api);
@@ -325,6 +357,19 @@ TEST_CASE("device calls: bad labels, checks and statuses", "[gpu]") {
         for (int64_t i = 0; i < checked.grad.numel(); i++) REQUIRE(checked.grad.flat(i) == kSentinel);
         for (int64_t i = 0; i < checked.value.numel(); i++) REQUIRE(checked.value.flat(i) == kSentinel);
 
+        // CE: a bad label makes the normaliser, so the loss and every gradient, NaN; with
+        // check_inputs the call reports it and writes nothing.
+        const Case ce{SEGLOSS_LOSS_CE, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_MEAN,
+                      false, false, false, true, false};
+        Result<float> ce_bad = run_device<float>(*dev, ce, in);
+        REQUIRE(ce_bad.status == SEGLOSS_STATUS_OK);
+        CHECK(std::isnan(ce_bad.value.flat(0)));
+        CHECK(std::isnan(ce_bad.grad.flat(0)));
+        Result<float> ce_checked = run_device<float>(*dev, ce, in, true);
+        CHECK(ce_checked.status == SEGLOSS_STATUS_INVALID_LABEL);
+        CHECK(ce_checked.value.flat(0) == kSentinel);
+        for (int64_t i = 0; i < ce_checked.grad.numel(); i++) REQUIRE(ce_checked.grad.flat(i) == kSentinel);
+
         // check_finite waits for the value: a NaN logit is NONFINITE.
         Inputs nan_in(dice, 6);
         nan_in.logits.flat(3) = NAN;
@@ -352,9 +397,9 @@ TEST_CASE("device calls: bad labels, checks and statuses", "[gpu]") {
             t1.device.device_id = v1.device.device_id = 1;
             const segloss_status_t other = segloss_loss_compute(ctx.ctx, &p, &elsewhere, &t1, &v1, nullptr, 1.0f);
             CHECK((other == SEGLOSS_STATUS_DEVICE_MISMATCH || other == SEGLOSS_STATUS_DEVICE_UNAVAILABLE));
-            segloss_loss_params_t ce;
-            REQUIRE(segloss_loss_params_init(&ce, SEGLOSS_LOSS_CE) == SEGLOSS_STATUS_OK);
-            CHECK(segloss_loss_compute(ctx.ctx, &ce, &l, &t, &v, nullptr, 1.0f) == SEGLOSS_STATUS_UNSUPPORTED);
+            segloss_loss_params_t topk;
+            REQUIRE(segloss_loss_params_init(&topk, SEGLOSS_LOSS_TOPK) == SEGLOSS_STATUS_OK);
+            CHECK(segloss_loss_compute(ctx.ctx, &topk, &l, &t, &v, nullptr, 1.0f) == SEGLOSS_STATUS_UNSUPPORTED);
             CHECK(std::string(segloss_last_error(ctx.ctx)).find("does not run on a device") != std::string::npos);
             DLTensor half = l;
             half.dtype = {kDLFloat, 16, 1};
