@@ -90,6 +90,15 @@ function(segloss_kernel NAME)
     endforeach ()
 endfunction()
 
+# segloss_gpu_api_definitions(<target>): SEGLOSS_TEST_CUDA / SEGLOSS_TEST_OPENCL for each API of
+# SEGLOSS_GPU_APIS, for the GPU tests and bench (tests/support/halide_device.h).
+function(segloss_gpu_api_definitions TARGET)
+    foreach (api IN LISTS SEGLOSS_GPU_APIS)
+        string(TOUPPER "${api}" upper)
+        target_compile_definitions(${TARGET} PRIVATE SEGLOSS_TEST_${upper}=1)
+    endforeach ()
+endfunction()
+
 # Writes kernels.inc (one SEGLOSS_KERNEL row per library) and kernel_headers.h, which the
 # runtime registry, the tests and the benches include, so that no kernel is listed twice; and
 # the same for the GPU sets (gpu_kernels.inc, gpu_kernel_headers.h).

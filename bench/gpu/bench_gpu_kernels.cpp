@@ -20,11 +20,10 @@
 #include <vector>
 
 #include "HalideBuffer.h"
-#include "HalideRuntimeCuda.h"
-#include "HalideRuntimeOpenCL.h"
 #include "generators/common/abi.h"
 #include "gpu_kernel_headers.h"
 #include "kernel_headers.h"
+#include "tests/support/halide_device.h"
 
 namespace {
 
@@ -43,15 +42,8 @@ template <typename T>
 halide_buffer_t view_of(Buffer<T> &b) {
     if (b.data()) b.set_host_dirty();  // Halide copies a buffer up only when marked as changed
     if (b.copy_to_device(g_itf) != 0) std::exit(2);
-    halide_buffer_t v = *b.raw_buffer();
-    v.host = nullptr;
-    v.device = 0;
-    v.device_interface = nullptr;
-    v.flags = 0;
-    const uint64_t native = g_itf == halide_opencl_device_interface()
-                                ? uint64_t(halide_opencl_get_cl_mem(nullptr, b.raw_buffer()))
-                                : b.raw_buffer()->device;
-    if (halide_device_wrap_native(nullptr, &v, native, g_itf) != 0) std::exit(2);
+    halide_buffer_t v;
+    if (segloss::test::wrap_device_view(b.raw_buffer(), g_itf, &v) != 0) std::exit(2);
     return v;
 }
 
@@ -116,7 +108,11 @@ int main(int argc, char **argv) {
     const int reps = argc > 2 ? std::atoi(argv[2]) : 20;
     const bool small = argc > 3 && std::string(argv[3]) == "small";
     halide_set_error_handler(report_error);
-    g_itf = api == "opencl" ? halide_opencl_device_interface() : halide_cuda_device_interface();
+    g_itf = segloss::test::device_interface_of(api);
+    if (!g_itf) {
+        std::fprintf(stderr, "segloss_bench_gpu: this build has no %s kernels\n", api.c_str());
+        return 2;
+    }
     {
         Buffer<float> probe(16);
         g_probing = true;

@@ -22,11 +22,10 @@
 #include <catch2/catch.hpp>
 
 #include "HalideBuffer.h"
-#include "HalideRuntimeCuda.h"
-#include "HalideRuntimeOpenCL.h"
 #include "generators/common/abi.h"
 #include "gpu_kernel_headers.h"
 #include "kernel_headers.h"
+#include "tests/support/halide_device.h"
 
 namespace {
 
@@ -49,7 +48,7 @@ const std::vector<Row> &rows() {
 }
 
 const halide_device_interface_t *interface_of(const std::string &api) {
-    return api == "cuda" ? halide_cuda_device_interface() : halide_opencl_device_interface();
+    return segloss::test::device_interface_of(api);
 }
 
 // Halide's default error handler aborts; a kernel's error must be a test failure (its status),
@@ -208,15 +207,8 @@ public:
 private:
     template <typename T>
     halide_buffer_t *wrap(Buffer<T> &b) {
-        auto v = std::make_unique<halide_buffer_t>(*b.raw_buffer());
-        v->host = nullptr;
-        v->device = 0;
-        v->device_interface = nullptr;
-        v->flags = 0;
-        const uint64_t native = itf_ == halide_opencl_device_interface()
-                                    ? uint64_t(halide_opencl_get_cl_mem(nullptr, b.raw_buffer()))
-                                    : b.raw_buffer()->device;
-        REQUIRE(halide_device_wrap_native(nullptr, v.get(), native, itf_) == 0);
+        auto v = std::make_unique<halide_buffer_t>();
+        REQUIRE(segloss::test::wrap_device_view(b.raw_buffer(), itf_, v.get()) == 0);
         views_.push_back(std::move(v));
         return views_.back().get();
     }
