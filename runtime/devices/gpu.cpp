@@ -115,6 +115,14 @@ const halide_device_interface_t *device_interface(GpuApi api) {
     fail(SEGLOSS_STATUS_UNSUPPORTED, "this build of segloss has no kernels for the device (SEGLOSS_GPU_APIS)");
 }
 
+void *native_handle(GpuApi api, halide_buffer_t *buf) {
+#ifdef SEGLOSS_HAVE_OPENCL_KERNELS
+    if (api == GpuApi::opencl) return reinterpret_cast<void *>(halide_opencl_get_cl_mem(nullptr, buf));
+#endif
+    (void)api;
+    return reinterpret_cast<void *>(static_cast<uintptr_t>(buf->device));
+}
+
 void check_binding(const StreamBinding &b) {
     const GpuApi api = gpu_api_of(b.device.device_type);
     if (api == GpuApi::none) {

@@ -18,6 +18,8 @@ const char *device_name(DLDeviceType type);
 // Whether this build has the API's kernels (SEGLOSS_GPU_APIS).
 bool gpu_api_built(GpuApi api);
 const halide_device_interface_t *device_interface(GpuApi api);
+// The native handle of a Halide device allocation: the CUdeviceptr, or the cl_mem.
+void *native_handle(GpuApi api, halide_buffer_t *buf);
 
 // What segloss_context_set_stream recorded on a context.
 struct StreamBinding {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "context.h"
 
+#include <climits>
 #include <new>
 
 #include "HalideRuntime.h"
@@ -36,6 +37,23 @@ void Call::to_host(halide_buffer_t *buf) {
 
 void Call::copy_to_host(halide_buffer_t *device, halide_buffer_t *host) {
     if (int rc = halide_buffer_copy(this, device, nullptr, host)) kernel_failed("copy to host", rc);
+}
+
+Call::DeviceBlock::~DeviceBlock() {
+    if (buf.device) (void)halide_device_free(nullptr, &buf);
+}
+
+void *Call::device_scratch(size_t n) {
+    if (n > INT32_MAX) fail(SEGLOSS_STATUS_TOO_LARGE, "device scratch of ", n, " floats is beyond 32-bit extents");
+    auto block = std::make_unique<DeviceBlock>();
+    block->buf.type = halide_type_t(halide_type_float, 32);
+    block->buf.dimensions = 1;
+    block->buf.dim = &block->dim;
+    block->dim = halide_dimension_t(0, static_cast<int32_t>(n), 1);
+    if (int rc = halide_device_malloc(this, &block->buf, device_interface(api()))) kernel_failed("device_malloc", rc);
+    void *native = native_handle(api(), &block->buf);
+    device_blocks_.push_back(std::move(block));
+    return native;
 }
 
 void Call::kernel_failed(const char *name, int rc) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "../devices/gpu.h"
 #include "segloss/segloss.h"
@@ -54,11 +55,21 @@ public:
     void to_host(halide_buffer_t *buf);
     // Copies device memory (a view of the caller's) into a host buffer of the same extents.
     void copy_to_host(halide_buffer_t *device, halide_buffer_t *host);
+    // A device call's float32 scratch of n elements on its device (Halide's pool), given back
+    // when the Call ends; returns its native handle (CUdeviceptr or cl_mem).
+    void *device_scratch(size_t n);
 
 private:
     [[noreturn]] void kernel_failed(const char *name, int rc);
     segloss_context *ctx_;
     std::unique_ptr<DeviceScope> device_;
+    // Declared after device_: given back while the scope still names the stream.
+    struct DeviceBlock {
+        halide_buffer_t buf{};
+        halide_dimension_t dim{};
+        ~DeviceBlock();
+    };
+    std::vector<std::unique_ptr<DeviceBlock>> device_blocks_;
     std::mutex mu_;
     std::string halide_messages_;
 };

@@ -14,15 +14,28 @@ HalideView half_bits_view(const Problem &pb, const Tensor &t) {
     return HalideView(bits, pb.logits_axes());
 }
 
+// A compact float32 tensor shaped like t for the kernels: the context's host scratch
+// `which`, or on a device call, device scratch on t's device.
+Tensor float_scratch(Call &call, const Tensor &t, Scratch which) {
+    const size_t n = static_cast<size_t>(t.numel);
+    if (!t.on_device()) return compact_copy(t, call.scratch(which, n), {kDLFloat, 32, 1});
+    Tensor s = compact_copy(t, call.device_scratch(n), {kDLFloat, 32, 1});
+    if (s.space) {  // OpenCL: byte offsets in the new cl_mem
+        s.space = reinterpret_cast<uintptr_t>(s.data);
+        s.lo = 0;
+        s.hi = n * sizeof(float);
+    }
+    return s;
+}
+
 }  // namespace
 
 void prepare_logits(Call &call, Problem &pb) {
     if (pb.precision == Precision::f32) return;
-    float *copy = call.scratch(Scratch::logits, static_cast<size_t>(pb.logits.numel));
-    pb.kernel_logits = compact_copy(pb.logits, copy, {kDLFloat, 32, 1});
+    pb.kernel_logits = float_scratch(call, pb.logits, Scratch::logits);
     HalideView in = half_bits_view(pb, pb.logits), out = pb.logits_view();
     Kernel k = find_kernel(pb.precision == Precision::f16 ? Stage::convert_f16_to_f32 : Stage::convert_bf16_to_f32,
-                           Act::identity, TargetKind::f32);
+                           Act::identity, TargetKind::f32, call.api());
     call.run(k.name, k.as<ConvertFn>(), in.get(), out.get());
 }
 
@@ -31,8 +44,7 @@ GradOut::GradOut(Call &call, const Problem &pb, const Tensor &grad)
     if (precision_ == Precision::f32) {
         view_ = HalideView(grad_, pb.logits_axes());
     } else {
-        float *scratch = call.scratch(Scratch::grad, static_cast<size_t>(grad.numel));
-        view_ = HalideView(compact_copy(grad_, scratch, {kDLFloat, 32, 1}), pb.logits_axes());
+        view_ = HalideView(float_scratch(call, grad_, Scratch::grad), pb.logits_axes());
     }
 }
 
@@ -40,7 +52,7 @@ void GradOut::finish(Call &call) {
     if (precision_ == Precision::f32) return;
     HalideView out = half_bits_view(*pb_, grad_);
     Kernel k = find_kernel(precision_ == Precision::f16 ? Stage::convert_f32_to_f16 : Stage::convert_f32_to_bf16,
-                           Act::identity, TargetKind::f32);
+                           Act::identity, TargetKind::f32, call.api());
     call.run(k.name, k.as<ConvertFn>(), view_.get(), out.get());
 }
 

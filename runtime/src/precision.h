@@ -17,7 +17,8 @@ namespace segloss::rt {
 void prepare_logits(Call &call, Problem &pb);
 
 // Where the kernels write the gradient: the caller's float32 tensor, or float32 scratch that
-// finish() converts into the caller's float16/bfloat16 tensor (the context's grad scratch).
+// finish() converts into the caller's float16/bfloat16 tensor (the context's grad scratch, or
+// device scratch on a device call).
 class GradOut {
 public:
     GradOut(Call &call, const Problem &pb, const Tensor &grad);

@@ -88,7 +88,7 @@ Tensor compact_copy(const Tensor &t, void *data, DLDataType dt);
 std::vector<const Tensor *> inputs_of(const Problem &pb);
 
 // Checks that an optional gradient tensor has the logits' shape, is float32, float16 or
-// bfloat16 (float32 on a device), is on the logits' device, and overlaps nothing.
+// bfloat16, is on the logits' device, and overlaps nothing.
 Tensor check_grad(const Problem &pb, const DLTensor *grad);
 
 }  // namespace segloss::rt
