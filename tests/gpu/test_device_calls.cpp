@@ -80,6 +80,19 @@ DeviceMemory *device_for(const std::string &api) {
     return opened.back().second.get();
 }
 
+// The built APIs' devices here; a missing one is a visible warning of the running test.
+std::vector<std::pair<std::string, DeviceMemory *>> available_devices() {
+    std::vector<std::pair<std::string, DeviceMemory *>> found;
+    for (const std::string &api : built_apis()) {
+        if (DeviceMemory *dev = device_for(api)) {
+            found.emplace_back(api, dev);
+        } else {
+            WARN("skipped: no " << api << " device here");
+        }
+    }
+    return found;
+}
+
 enum class Kind { i32, u8, f32 };
 
 struct Case {
@@ -304,12 +317,7 @@ TEST_CASE("device calls of the pointwise, region and compound losses match the C
         {SEGLOSS_LOSS_FOCAL, SEGLOSS_ACTIVATION_SIGMOID, Kind::f32, SEGLOSS_REDUCTION_MEAN, false, true, true, true, false},
         {SEGLOSS_LOSS_CE, SEGLOSS_ACTIVATION_NONE, Kind::u8, SEGLOSS_REDUCTION_SUM, false, false, true, true, false},
     };
-    for (const std::string &api : built_apis()) {
-        DeviceMemory *dev = device_for(api);
-        if (!dev) {
-            WARN("skipped: no " << api << " device here");
-            continue;
-        }
+    for (const auto &[api, dev] : available_devices()) {
         uint32_t seed = 1;
         for (const Case &c : cases) {
             if (c.f64_value) {
@@ -322,15 +330,89 @@ TEST_CASE("device calls of the pointwise, region and compound losses match the C
     }
 }
 
+namespace {
+
+uint16_t to_bfloat16(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+float from_bfloat16(uint16_t b) {
+    const uint32_t u = uint32_t(b) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+// One call with bfloat16 logits and gradient, on host memory or on `dev` (the conversions run
+// on the device, into device scratch).
+Result<float> run_bfloat16(DeviceMemory *dev, const Case &c, Inputs &in) {
+    HostTensor<uint16_t> logits(in.logits.shape(), c.strided), grad(in.logits.shape(), c.strided, 0x7fc1);
+    for (int64_t i = 0; i < logits.numel(); i++) logits.flat(i) = to_bfloat16(in.logits.flat(i));
+    HostTensor<float> value({1}, false, kSentinel);
+    Ctx ctx;
+    segloss_loss_params_t p = params_of(c);
+    Result<float> r{SEGLOSS_STATUS_OK, "", "", HostTensor<float>({1}), HostTensor<float>(in.logits.shape())};
+    auto finish = [&](HostTensor<uint16_t> &g, HostTensor<float> &v) {
+        r.value.flat(0) = v.flat(0);
+        for (int64_t i = 0; i < g.numel(); i++) r.grad.flat(i) = from_bfloat16(g.flat(i));
+        CHECK(g.gaps_all([](uint16_t b) { return b == 0x7fc1; }));
+    };
+    if (!dev) {
+        DLTensor l = logits.dl(), t = in.i32.dl(), v = value.dl(), g = grad.dl();
+        l.dtype = g.dtype = {kDLBfloat, 16, 1};
+        r.status = segloss_loss_compute(ctx.ctx, &p, &l, &t, &v, &g, 1.0f);
+        finish(grad, value);
+        return r;
+    }
+    REQUIRE(segloss_context_set_stream(ctx.ctx, dev->device(), dev->stream()) == SEGLOSS_STATUS_OK);
+    DeviceTensor<uint16_t> dl_logits(*dev, logits), dl_grad(*dev, grad);
+    DeviceTensor<int32_t> labels(*dev, in.i32);
+    DeviceTensor<float> dl_value(*dev, value);
+    DLTensor l = dl_logits.dl(), t = labels.dl(), v = dl_value.dl(), g = dl_grad.dl();
+    l.dtype = g.dtype = {kDLBfloat, 16, 1};
+    r.status = segloss_loss_compute(ctx.ctx, &p, &l, &t, &v, &g, 1.0f);
+    r.error = segloss_last_error(ctx.ctx);
+    r.kernels = segloss_last_kernel(ctx.ctx);
+    HostTensor<uint16_t> g_back = dl_grad.download();
+    HostTensor<float> v_back = dl_value.download();
+    finish(g_back, v_back);
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("device calls with bfloat16 logits and gradient match the CPU", "[gpu]") {
+    const std::vector<Case> cases = {
+        {SEGLOSS_LOSS_DICE, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_MEAN, false, true, false, true, false},
+        {SEGLOSS_LOSS_CE, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_MEAN, false, false, false, true, false},
+    };
+    for (const auto &[api, dev] : available_devices()) {
+        uint32_t seed = 40;
+        for (const Case &c : cases) {
+            Inputs in(c, seed++);
+            Result<float> cpu = run_bfloat16(nullptr, c, in);
+            REQUIRE(cpu.status == SEGLOSS_STATUS_OK);
+            Result<float> gpu = run_bfloat16(dev, c, in);
+            INFO(api << " " << segloss_loss_name(c.loss) << ": " << gpu.error << " kernels " << gpu.kernels);
+            REQUIRE(gpu.status == SEGLOSS_STATUS_OK);
+            CHECK(gpu.kernels.find("convert_bf16_to_f32_" + api) != std::string::npos);
+            CHECK(gpu.kernels.find("convert_f32_to_bf16_" + api) != std::string::npos);
+            std::string first;
+            CHECK(count_differences(gpu.value, cpu.value, 1e-5, 1e-6, first) == 0);
+            // The float32 gradients differ by the device's float32 math; rounding to bfloat16
+            // can then differ by one unit (2^-8 relative).
+            CHECK(count_differences(gpu.grad, cpu.grad, 1e-2, 1e-6, first) == 0);
+            INFO(first);
+        }
+    }
+}
+
 TEST_CASE("device calls: bad labels, checks and statuses", "[gpu]") {
     const Case dice{SEGLOSS_LOSS_DICE, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_NONE,
                     false, false, false, true, false};
-    for (const std::string &api : built_apis()) {
-        DeviceMemory *dev = device_for(api);
-        if (!dev) {
-            WARN("skipped: no " << api << " device here");
-            continue;
-        }
+    for (const auto &[api, dev] : available_devices()) {
         INFO(api);
         Inputs in(dice, 5);
         const int64_t V = Inputs::D * Inputs::H * Inputs::W;
@@ -401,15 +483,16 @@ TEST_CASE("device calls: bad labels, checks and statuses", "[gpu]") {
             REQUIRE(segloss_loss_params_init(&topk, SEGLOSS_LOSS_TOPK) == SEGLOSS_STATUS_OK);
             CHECK(segloss_loss_compute(ctx.ctx, &topk, &l, &t, &v, nullptr, 1.0f) == SEGLOSS_STATUS_UNSUPPORTED);
             CHECK(std::string(segloss_last_error(ctx.ctx)).find("does not run on a device") != std::string::npos);
-            DLTensor half = l;
-            half.dtype = {kDLFloat, 16, 1};
-            CHECK(segloss_loss_compute(ctx.ctx, &p, &half, &t, &v, nullptr, 1.0f) == SEGLOSS_STATUS_UNSUPPORTED);
             DLTensor stats = v;
             CHECK(segloss_region_stats(ctx.ctx, &p, &l, &t, &stats) == SEGLOSS_STATUS_UNSUPPORTED);
             // A gradient over the logits' memory.
             DLTensor over = l;
             CHECK(segloss_loss_compute(ctx.ctx, &p, &l, &t, &v, &over, 1.0f) == SEGLOSS_STATUS_INVALID_ARGUMENT);
             if (api == "opencl") {
+                // float16 needs cl_khr_fp16, which pocl lacks: no OpenCL conversion kernel.
+                DLTensor half = l;
+                half.dtype = {kDLFloat, 16, 1};
+                CHECK(segloss_loss_compute(ctx.ctx, &p, &half, &t, &v, nullptr, 1.0f) == SEGLOSS_STATUS_UNSUPPORTED);
                 DLTensor offset = l;
                 offset.byte_offset = 64;
                 CHECK(segloss_loss_compute(ctx.ctx, &p, &offset, &t, &v, nullptr, 1.0f) == SEGLOSS_STATUS_UNSUPPORTED);
