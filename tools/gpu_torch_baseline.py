@@ -4,7 +4,7 @@
 shapes and data types (float32 logits N,C,D,H,W; int64 labels, as PyTorch's cross_entropy
 needs), run by tools/gpu-check in the same session. ce: F.cross_entropy; dice: the MONAI-style
 soft Dice written in PyTorch (softmax, one-hot, sums over the spatial axes, mean over classes
-and images). Prints one line per (loss, shape): median, min and max ms over the repetitions.
+and images); dice_ce: their sum (nnU-Net's default). Prints one line per (loss, shape): median, min and max ms over the repetitions.
 Usage: gpu_torch_baseline.py [--repetitions R] [--small] [--device cuda|cpu]"""
 import argparse
 import statistics
@@ -47,19 +47,20 @@ def main():
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     name = torch.cuda.get_device_name() if device == "cuda" else "cpu"
     print(f"torch {torch.__version__} on {name}")
-    print(f"{'loss':6} {'shape NxCxDxHxW':22} {'median ms':>10} {'min ms':>10} {'max ms':>10}")
+    print(f"{'loss':8} {'shape NxCxDxHxW':22} {'median ms':>10} {'min ms':>10} {'max ms':>10}")
     torch.manual_seed(1)
     for n, c, d, h, w in shapes:
         logits = (3 * torch.randn(n, c, d, h, w, device=device)).requires_grad_()
         target = torch.randint(0, c, (n, d, h, w), device=device)
         shape = f"{n}x{c}x{d}x{h}x{w}"
         for loss_name, loss_fn in (("ce", lambda: F.cross_entropy(logits, target)),
-                                   ("dice", lambda: dice_loss(logits, target))):
+                                   ("dice", lambda: dice_loss(logits, target)),
+                                   ("dice_ce", lambda: dice_loss(logits, target) + F.cross_entropy(logits, target))):
             def step():
                 logits.grad = None
                 loss_fn().backward()
             med, lo, hi = time_it(step, reps, sync)
-            print(f"{loss_name:6} {shape:22} {med:10.3f} {lo:10.3f} {hi:10.3f}")
+            print(f"{loss_name:8} {shape:22} {med:10.3f} {lo:10.3f} {hi:10.3f}")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@
 //   segloss_bench_gpu [cuda|opencl] [repetitions] [small]   (small: tiny shapes, to check the
 //   harness itself, e.g. on pocl)
 // Prints one line per (loss, shape): median and spread of the kernels' time, GB/s of the bytes
-// a loss call must move, and that rate as a fraction of the device-to-device copy rate.
-// (ce: the target pre-pass and the fused gradient pass; dice: statistics, epilogue, gradient;
-// the runtime's reductions of line sums, which it still does on the host, are not included.)
+// a loss call must move, and that rate as a fraction of the device-to-device copy rate; before
+// it, indented, each kernel of the loss alone.
+// (ce: the target pre-pass, the normaliser, the fused gradient pass and the loss's total;
+// dice: statistics, epilogue, gradient.)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -136,7 +137,7 @@ int main(int argc, char **argv) {
         copy_gbs = 2.0 * a.size_in_bytes() / (t.median_ms * 1e6);
         std::printf("device copy: %.1f GB/s (median of %d, %.3f ms)\n", copy_gbs, reps, t.median_ms);
     }
-    std::printf("%-6s %-22s %10s %10s %10s %9s %9s\n", "loss", "shape NxCxDxHxW", "median ms", "min ms", "max ms",
+    std::printf("%-12s %-22s %10s %10s %10s %9s %9s\n", "loss", "shape NxCxDxHxW", "median ms", "min ms", "max ms",
                 "GB/s", "of copy");
 
     const std::vector<Shape> shapes =
@@ -186,29 +187,50 @@ int main(int argc, char **argv) {
         std::snprintf(shape, sizeof shape, "%dx%dx%dx%dx%d", N, C, Z, Y, X);
         auto report = [&](const char *loss, const Timing &t, double bytes) {
             const double gbs = bytes / (t.median_ms * 1e6);
-            std::printf("%-6s %-22s %10.3f %10.3f %10.3f %9.1f %9.2f\n", loss, shape, t.median_ms, t.min_ms, t.max_ms,
+            std::printf("%-12s %-22s %10.3f %10.3f %10.3f %9.1f %9.2f\n", loss, shape, t.median_ms, t.min_ms, t.max_ms,
                         gbs, gbs / copy_gbs);
         };
         const int ignore = -100;
+        // Each kernel of a loss call alone (to see which one to tune), then the call's sequence.
         // ce, as a device call runs it: the target pre-pass (labels once), the normaliser, the
         // fused pass (logits, labels, gradient) and the loss from its line sums.
+        auto ce_stats = [&] { check(ls(nullptr, &vy, C, 0, ignore, &vm, 0, &vr1, &vr2), "label_stats"); };
+        auto ce_norm = [&] {
+            check(pw_norm(nullptr, &vr1, &vr2, &va, kPwNormWeighted, 0, 0, 1, &vn, &vns, &vw), "pointwise_norm");
+        };
+        auto ce_pass = [&] {
+            check(ce_grad(nullptr, &vl, &vy, 0, ignore, &vm, &va, &vb, 0.0f, 1.0f, 0.0f, 1.0f, &vk, -1.0f, 0, &vns, &vr3,
+                          &vg),
+                  "ce grad");
+        };
+        auto ce_total = [&] { check(pw_total(nullptr, &vr3, &vn, &vt), "pointwise_total"); };
+        report(" label_stats", time_it(ce_stats, &vr2, reps), label_bytes);
+        report(" pw_norm", time_it(ce_norm, &vw, reps), 0);
+        report(" ce_grad", time_it(ce_pass, &vg, reps), label_bytes + 2 * logit_bytes);
+        report(" pw_total", time_it(ce_total, &vt, reps), 0);
         Timing ce = time_it(
             [&] {
-                check(ls(nullptr, &vy, C, 0, ignore, &vm, 0, &vr1, &vr2), "label_stats");
-                check(pw_norm(nullptr, &vr1, &vr2, &va, kPwNormWeighted, 0, 0, 1, &vn, &vns, &vw), "pointwise_norm");
-                check(ce_grad(nullptr, &vl, &vy, 0, ignore, &vm, &va, &vb, 0.0f, 1.0f, 0.0f, 1.0f, &vk, -1.0f, 0, &vns,
-                              &vr3, &vg),
-                      "ce grad");
-                check(pw_total(nullptr, &vr3, &vn, &vt), "pointwise_total");
+                ce_stats();
+                ce_norm();
+                ce_pass();
+                ce_total();
             },
             &vg, reps);
         report("ce", ce, label_bytes + logit_bytes + label_bytes + logit_bytes);
         // dice: statistics (logits, labels), epilogue, gradient (logits, labels, gradient).
+        auto dice_stats = [&] { check(stats_k(nullptr, &vl, &vy, 0, ignore, &vm, 0, &vs), "region_stats"); };
+        auto dice_epilogue = [&] {
+            check(epilogue(nullptr, &vs, ones_a, options, ones_a, ones_b, 1.0f, &vgl, &vt, &vc), "region_epilogue");
+        };
+        auto dice_pass = [&] { check(dice_grad(nullptr, &vl, &vy, 0, ignore, &vm, &vc, &vg), "region_grad"); };
+        report(" reg_stats", time_it(dice_stats, &vs, reps), logit_bytes + label_bytes);
+        report(" epilogue", time_it(dice_epilogue, &vc, reps), 0);
+        report(" reg_grad", time_it(dice_pass, &vg, reps), label_bytes + 2 * logit_bytes);
         Timing dice = time_it(
             [&] {
-                check(stats_k(nullptr, &vl, &vy, 0, ignore, &vm, 0, &vs), "region_stats");
-                check(epilogue(nullptr, &vs, ones_a, options, ones_a, ones_b, 1.0f, &vgl, &vt, &vc), "region_epilogue");
-                check(dice_grad(nullptr, &vl, &vy, 0, ignore, &vm, &vc, &vg), "region_grad");
+                dice_stats();
+                dice_epilogue();
+                dice_pass();
             },
             &vg, reps);
         report("dice", dice, 2 * (logit_bytes + label_bytes) + logit_bytes);

@@ -18,7 +18,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "device_memory.h"
+#include "tests/support/device_memory.h"
 #include "segloss/segloss.h"
 #include "tests/support/context.h"
 #include "tests/support/host_tensor.h"
@@ -278,8 +278,9 @@ void check_against_host(DeviceMemory &dev, const Case &c, uint32_t seed) {
     }
     for (int64_t i = 0; i < cpu.value.numel(); i++) REQUIRE(std::isfinite(double(cpu.value.flat(i))));
     std::string first;
-    // The sums are the same float64 additions in the same order; the terms differ by the
-    // device's float32 exp/log and FMA contraction.
+    // The line sums are the same float32 additions (the GPU adds the lines in float64 in
+    // another fixed order: over y, then z); the terms differ by the device's float32 exp/log
+    // and FMA contraction.
     CHECK(count_differences(gpu.value, cpu.value, 1e-5, 1e-6, first) == 0);
     INFO("value: " << first);
     CHECK(count_differences(gpu.grad, cpu.grad, 1e-4, 1e-6, first) == 0);

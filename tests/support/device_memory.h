@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The caller's side of a device call, for the tests: a GPU API's context, stream and memory,
+// The caller's side of a device call, for the tests and the GPU bench: a GPU API's context, stream and memory,
 // through its driver loaded with dlopen (no SDK needed to build; skipped where no driver or
 // device is). OpenCL: the first device of the first platform (pocl in the CI); CUDA: device 0's
 // primary context, a stream of its own.
@@ -27,6 +27,8 @@ public:
     virtual void upload(void *mem, const void *src, size_t bytes) = 0;
     virtual void download(void *mem, void *dst, size_t bytes) = 0;  // waits for the stream
     virtual void release(void *mem) = 0;
+    virtual void copy(void *dst, void *src, size_t bytes) = 0;  // device to device, on the stream
+    virtual void synchronize() = 0;                             // waits for the stream
     virtual std::string name() const = 0;
 };
 
@@ -66,6 +68,8 @@ public:
         release_ = symbol<Release>(lib, "clReleaseMemObject");
         release_queue_ = symbol<Release>(lib, "clReleaseCommandQueue");
         release_context_ = symbol<Release>(lib, "clReleaseContext");
+        copy_ = symbol<Copy>(lib, "clEnqueueCopyBuffer");
+        finish_ = symbol<Release>(lib, "clFinish");
     }
     ~OpenCl() override {
         release_queue_(queue_);
@@ -86,16 +90,22 @@ public:
         check(read_(queue_, mem, 1, 0, bytes, dst, 0, nullptr, nullptr), "clEnqueueReadBuffer");
     }
     void release(void *mem) override { release_(mem); }
+    void copy(void *dst, void *src, size_t bytes) override {
+        check(copy_(queue_, src, dst, 0, 0, bytes, 0, nullptr, nullptr), "clEnqueueCopyBuffer");
+    }
+    void synchronize() override { check(finish_(queue_), "clFinish"); }
     std::string name() const override { return "opencl"; }
 
 private:
     using CreateBuffer = void *(*)(void *, uint64_t, size_t, void *, int *);
+    using Copy = int (*)(void *, void *, void *, size_t, size_t, size_t, uint32_t, const void *, void *);
     using Enqueue = int (*)(void *, void *, uint32_t, size_t, size_t, void *, uint32_t, const void *, void *);
     using Release = int (*)(void *);
     void *context_ = nullptr, *queue_ = nullptr;
     CreateBuffer create_;
     Enqueue write_, read_;
-    Release release_, release_queue_, release_context_;
+    Copy copy_;
+    Release release_, release_queue_, release_context_, finish_;
 };
 
 class Cuda final : public DeviceMemory {
@@ -117,6 +127,7 @@ public:
         htod_ = symbol<HtoD>(lib, "cuMemcpyHtoDAsync_v2");
         dtoh_ = symbol<DtoH>(lib, "cuMemcpyDtoHAsync_v2");
         sync_ = symbol<Sync>(lib, "cuStreamSynchronize");
+        dtod_ = symbol<DtoD>(lib, "cuMemcpyDtoDAsync_v2");
     }
     DLDevice device() const override { return {kDLCUDA, 0}; }
     void *stream() const override { return stream_; }
@@ -134,6 +145,10 @@ public:
         check(sync_(stream_), "cuStreamSynchronize");
     }
     void release(void *mem) override { free_(reinterpret_cast<uint64_t>(mem)); }
+    void copy(void *dst, void *src, size_t bytes) override {
+        check(dtod_(reinterpret_cast<uint64_t>(dst), reinterpret_cast<uint64_t>(src), bytes, stream_), "cuMemcpyDtoDAsync");
+    }
+    void synchronize() override { check(sync_(stream_), "cuStreamSynchronize"); }
     std::string name() const override { return "cuda"; }
 
 private:
@@ -142,12 +157,14 @@ private:
     using HtoD = int (*)(uint64_t, const void *, size_t, void *);
     using DtoH = int (*)(void *, uint64_t, size_t, void *);
     using Sync = int (*)(void *);
+    using DtoD = int (*)(uint64_t, uint64_t, size_t, void *);
     void *context_ = nullptr, *stream_ = nullptr;
     Alloc alloc_;
     Free free_;
     HtoD htod_;
     DtoH dtoh_;
     Sync sync_;
+    DtoD dtod_;
 };
 
 }  // namespace detail

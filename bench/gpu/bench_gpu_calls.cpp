@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+// Whole loss calls on a GPU, as a training step makes them: segloss_loss_compute on tensors in
+// device memory, on the caller's stream, value and gradient (the runtime's checks, its small
+// host-to-device copies and every kernel launch included), against the device's measured copy
+// rate in the same run. tools/gpu-check runs it beside tools/gpu_torch_baseline.py (PyTorch's
+// forward+backward of the same losses, same shapes, same card). A plain timer, not Google
+// Benchmark: Debian's libbenchmark is a shared library, which the GPU machine does not have.
+//   segloss_bench_gpu_calls [cuda|opencl] [repetitions] [small]   (small: tiny shapes, to check
+//   the harness itself, e.g. on pocl)
+// Prints one line per (loss, shape): median, min and max ms of a call (synchronised on the
+// stream), GB/s of the bytes the call must move, and that rate as a fraction of the copy rate.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "segloss/segloss.h"
+#include "tests/support/device_memory.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using segloss::test::DeviceMemory;
+
+struct Timing {
+    double median_ms, min_ms, max_ms;
+};
+
+// Median, min and max over `reps` runs of `body`, each waited for on the stream.
+Timing time_it(DeviceMemory &dev, const std::function<void()> &body, int reps) {
+    body();  // warm-up: module loading, the device allocation pool
+    dev.synchronize();
+    std::vector<double> ms;
+    for (int r = 0; r < reps; r++) {
+        const auto t0 = Clock::now();
+        body();
+        dev.synchronize();
+        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return {ms[ms.size() / 2], ms.front(), ms.back()};
+}
+
+// A compact tensor in device memory, filled from `host`.
+template <typename T>
+struct DeviceArray {
+    DeviceMemory &dev;
+    std::vector<int64_t> shape, strides;
+    size_t bytes;
+    void *mem;
+    DeviceArray(DeviceMemory &d, std::vector<int64_t> s, const std::vector<T> &host) : dev(d), shape(std::move(s)) {
+        strides.assign(shape.size(), 1);
+        for (size_t i = shape.size() - 1; i > 0; i--) strides[i - 1] = strides[i] * shape[i];
+        bytes = host.size() * sizeof(T);
+        mem = dev.alloc(bytes);
+        dev.upload(mem, host.data(), bytes);
+    }
+    ~DeviceArray() { dev.release(mem); }
+    DeviceArray(const DeviceArray &) = delete;
+    DeviceArray &operator=(const DeviceArray &) = delete;
+    DLTensor dl(DLDataType dtype) {
+        DLTensor t{};
+        t.data = mem;
+        t.device = dev.device();
+        t.ndim = int32_t(shape.size());
+        t.dtype = dtype;
+        t.shape = shape.data();
+        t.strides = strides.data();
+        return t;
+    }
+};
+
+void check(segloss_status_t s, segloss_context_t ctx, const char *what) {
+    if (s != SEGLOSS_STATUS_OK) {
+        std::fprintf(stderr, "segloss_bench_gpu_calls: %s failed: %s\n", what, segloss_last_error(ctx));
+        std::exit(1);
+    }
+}
+
+struct Shape {
+    int64_t N, C, D, H, W;
+};
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    const std::string api = argc > 1 ? argv[1] : "cuda";
+    const int reps = argc > 2 ? std::atoi(argv[2]) : 20;
+    const bool small = argc > 3 && std::string(argv[3]) == "small";
+    std::string why;
+    std::unique_ptr<DeviceMemory> dev = segloss::test::open_device(api, why);
+    if (!dev) {
+        std::printf("SKIPPED: no %s device here (%s)\n", api.c_str(), why.c_str());
+        return 0;
+    }
+    segloss_context_t ctx = nullptr;
+    if (segloss_context_create(&ctx) != SEGLOSS_STATUS_OK) return 1;
+    check(segloss_context_set_stream(ctx, dev->device(), dev->stream()), ctx, "segloss_context_set_stream");
+
+    // The roofline: a device-to-device copy of 1 GiB (bytes read + written per second).
+    double copy_gbs = 0;
+    {
+        const size_t bytes = small ? size_t(1) << 24 : size_t(1) << 30;
+        void *a = dev->alloc(bytes), *b = dev->alloc(bytes);
+        const Timing t = time_it(*dev, [&] { dev->copy(b, a, bytes); }, reps);
+        copy_gbs = 2.0 * double(bytes) / (t.median_ms * 1e6);
+        std::printf("device copy: %.1f GB/s (median of %d, %.3f ms)\n", copy_gbs, reps, t.median_ms);
+        dev->release(a);
+        dev->release(b);
+    }
+    std::printf("%-8s %-22s %10s %10s %10s %9s %9s\n", "loss", "shape NxCxDxHxW", "median ms", "min ms", "max ms", "GB/s",
+                "of copy");
+
+    const std::vector<Shape> shapes =
+        small ? std::vector<Shape>{{2, 4, 16, 16, 16}}
+              : std::vector<Shape>{{2, 4, 128, 128, 128}, {8, 4, 1, 256, 256}, {1, 14, 96, 96, 96}, {1, 4, 256, 256, 256}};
+    const DLDataType f32{kDLFloat, 32, 1}, i32{kDLInt, 32, 1};
+    for (const Shape &s : shapes) {
+        const int64_t voxels = s.N * s.D * s.H * s.W;
+        std::mt19937 rng(1);
+        std::normal_distribution<float> nd(0.0f, 3.0f);
+        std::vector<float> logits_host(static_cast<size_t>(voxels * s.C));
+        std::vector<int32_t> labels_host(static_cast<size_t>(voxels));
+        for (float &v : logits_host) v = nd(rng);
+        for (int32_t &v : labels_host) v = int32_t(rng() % uint32_t(s.C));
+        DeviceArray<float> logits(*dev, {s.N, s.C, s.D, s.H, s.W}, logits_host),
+            grad(*dev, {s.N, s.C, s.D, s.H, s.W}, logits_host), value(*dev, {1}, std::vector<float>(1, 0.0f));
+        DeviceArray<int32_t> labels(*dev, {s.N, s.D, s.H, s.W}, labels_host);
+        DLTensor l = logits.dl(f32), t = labels.dl(i32), g = grad.dl(f32), v = value.dl(f32);
+        const double logit_bytes = double(logits.bytes), label_bytes = double(labels.bytes);
+        char shape[64];
+        std::snprintf(shape, sizeof shape, "%ldx%ldx%ldx%ldx%ld", long(s.N), long(s.C), long(s.D), long(s.H), long(s.W));
+        // The bytes each loss must move at least: ce reads the labels twice (its normaliser's
+        // pre-pass, then the fused pass), the region losses read logits and labels twice
+        // (statistics, gradient); all write the gradient once.
+        struct Loss {
+            const char *name;
+            segloss_loss_kind_t kind;
+            double bytes;
+        };
+        const Loss losses[] = {
+            {"ce", SEGLOSS_LOSS_CE, 2 * label_bytes + 2 * logit_bytes},
+            {"dice", SEGLOSS_LOSS_DICE, 2 * (logit_bytes + label_bytes) + logit_bytes},
+            {"dice_ce", SEGLOSS_LOSS_DICE_CE, 2 * (logit_bytes + label_bytes) + logit_bytes},
+        };
+        for (const Loss &loss : losses) {
+            segloss_loss_params_t p;
+            check(segloss_loss_params_init(&p, loss.kind), ctx, "segloss_loss_params_init");
+            const Timing tm = time_it(
+                *dev, [&] { check(segloss_loss_compute(ctx, &p, &l, &t, &v, &g, 1.0f), ctx, loss.name); }, reps);
+            const double gbs = loss.bytes / (tm.median_ms * 1e6);
+            std::printf("%-8s %-22s %10.3f %10.3f %10.3f %9.1f %9.2f\n", loss.name, shape, tm.median_ms, tm.min_ms,
+                        tm.max_ms, gbs, gbs / copy_gbs);
+        }
+    }
+    std::printf("kernels of the last call: %s\n", segloss_last_kernel(ctx));
+    segloss_context_destroy(ctx);
+    return 0;
+}
