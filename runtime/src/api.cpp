@@ -159,6 +159,7 @@ segloss_status_t segloss_loss_compute(segloss_context_t ctx, const segloss_loss_
         if (pb.logits.on_device()) {
             require_device_loss(*params, family);
             call.use_device(pb.logits.device);
+            put_lines_on_device(call, pb);
         }
         prepare_logits(call, pb);
         if (family == Family::pointwise) {

@@ -56,6 +56,18 @@ void *Call::device_scratch(size_t n) {
     return native;
 }
 
+void *Call::device_copy(const float *host, size_t n) {
+    void *native = device_scratch(n);
+    halide_buffer_t &buf = device_blocks_.back()->buf;
+    buf.host = reinterpret_cast<uint8_t *>(const_cast<float *>(host));
+    buf.set_host_dirty(true);
+    const int rc = halide_copy_to_device(this, &buf, device_interface(api()));
+    buf.host = nullptr;  // the block owns only its device memory
+    buf.set_host_dirty(false);
+    if (rc) kernel_failed("copy to device", rc);
+    return native;
+}
+
 void Call::kernel_failed(const char *name, int rc) {
     segloss_status_t status = SEGLOSS_STATUS_INTERNAL;
     switch (rc) {

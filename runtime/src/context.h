@@ -58,6 +58,8 @@ public:
     // A device call's float32 scratch of n elements on its device (Halide's pool), given back
     // when the Call ends; returns its native handle (CUdeviceptr or cl_mem).
     void *device_scratch(size_t n);
+    // device_scratch holding a copy of n host floats (one contiguous upload).
+    void *device_copy(const float *host, size_t n);
 
 private:
     [[noreturn]] void kernel_failed(const char *name, int rc);

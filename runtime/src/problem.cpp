@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cmath>
 
+#include "context.h"
 #include "failure.h"
 #include "losses.h"
 
@@ -191,10 +192,38 @@ std::vector<int> Problem::voxel_extents() const {
 
 HalideView Problem::mask_view() const {
     if (kernel_mask.ndim) return HalideView(kernel_mask, voxel_axes(kernel_mask.ndim == logits.ndim ? 1 : 0));
+    if (ones_line.ndim) return HalideView(ones_line, voxel_axes(0));
     return HalideView::broadcast_line(ones->data(), voxel_extents());
 }
 
-HalideView Problem::zero_keys_view() const { return HalideView::broadcast_line(zeros->data(), voxel_extents()); }
+HalideView Problem::zero_keys_view() const {
+    if (zeros_line.ndim) return HalideView(zeros_line, voxel_axes(0));
+    return HalideView::broadcast_line(zeros->data(), voxel_extents());
+}
+
+namespace {
+
+// A device copy of a host x line, as an N,spatial tensor of the logits' voxels.
+Tensor device_line(Call &call, const Problem &pb, const std::vector<float> &line, const char *what) {
+    Tensor t;
+    t.what = what;
+    t.ndim = 1 + pb.spatial_rank;
+    t.shape[0] = pb.N;
+    for (int i = 0; i < pb.spatial_rank; i++) t.shape[1 + i] = pb.logits.shape[2 + i];
+    t.strides[t.ndim - 1] = 1;  // the others stay 0
+    t.dtype = DLDataType{kDLFloat, 32, 1};
+    t.numel = pb.voxels;
+    t.device = pb.logits.device;
+    t.data = static_cast<char *>(call.device_copy(line.data(), line.size()));
+    return t;
+}
+
+}  // namespace
+
+void put_lines_on_device(Call &call, Problem &pb) {
+    if (!pb.kernel_mask.ndim) pb.ones_line = device_line(call, pb, *pb.ones, "the mask's line of ones");
+    pb.zeros_line = device_line(call, pb, *pb.zeros, "the keys' line of zeros");
+}
 
 // A compact row-major Tensor of t's shape over a host copy at `data` of type dt.
 Tensor compact_copy(const Tensor &t, void *data, DLDataType dt) {

@@ -10,6 +10,8 @@
 
 namespace segloss::rt {
 
+class Call;
+
 enum class Act { softmax, sigmoid, identity };
 enum class TargetKind { i32, u8, f32 };
 // The logits' (and a gradient's) floating-point format; the kernels compute in float32.
@@ -40,6 +42,10 @@ struct Problem {
     // One x line of ones and one of zeros: the mask of calls without one, the keys of calls
     // without a selection (broadcast over y, z, n with zero strides).
     std::shared_ptr<std::vector<float>> ones, zeros;
+    // On a device call, the same lines in device memory (put_lines_on_device), as N,spatial
+    // tensors whose strides are zero but along x (ndim 0: not on a device). Halide would copy a
+    // zero-stride host line to the device one x line at a time, on every kernel that reads it.
+    Tensor ones_line, zeros_line;
 
     // Halide views: logits (x, y, z, c, n); target (x, y, z, n) or (x, y, z, c, n).
     HalideView logits_view() const;
@@ -55,6 +61,9 @@ struct Problem {
     // Halide axes (x, y, z, n) of a tensor shaped N,spatial (a per-voxel map).
     std::vector<int> voxel_axes(int offset) const;
 };
+
+// Copies pb's lines of ones and zeros to the device of a device call (Problem::ones_line).
+void put_lines_on_device(Call &call, Problem &pb);
 
 // Halide axes (x, y, z) of `rank` spatial tensor axes that start at tensor axis `first` (the last
 // one is x); -1 for the missing ones.
