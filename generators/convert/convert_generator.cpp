@@ -2,7 +2,7 @@
 // Half-precision logits and gradients: float16 / bfloat16 bits (uint16) to float32 and back,
 // elementwise over a 5-D tensor of any strides. The loss kernels compute in float32; these run
 // before (logits) and after (gradient) them. Rounding to half is to nearest, ties to even;
-// NaN stays NaN, overflow becomes infinity (float16), subnormals are kept.
+// NaN stays NaN (float16: always 0x7e00), overflow becomes infinity (float16), subnormals are kept.
 #include "Halide.h"
 #include "generators/common/layout.h"
 #include "schedules/gpu_lines.h"
@@ -35,7 +35,9 @@ public:
             Expr nan = is_nonfinite(e) && (u & u32(0x7fffff)) != u32(0);
             e = select(nan, cast(UInt(16), (u >> 16) | u32(0x40)), rounded);
         } else {
-            e = reinterpret(UInt(16), cast(Float(16), e));
+            // NaN becomes the quiet NaN 0x7e00 on every target: x86 without F16C (Halide's
+            // own conversion) would make it infinity, CUDA's cvt 0x7fff.
+            e = select(is_nan(e), Internal::make_const(UInt(16), 0x7e00), reinterpret(UInt(16), cast(Float(16), e)));
         }
         out(x, y, z, c, n) = e;
 
