@@ -4,15 +4,18 @@
 //  - voxel kernels (gradients, per-voxel maps): one thread per voxel, 2-D thread blocks over
 //    (x, y), z the third block dimension, one launch per image n; the class loop runs inside
 //    the thread;
-//  - line kernels (fixed-order line sums, generators/common/sums.h): one thread per x line, the
-//    line's interleaved lanes in the thread's registers, blocks of lines over (y, z, n).
+//  - line kernels (fixed-order line sums, generators/common/sums.h): the line's interleaved
+//    lanes as threads, in shared memory, then one thread per line adding them in order
+//    (gpu_line_lane_threads); or one thread per x line, the lanes in the thread (gpu_lines and
+//    gpu_line_lanes: a thread's lanes x arity accumulators spill to local memory, so only for
+//    small sums).
 // Never a fused (z, n) block dimension: Halide's bounds inference loses the one-point extent of
 // per-thread stages through the fused variable (as on the CPU, cpu_lines.h), and a per-thread
 // allocation of run-time size cannot live in registers.
 // Per-voxel stages are computed by the thread that needs them; stages with a class dimension and
 // no update are inlined (a per-thread array of C values would have a run-time size, which
 // Halide cannot place in GPU registers). No atomics: every sum is the sums.h fixed order.
-// The sizes are hand-set (no GPU to tune on yet, issue 6).
+// The sizes are hand-set (first measured on an H200, docs/performance.md; tuning is issue 6).
 #pragma once
 
 #include <vector>
@@ -70,6 +73,50 @@ inline void compute_per_thread(const std::vector<Halide::Func> &funcs, Halide::L
 inline void gpu_line_lanes(gen::LineSum &s, Halide::LoopLevel at, const std::vector<Halide::Func> &per_voxel) {
     s.lanes.compute_at(at);
     compute_per_thread(per_voxel, Halide::LoopLevel(s.lanes, s.r.x));
+}
+
+// A line sum per (y, z, [c,] n) whose lanes are threads: blocks of kGpuLaneLines lines of one
+// (z[, c]), one launch per image n; in a block, thread (lane, line) adds every abi::kSumLanes-th
+// voxel of its line into shared memory (adjacent threads read adjacent voxels), then one thread
+// per line adds the lanes in order: the same float32 additions as a thread per line, without a
+// thread's kSumLanes x arity accumulators (which spill to local memory).
+constexpr int kGpuLaneLines = 16;
+inline void gpu_line_lane_threads(gen::LineSum &s, const gen::Vars &v, const std::vector<Halide::Func> &per_voxel,
+                                  bool per_class) {
+    using namespace Halide;
+    Var yo("gyo"), yi("gyi");
+    s.line.compute_root();
+    if (per_class) {
+        s.line.reorder(v.y, v.z, v.c, v.n);
+    } else {
+        s.line.reorder(v.y, v.z, v.n);
+    }
+    s.line.split(v.y, yo, yi, kGpuLaneLines, TailStrategy::GuardWithIf).gpu_threads(yi);
+    if (per_class) {
+        s.line.gpu_blocks(yo, v.z, v.c);
+    } else {
+        s.line.gpu_blocks(yo, v.z);
+    }
+    s.lanes.compute_at(s.line, yo).gpu_threads(v.lane, v.y);
+    s.lanes.update(0).gpu_threads(v.lane, v.y);
+    compute_per_thread(per_voxel, Halide::LoopLevel(s.lanes, s.r.x));
+}
+
+// One thread per class c (and image *n, if given) of f's pure definition and updates, in
+// blocks of 32 classes: the epilogue's per-group and per-class stages.
+inline void gpu_per_class(Halide::Func f, const Halide::Var &c, const Halide::Var *n = nullptr) {
+    using namespace Halide;
+    Var co("gco"), ci("gci");
+    auto tile = [&](Stage s) {
+        s.split(c, co, ci, 32, TailStrategy::GuardWithIf).gpu_threads(ci);
+        if (n) {
+            s.gpu_blocks(co, *n);
+        } else {
+            s.gpu_blocks(co);
+        }
+    };
+    tile(f);
+    for (int i = 0; i < f.num_update_definitions(); i++) tile(f.update(i));
 }
 
 // Every stage of f as one GPU thread (the tiny, shape-independent epilogues).

@@ -196,9 +196,10 @@ public:
             schedules::compute_per_thread(main.per_voxel, LoopLevel(*map, g.xi));
         }
         if (rows) {
+            // The line sums in a kernel of their own (their lanes are threads), then their slots.
+            schedules::gpu_line_lane_threads(line, v, line_terms.per_voxel, false);
             schedules::gpu_lines(*rows, {v.k}, v, g);
             rows->unroll(v.k);
-            schedules::gpu_line_lanes(line, LoopLevel(*rows, g.yi), line_terms.per_voxel);
         }
     }
 };

@@ -101,13 +101,25 @@ public:
         const bool gpu = schedules::is_gpu(get_target());
         LineSum line = fixed_order_line_sum("stats", contrib, logits.dim(0).extent(), {y, z, c, n}, v, gpu);
 
-        // Lines are added in float64, y then z, in a fixed order per group.
-        RDom ryz(0, logits.dim(1).extent(), 0, logits.dim(2).extent(), "ryz");
-        Func group("group");
-        std::vector<Expr> zeros(terms.size(), f64(0)), upd;
+        // Lines are added in float64 in a fixed order per group: the CPU in one sequence, y then
+        // z; a GPU over y per (z, c, n) thread, then over z per (c, n) thread (one sequence of
+        // Y * Z additions is a single thread's latency chain: 3 ms at 2x4x128^3 on an H200).
+        Func group("group"), plane("plane");
+        std::vector<Expr> zeros(terms.size(), f64(0)), upd, plane_upd;
         group(c, n) = Tuple(zeros);
-        for (size_t i = 0; i < terms.size(); i++) {
-            upd.push_back(group(c, n)[i] + cast<double>(line.line(ryz.x, ryz.y, c, n)[i]));
+        if (gpu) {
+            RDom ry(0, logits.dim(1).extent(), "ry"), rz(0, logits.dim(2).extent(), "rz");
+            plane(z, c, n) = Tuple(zeros);
+            for (size_t i = 0; i < terms.size(); i++) {
+                plane_upd.push_back(plane(z, c, n)[i] + cast<double>(line.line(ry, z, c, n)[i]));
+                upd.push_back(group(c, n)[i] + plane(rz, c, n)[i]);
+            }
+            plane(z, c, n) = Tuple(plane_upd);
+        } else {
+            RDom ryz(0, logits.dim(1).extent(), 0, logits.dim(2).extent(), "ryz");
+            for (size_t i = 0; i < terms.size(); i++) {
+                upd.push_back(group(c, n)[i] + cast<double>(line.line(ryz.x, ryz.y, c, n)[i]));
+            }
         }
         group(c, n) = Tuple(upd);
         std::vector<Expr> slots(abi::kNumRegionStats, f64(0));
@@ -121,12 +133,12 @@ public:
         // Schedule.
         if (auto_schedule) return;
         if (gpu) {
-            // Line sums, one thread per line (the classes inside it), to a device scratch; then
-            // one thread per group adds its lines in the same float64 order as the CPU.
-            const schedules::GpuLoops g;
-            line.line.compute_root();
-            schedules::gpu_lines(line.line, {c}, v, g);
-            schedules::gpu_line_lanes(line, LoopLevel(line.line, c), per_line);
+            // Line sums, a thread per lane of a line, to a device scratch; then one thread per
+            // plane (z, c, n) adds its lines, one per group its planes.
+            schedules::gpu_line_lane_threads(line, v, per_line, true);
+            Var zo("zo"), zi("zi");
+            plane.compute_root().split(z, zo, zi, 64, TailStrategy::GuardWithIf).gpu_blocks(zo, c, n).gpu_threads(zi);
+            plane.update().split(z, zo, zi, 64, TailStrategy::GuardWithIf).gpu_blocks(zo, c, n).gpu_threads(zi);
             group.compute_root().gpu_blocks(n).gpu_threads(c);
             group.update().gpu_blocks(n).gpu_threads(c);
             stats.gpu_blocks(n).gpu_threads(c).unroll(v.k);
