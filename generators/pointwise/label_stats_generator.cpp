@@ -83,10 +83,13 @@ public:
         // Schedule: lines in parallel tasks; the class sums share the line loop.
         if (auto_schedule) return;
         if (gpu) {
+            // The counts' line sums in a kernel of their own (their lanes are threads); the
+            // class sums keep a thread per line (inside class_rows, whose select skips them
+            // when class_sums is 0).
             const schedules::GpuLoops g;
+            schedules::gpu_line_lane_threads(line, v, dense ? std::vector<Func>{bad} : std::vector<Func>{}, false);
             schedules::gpu_lines(rows, {v.k}, v, g);
             rows.unroll(v.k);
-            schedules::gpu_line_lanes(line, LoopLevel(rows, g.yi), dense ? std::vector<Func>{bad} : std::vector<Func>{});
             schedules::gpu_lines(class_rows, {c}, v, g);
             schedules::gpu_line_lanes(class_line, LoopLevel(class_rows, c), {});
             return;
