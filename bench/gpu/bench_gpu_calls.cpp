@@ -3,14 +3,11 @@
 // device memory, on the caller's stream, value and gradient (the runtime's checks, its small
 // host-to-device copies and every kernel launch included), against the device's measured copy
 // rate in the same run. tools/gpu-check runs it beside tools/gpu_torch_baseline.py (PyTorch's
-// forward+backward of the same losses, same shapes, same card). A plain timer, not Google
-// Benchmark: Debian's libbenchmark is a shared library, which the GPU machine does not have.
+// forward+backward of the same losses, same shapes, same card).
 //   segloss_bench_gpu_calls [cuda|opencl] [repetitions] [small]   (small: tiny shapes, to check
 //   the harness itself, e.g. on pocl)
 // Prints one line per (loss, shape): median, min and max ms of a call (synchronised on the
 // stream), GB/s of the bytes the call must move, and that rate as a fraction of the copy rate.
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -19,30 +16,18 @@
 #include <vector>
 
 #include "segloss/segloss.h"
+#include "gpu_timing.h"
 #include "tests/support/device_memory.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using segloss::bench::Shape;
+using segloss::bench::Timing;
 using segloss::test::DeviceMemory;
 
-struct Timing {
-    double median_ms, min_ms, max_ms;
-};
-
-// Median, min and max over `reps` runs of `body`, each waited for on the stream.
+// Timing of `body`, waited for on the stream.
 Timing time_it(DeviceMemory &dev, const std::function<void()> &body, int reps) {
-    body();  // warm-up: module loading, the device allocation pool
-    dev.synchronize();
-    std::vector<double> ms;
-    for (int r = 0; r < reps; r++) {
-        const auto t0 = Clock::now();
-        body();
-        dev.synchronize();
-        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    }
-    std::sort(ms.begin(), ms.end());
-    return {ms[ms.size() / 2], ms.front(), ms.back()};
+    return segloss::bench::time_on_device(body, [&dev] { dev.synchronize(); }, reps);
 }
 
 // A compact tensor in device memory, filled from `host`.
@@ -81,10 +66,6 @@ void check(segloss_status_t s, segloss_context_t ctx, const char *what) {
     }
 }
 
-struct Shape {
-    int64_t N, C, D, H, W;
-};
-
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -112,15 +93,12 @@ int main(int argc, char **argv) {
         dev->release(a);
         dev->release(b);
     }
-    std::printf("%-8s %-22s %10s %10s %10s %9s %9s\n", "loss", "shape NxCxDxHxW", "median ms", "min ms", "max ms", "GB/s",
-                "of copy");
+    segloss::bench::print_header();
 
-    const std::vector<Shape> shapes =
-        small ? std::vector<Shape>{{2, 4, 16, 16, 16}}
-              : std::vector<Shape>{{2, 4, 128, 128, 128}, {8, 4, 1, 256, 256}, {1, 14, 96, 96, 96}, {1, 4, 256, 256, 256}};
+    const std::vector<Shape> shapes = segloss::bench::gpu_bench_shapes(small);
     const DLDataType f32{kDLFloat, 32, 1}, i32{kDLInt, 32, 1};
     for (const Shape &s : shapes) {
-        const int64_t voxels = s.N * s.D * s.H * s.W;
+        const int64_t voxels = int64_t(s.N) * s.D * s.H * s.W;
         std::mt19937 rng(1);
         std::normal_distribution<float> nd(0.0f, 3.0f);
         std::vector<float> logits_host(static_cast<size_t>(voxels * s.C));
@@ -132,8 +110,6 @@ int main(int argc, char **argv) {
         DeviceArray<int32_t> labels(*dev, {s.N, s.D, s.H, s.W}, labels_host);
         DLTensor l = logits.dl(f32), t = labels.dl(i32), g = grad.dl(f32), v = value.dl(f32);
         const double logit_bytes = double(logits.bytes), label_bytes = double(labels.bytes);
-        char shape[64];
-        std::snprintf(shape, sizeof shape, "%ldx%ldx%ldx%ldx%ld", long(s.N), long(s.C), long(s.D), long(s.H), long(s.W));
         // The bytes each loss must move at least: ce reads the labels twice (its normaliser's
         // pre-pass, then the fused pass), the region losses read logits and labels twice
         // (statistics, gradient); all write the gradient once.
@@ -152,9 +128,7 @@ int main(int argc, char **argv) {
             check(segloss_loss_params_init(&p, loss.kind), ctx, "segloss_loss_params_init");
             const Timing tm = time_it(
                 *dev, [&] { check(segloss_loss_compute(ctx, &p, &l, &t, &v, &g, 1.0f), ctx, loss.name); }, reps);
-            const double gbs = loss.bytes / (tm.median_ms * 1e6);
-            std::printf("%-8s %-22s %10.3f %10.3f %10.3f %9.1f %9.2f\n", loss.name, shape, tm.median_ms, tm.min_ms,
-                        tm.max_ms, gbs, gbs / copy_gbs);
+            segloss::bench::print_row(loss.name, s, tm, loss.bytes, copy_gbs);
         }
     }
     std::printf("kernels of the last call: %s\n", segloss_last_kernel(ctx));

@@ -2,8 +2,7 @@
 // The GPU kernels of a loss call, timed on device-resident data (wrapped device memory, as the
 // runtime will pass DLPack GPU tensors), against the device's measured copy bandwidth in the
 // same run. Run by tools/gpu-check on a machine with an NVIDIA GPU (no Halide or toolkit
-// needed there). A plain timer, not Google Benchmark: Debian's libbenchmark is a shared library,
-// which the GPU machine does not have.
+// needed there); the timer is gpu_timing.h's.
 //   segloss_bench_gpu [cuda|opencl] [repetitions] [small]   (small: tiny shapes, to check the
 //   harness itself, e.g. on pocl)
 // Prints one line per (loss, shape): median and spread of the kernels' time, GB/s of the bytes
@@ -11,8 +10,6 @@
 // it, indented, each kernel of the loss alone.
 // (ce: the target pre-pass, the normaliser, the fused gradient pass and the loss's total;
 // dice: statistics, epilogue, gradient.)
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -24,12 +21,14 @@
 #include "generators/common/abi.h"
 #include "gpu_kernel_headers.h"
 #include "kernel_headers.h"
+#include "gpu_timing.h"
 #include "tests/support/halide_device.h"
 
 namespace {
 
 using Halide::Runtime::Buffer;
-using Clock = std::chrono::steady_clock;
+using segloss::bench::Shape;
+using segloss::bench::Timing;
 
 const halide_device_interface_t *g_itf = nullptr;
 bool g_probing = false;  // the driver probe's failures are the expected "no GPU here"
@@ -48,23 +47,9 @@ halide_buffer_t view_of(Buffer<T> &b) {
     return v;
 }
 
-struct Timing {
-    double median_ms, min_ms, max_ms;
-};
-
-// Median, min and max over `reps` runs of `body` followed by a device sync of `sync`.
+// Timing of `body` on the device, waited for through `sync`.
 Timing time_it(const std::function<void()> &body, halide_buffer_t *sync, int reps) {
-    body();  // warm-up: kernel compilation, allocation caches
-    halide_device_sync(nullptr, sync);
-    std::vector<double> ms;
-    for (int r = 0; r < reps; r++) {
-        const auto t0 = Clock::now();
-        body();
-        halide_device_sync(nullptr, sync);
-        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    }
-    std::sort(ms.begin(), ms.end());
-    return {ms[ms.size() / 2], ms.front(), ms.back()};
+    return segloss::bench::time_on_device(body, [sync] { halide_device_sync(nullptr, sync); }, reps);
 }
 
 void check(int err, const char *what) {
@@ -73,10 +58,6 @@ void check(int err, const char *what) {
         std::exit(1);
     }
 }
-
-struct Shape {
-    int N, C, D, H, W;
-};
 
 // The GPU kernels built, by name and API (gpu_kernels.inc).
 void *kernel(const std::string &name, const std::string &api) {
@@ -137,12 +118,9 @@ int main(int argc, char **argv) {
         copy_gbs = 2.0 * a.size_in_bytes() / (t.median_ms * 1e6);
         std::printf("device copy: %.1f GB/s (median of %d, %.3f ms)\n", copy_gbs, reps, t.median_ms);
     }
-    std::printf("%-12s %-22s %10s %10s %10s %9s %9s\n", "loss", "shape NxCxDxHxW", "median ms", "min ms", "max ms",
-                "GB/s", "of copy");
+    segloss::bench::print_header();
 
-    const std::vector<Shape> shapes =
-        small ? std::vector<Shape>{{2, 4, 16, 16, 16}}
-              : std::vector<Shape>{{2, 4, 128, 128, 128}, {8, 4, 1, 256, 256}, {1, 14, 96, 96, 96}, {1, 4, 256, 256, 256}};
+    const std::vector<Shape> shapes = segloss::bench::gpu_bench_shapes(small);
     const auto ls = kernel_as("label_stats_i32", api, &label_stats_i32);
     const auto ce_grad = kernel_as("ce_softmax_i32_grad", api, &ce_softmax_i32_grad);
     const auto pw_norm = kernel_as("pointwise_norm", api, &pointwise_norm);
@@ -183,12 +161,8 @@ int main(int argc, char **argv) {
                         vt = view_of(total), vc = view_of(coef), vn = view_of(norm), vns = view_of(norm_scale),
                         vw = view_of(weights);
         const double logit_bytes = double(logits.size_in_bytes()), label_bytes = double(labels.size_in_bytes());
-        char shape[64];
-        std::snprintf(shape, sizeof shape, "%dx%dx%dx%dx%d", N, C, Z, Y, X);
         auto report = [&](const char *loss, const Timing &t, double bytes) {
-            const double gbs = bytes / (t.median_ms * 1e6);
-            std::printf("%-12s %-22s %10.3f %10.3f %10.3f %9.1f %9.2f\n", loss, shape, t.median_ms, t.min_ms, t.max_ms,
-                        gbs, gbs / copy_gbs);
+            segloss::bench::print_row(loss, s, t, bytes, copy_gbs);
         };
         const int ignore = -100;
         // Each kernel of a loss call alone (to see which one to tune), then the call's sequence.
