@@ -50,9 +50,13 @@ endfunction()
 # cl_khr_fp16, which pocl, the CI's OpenCL, does not have).
 function(segloss_kernel NAME)
     cmake_parse_arguments(ARG "GPU;NO_OPENCL" "FAMILY;GENERATOR;STAGE;ACTIVATION;TARGET_KIND" "PARAMS;LINK" ${ARGN})
+    set(cpu_targets ${SEGLOSS_CPU_TARGETS})
+    if (SEGLOSS_CPU_FEW_TARGETS AND NOT NAME MATCHES "${SEGLOSS_CPU_EVERY_LEVEL_ROWS}")
+        set(cpu_targets ${SEGLOSS_CPU_FEW_TARGETS})
+    endif ()
     add_halide_library(${NAME} FROM segloss_${ARG_FAMILY}_generators
                        GENERATOR ${ARG_GENERATOR}
-                       TARGETS ${SEGLOSS_CPU_TARGETS}
+                       TARGETS ${cpu_targets}
                        FEATURES ${SEGLOSS_KERNEL_FEATURES}
                        PARAMS ${ARG_PARAMS}
                        USE_RUNTIME segloss_halide_runtime)
