@@ -157,9 +157,9 @@ void require_region_only(const RegionPlan &plan) {
     }
 }
 
-// A caller's dense float tensor of the given C-order shape (N, C, slots).
+// A caller's dense float tensor of the given C-order shape (N, C, slots), in host or device memory.
 Tensor read_group_tensor(const DLTensor *dl, const char *what, int bits, int64_t N, int64_t C, int slots) {
-    Tensor t = read_tensor(dl, what);
+    Tensor t = read_tensor(dl, what, true);
     if (!is_dtype(t, kDLFloat, bits)) fail(SEGLOSS_STATUS_UNSUPPORTED, what, " must be float", bits);
     if (t.ndim != 3 || (N > 0 && t.shape[0] != N) || (C > 0 && t.shape[1] != C) || t.shape[2] != slots) {
         fail(SEGLOSS_STATUS_INVALID_SHAPE, what, " must have shape [N, C, ", slots, "]");
@@ -169,6 +169,9 @@ Tensor read_group_tensor(const DLTensor *dl, const char *what, int bits, int64_t
     }
     return t;
 }
+
+// The Halide view (slot, c, n) of a read_group_tensor.
+HalideView group_view(const Tensor &t) { return HalideView(t, {2, 1, 0}); }
 
 // dice_topk's part: its class weights (inverse frequency from pass 1's G), TopK's key pass and
 // cut, the part's normaliser in the epilogue's options; returns the part's value.
@@ -248,8 +251,9 @@ void region_stats(Call &call, const Problem &pb, const DLTensor *stats_dl) {
     const RegionPlan plan = make_region_plan(*pb.params, pb.C, pb.act, pb.kind);
     require_region_only(plan);
     Tensor stats = read_group_tensor(stats_dl, "stats", 64, pb.N, pb.C, abi::kNumRegionStats);
+    require_same_device(stats, pb.logits);
     for (const Tensor *t : inputs_of(pb)) require_disjoint(stats, *t);
-    HalideView out = stats_view(reinterpret_cast<double *>(stats.data), pb.N, pb.C);
+    HalideView out = group_view(stats);
     run_stats(call, pb, plan, out, true);
 }
 
@@ -262,19 +266,38 @@ void region_epilogue(Call &call, const segloss_loss_params_t *params, const DLTe
     const RegionPlan plan = make_region_plan(*params, C, Act::softmax, TargetKind::i32);
     require_region_only(plan);
     const segloss_loss_params_t &p = plan.region;
-    std::vector<double> s(reinterpret_cast<double *>(stats.data), reinterpret_cast<double *>(stats.data) + stats.numel);
-    check_invalid(s, N, C);
     Tensor value = read_value(value_dl, p.reduction, none_shape(p, N, C), {&stats});
     Tensor coef_t;
     if (coef_dl) {
         coef_t = read_group_tensor(coef_dl, "coef", 32, N, C, abi::kNumRegionCoefs);
+        require_same_device(coef_t, stats);
         require_disjoint(coef_t, value);
         require_disjoint(coef_t, stats);
     }
     EpilogueOut o(N, C);
-    HalideView stats_v = stats_view(s.data(), N, C);
+    HalideView stats_v;
+    std::vector<double> s(static_cast<size_t>(stats.numel));
+    if (stats.on_device()) {
+        // Statistics on a device (e.g. all-reduced there) stay there: the epilogue reads them
+        // and writes coef and value on the device; only check_inputs reads them back, as the
+        // one-shot device call does (otherwise the images with bad counts get a NaN loss).
+        call.use_device(stats.device);
+        stats_v = group_view(stats);
+        if (p.check_inputs) {
+            HalideView host = stats_view(s.data(), N, C);
+            call.copy_to_host(stats_v.get(), host.get());
+            check_invalid(s, N, C);
+        }
+        if (coef_dl) o.coef_v = group_view(coef_t);
+    } else {
+        std::copy_n(reinterpret_cast<double *>(stats.data), stats.numel, s.data());
+        check_invalid(s, N, C);
+        stats_v = stats_view(s.data(), N, C);
+    }
     run_epilogue(call, plan, stats_v.get(), o, grad_scale);
-    if (coef_dl) std::copy(o.own_coef.begin(), o.own_coef.end(), reinterpret_cast<float *>(coef_t.data));
+    if (coef_dl && !coef_t.on_device()) {
+        std::copy(o.own_coef.begin(), o.own_coef.end(), reinterpret_cast<float *>(coef_t.data));
+    }
     write_value(call, p, value, o, N, C);
 }
 
@@ -282,10 +305,11 @@ void region_grad(Call &call, const Problem &pb, const DLTensor *coef_dl, const D
     const RegionPlan plan = make_region_plan(*pb.params, pb.C, pb.act, pb.kind);
     require_region_only(plan);
     Tensor coef = read_group_tensor(coef_dl, "coef", 32, pb.N, pb.C, abi::kNumRegionCoefs);
+    require_same_device(coef, pb.logits);
     Tensor grad = check_grad(pb, grad_dl);
     require_disjoint(grad, coef);
     SelectionArgs all = select_all(pb);
-    HalideView cf = HalideView::dense(reinterpret_cast<float *>(coef.data), {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
+    HalideView cf = group_view(coef);
     run_grad(call, pb, plan, cf.get(), all, grad);
 }
 

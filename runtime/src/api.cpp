@@ -57,6 +57,14 @@ void require_device_loss(const segloss_loss_params_t &p, Family family) {
     }
 }
 
+// A call whose tensors make_problem found on a device runs its kernels there.
+void start_device_call(Call &call, Problem &pb, Family family) {
+    if (!pb.logits.on_device()) return;
+    require_device_loss(*pb.params, family);
+    call.use_device(pb.logits.device);
+    put_lines_on_device(call, pb);
+}
+
 }  // namespace
 
 extern "C" {
@@ -156,11 +164,7 @@ segloss_status_t segloss_loss_compute(segloss_context_t ctx, const segloss_loss_
         if (!std::isfinite(grad_scale)) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "grad_scale must be finite");
         Call call(ctx);
         const Family family = find_loss(params->loss)->family;
-        if (pb.logits.on_device()) {
-            require_device_loss(*params, family);
-            call.use_device(pb.logits.device);
-            put_lines_on_device(call, pb);
-        }
+        start_device_call(call, pb, family);
         prepare_logits(call, pb);
         if (family == Family::pointwise) {
             run_pointwise(call, pb, value, grad, grad_scale);
@@ -175,9 +179,10 @@ segloss_status_t segloss_loss_compute(segloss_context_t ctx, const segloss_loss_
 segloss_status_t segloss_region_stats(segloss_context_t ctx, const segloss_loss_params_t *params,
                                       const DLTensor *logits, const DLTensor *target, DLTensor *stats) {
     return guarded(ctx, [&] {
-        Problem pb = make_problem(params, logits, target);
+        Problem pb = make_problem(params, logits, target, true);
         require_region_loss(params);
         Call call(ctx);
+        start_device_call(call, pb, Family::region);
         prepare_logits(call, pb);
         region_stats(call, pb, stats);
     });
@@ -199,9 +204,10 @@ segloss_status_t segloss_region_grad(segloss_context_t ctx, const segloss_loss_p
                                      const DLTensor *logits, const DLTensor *target, const DLTensor *coef,
                                      DLTensor *grad) {
     return guarded(ctx, [&] {
-        Problem pb = make_problem(params, logits, target);
+        Problem pb = make_problem(params, logits, target, true);
         require_region_loss(params);
         Call call(ctx);
+        start_device_call(call, pb, Family::region);
         prepare_logits(call, pb);
         region_grad(call, pb, coef, grad);
     });

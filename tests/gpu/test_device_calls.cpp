@@ -18,80 +18,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/support/device_memory.h"
+#include "tests/support/device_tensor.h"
 #include "segloss/segloss.h"
 #include "tests/support/context.h"
 #include "tests/support/host_tensor.h"
 
 namespace segloss::test {
 namespace {
-
-// A host tensor's storage (layout and gaps included) in device memory.
-template <typename T>
-class DeviceTensor {
-public:
-    DeviceTensor(DeviceMemory &dev, HostTensor<T> &host) : dev_(dev), host_(host), bytes_(host.storage().size() * sizeof(T)) {
-        mem_ = dev.alloc(bytes_);
-        dev.upload(mem_, host.storage().data(), bytes_);
-    }
-    ~DeviceTensor() { dev_.release(mem_); }
-    DeviceTensor(const DeviceTensor &) = delete;
-    DeviceTensor &operator=(const DeviceTensor &) = delete;
-    DLTensor dl() {
-        DLTensor t = host_.dl();
-        t.data = mem_;
-        t.device = dev_.device();
-        return t;
-    }
-    // The device storage, in a copy of the host tensor.
-    HostTensor<T> download() {
-        HostTensor<T> h = host_;
-        dev_.download(mem_, h.storage().data(), bytes_);
-        return h;
-    }
-
-private:
-    DeviceMemory &dev_;
-    HostTensor<T> &host_;
-    size_t bytes_;
-    void *mem_ = nullptr;
-};
-
-// The APIs of this build (tests/CMakeLists.txt), each with its device or the reason it has none.
-std::vector<std::string> built_apis() {
-    std::vector<std::string> apis;
-#ifdef SEGLOSS_TEST_CUDA
-    apis.push_back("cuda");
-#endif
-#ifdef SEGLOSS_TEST_OPENCL
-    apis.push_back("opencl");
-#endif
-    return apis;
-}
-
-DeviceMemory *device_for(const std::string &api) {
-    static std::vector<std::pair<std::string, std::unique_ptr<DeviceMemory>>> opened;
-    for (auto &o : opened) {
-        if (o.first == api) return o.second.get();
-    }
-    std::string why;
-    opened.emplace_back(api, open_device(api, why));
-    if (!opened.back().second) std::printf("SKIPPED: no %s device here (%s); its device calls are not run\n", api.c_str(), why.c_str());
-    return opened.back().second.get();
-}
-
-// The built APIs' devices here; a missing one is a visible warning of the running test.
-std::vector<std::pair<std::string, DeviceMemory *>> available_devices() {
-    std::vector<std::pair<std::string, DeviceMemory *>> found;
-    for (const std::string &api : built_apis()) {
-        if (DeviceMemory *dev = device_for(api)) {
-            found.emplace_back(api, dev);
-        } else {
-            WARN("skipped: no " << api << " device here");
-        }
-    }
-    return found;
-}
 
 enum class Kind { i32, u8, f32 };
 
@@ -484,8 +417,6 @@ TEST_CASE("device calls: bad labels, checks and statuses", "[gpu]") {
             REQUIRE(segloss_loss_params_init(&topk, SEGLOSS_LOSS_TOPK) == SEGLOSS_STATUS_OK);
             CHECK(segloss_loss_compute(ctx.ctx, &topk, &l, &t, &v, nullptr, 1.0f) == SEGLOSS_STATUS_UNSUPPORTED);
             CHECK(std::string(segloss_last_error(ctx.ctx)).find("does not run on a device") != std::string::npos);
-            DLTensor stats = v;
-            CHECK(segloss_region_stats(ctx.ctx, &p, &l, &t, &stats) == SEGLOSS_STATUS_UNSUPPORTED);
             // A gradient over the logits' memory.
             DLTensor over = l;
             CHECK(segloss_loss_compute(ctx.ctx, &p, &l, &t, &v, &over, 1.0f) == SEGLOSS_STATUS_INVALID_ARGUMENT);

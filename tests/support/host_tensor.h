@@ -43,6 +43,7 @@ public:
     T &flat(int64_t i) { return storage_[offset_of(i)]; }
     const T &flat(int64_t i) const { return storage_[offset_of(i)]; }
     std::vector<T> &storage() { return storage_; }
+    const std::vector<T> &storage() const { return storage_; }
     // True if every storage element outside the view still equals `fill` (bitwise for NaN).
     template <typename Pred>
     bool gaps_all(Pred pred) const {

@@ -311,8 +311,8 @@ SEGLOSS_API segloss_status_t segloss_loss_parts(segloss_loss_kind_t loss, seglos
  *          gradient) with the logits' shape, any strides, not overlapping anything else
  *
  * Device calls (every tensor, the loss_mask included, on one CUDA or OpenCL device; see
- * segloss_context_set_stream): the pointwise (ce, wce, focal), region and compound losses, but
- * topk, dice_topk and dpce, with float32, bfloat16 or float16 (CUDA only) logits and grad
+ * segloss_context_set_stream; the region stages below too): the pointwise (ce, wce, focal),
+ * region and compound losses, but topk, dice_topk and dpce, with float32, bfloat16 or float16 (CUDA only) logits and grad
  * (converted on the device), a float32 loss_mask, int32/uint8/float32 targets; the kernels read and write the caller's memory (OpenCL: byte_offset 0), enqueued on
  * the stream, and the call returns without waiting, so bad input shows in the results: a label
  * outside [0, C) or a mask value outside [0, 1] makes the loss and gradient NaN (region losses:
@@ -334,7 +334,15 @@ SEGLOSS_API segloss_status_t segloss_loss_compute(segloss_context_t ctx,
  *  stats  float64, N,C,SEGLOSS_REGION_NUM_STATS (segloss_region_stat_t)
  *  coef   float32, N,C,SEGLOSS_REGION_NUM_COEFS: dL/d(sum) of I, P, P2 and the two (g-p)^2 sums,
  *         and the pointwise part's class weights, already scaled by grad_scale, the weights,
- *         the lambdas and the reduction */
+ *         the lambdas and the reduction
+ * On a device (as segloss_loss_compute: every tensor of a stage on one CUDA or OpenCL device,
+ * the region losses but the compound ones): stats, coef and value stay in device memory, so
+ * they can be all-reduced or gathered there between the stages (NCCL); nothing is read back
+ * unless check_inputs (the epilogue then copies stats to the host to count bad labels and mask
+ * values: INVALID_LABEL / INVALID_ARGUMENT with nothing written) or check_finite asks. Without
+ * check_inputs, an image whose stats count bad labels gets a NaN loss and coefficients. A
+ * stage's tensors on different devices (stats on the host, logits on a GPU, ...):
+ * DEVICE_MISMATCH, with nothing written. */
 SEGLOSS_API segloss_status_t segloss_region_stats(segloss_context_t ctx,
                                                   const segloss_loss_params_t *params,
                                                   const DLTensor *logits, const DLTensor *target,
