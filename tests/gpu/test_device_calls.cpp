@@ -166,17 +166,6 @@ Result<V> run_device(DeviceMemory &dev, const Case &c, Inputs &in, bool check_in
     return r;
 }
 
-template <typename T>
-int64_t count_differences(const HostTensor<T> &a, const HostTensor<T> &b, double rel, double abs, std::string &first) {
-    int64_t bad = 0;
-    for (int64_t i = 0; i < a.numel(); i++) {
-        const double x = a.flat(i), y = b.flat(i);
-        const bool ok = (std::isnan(x) && std::isnan(y)) || std::fabs(x - y) <= abs + rel * std::fabs(y);
-        if (!ok && bad++ == 0) first = "element " + std::to_string(i) + ": device " + std::to_string(x) + " cpu " + std::to_string(y);
-    }
-    return bad;
-}
-
 template <typename V>
 void check_against_host(DeviceMemory &dev, const Case &c, uint32_t seed) {
     Inputs in(c, seed);
@@ -210,19 +199,16 @@ void check_against_host(DeviceMemory &dev, const Case &c, uint32_t seed) {
         CHECK(gpu.kernels.find("pointwise_norm_") != std::string::npos);
     }
     for (int64_t i = 0; i < cpu.value.numel(); i++) REQUIRE(std::isfinite(double(cpu.value.flat(i))));
-    std::string first;
     // The line sums are the same float32 additions (the GPU adds the lines in float64 in
     // another fixed order: over y, then z); the terms differ by the device's float32 exp/log
     // and FMA contraction.
-    CHECK(count_differences(gpu.value, cpu.value, 1e-5, 1e-6, first) == 0);
-    INFO("value: " << first);
-    CHECK(count_differences(gpu.grad, cpu.grad, 1e-4, 1e-6, first) == 0);
-    INFO("grad: " << first);
+    check_close(gpu.value, cpu.value, 1e-5, 1e-6, "value");
+    check_close(gpu.grad, cpu.grad, 1e-4, 1e-6, "grad");
     CHECK(gpu.grad.gaps_all([](float f) { return f == kSentinel; }));
     // Deterministic: a second call repeats the bits.
     Result<V> again = run_device<V>(dev, c, in);
-    CHECK(std::memcmp(again.grad.storage().data(), gpu.grad.storage().data(), gpu.grad.storage().size() * 4) == 0);
-    CHECK(std::memcmp(again.value.storage().data(), gpu.value.storage().data(), gpu.value.storage().size() * sizeof(V)) == 0);
+    CHECK(same_bits(again.grad, gpu.grad));
+    CHECK(same_bits(again.value, gpu.value));
 }
 
 }  // namespace
@@ -333,12 +319,10 @@ TEST_CASE("device calls with bfloat16 logits and gradient match the CPU", "[gpu]
             REQUIRE(gpu.status == SEGLOSS_STATUS_OK);
             CHECK(gpu.kernels.find("convert_bf16_to_f32_" + api) != std::string::npos);
             CHECK(gpu.kernels.find("convert_f32_to_bf16_" + api) != std::string::npos);
-            std::string first;
-            CHECK(count_differences(gpu.value, cpu.value, 1e-5, 1e-6, first) == 0);
+            check_close(gpu.value, cpu.value, 1e-5, 1e-6, "value");
             // The float32 gradients differ by the device's float32 math; rounding to bfloat16
             // can then differ by one unit (2^-8 relative).
-            CHECK(count_differences(gpu.grad, cpu.grad, 1e-2, 1e-6, first) == 0);
-            INFO(first);
+            check_close(gpu.grad, cpu.grad, 1e-2, 1e-6, "grad");
         }
     }
 }

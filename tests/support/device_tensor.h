@@ -84,4 +84,14 @@ inline std::vector<std::pair<std::string, DeviceMemory *>> available_devices() {
     return found;
 }
 
+// A device result against the host's: no element off by more than abs + rel |host| (NaN
+// equals NaN); a failure names the first one.
+template <typename T>
+void check_close(const HostTensor<T> &device, const HostTensor<T> &host, double rel, double abs, const char *what) {
+    std::string first;
+    const int64_t differ = count_differences(device, host, rel, abs, first);
+    INFO(what << ": " << differ << " elements differ, the first " << first);
+    CHECK(differ == 0);
+}
+
 }  // namespace segloss::test

@@ -3,8 +3,11 @@
 // exposed as DLTensor views. Element access is by logical index, whatever the layout.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include <dlpack/dlpack.h>
@@ -77,5 +80,25 @@ private:
     std::vector<int64_t> shape_, strides_;
     std::vector<T> storage_;
 };
+
+// The elements of a that differ from b's (same shape) by more than abs + rel |b| (NaN equals
+// NaN); `first` describes the first of them.
+template <typename T>
+int64_t count_differences(const HostTensor<T> &a, const HostTensor<T> &b, double rel, double abs, std::string &first) {
+    int64_t bad = 0;
+    for (int64_t i = 0; i < a.numel(); i++) {
+        const double x = a.flat(i), y = b.flat(i);
+        const bool ok = (std::isnan(x) && std::isnan(y)) || std::fabs(x - y) <= abs + rel * std::fabs(y);
+        if (!ok && bad++ == 0) first = "element " + std::to_string(i) + ": " + std::to_string(x) + " against " + std::to_string(y);
+    }
+    return bad;
+}
+
+// The same storage bits, layout and gaps included (determinism checks).
+template <typename T>
+bool same_bits(const HostTensor<T> &a, const HostTensor<T> &b) {
+    return a.storage().size() == b.storage().size() &&
+           std::memcmp(a.storage().data(), b.storage().data(), a.storage().size() * sizeof(T)) == 0;
+}
 
 }  // namespace segloss::test
