@@ -14,4 +14,7 @@ PACKAGES=(cmake ninja-build g++ binutils libhalide14-0-dev catch2 libbenchmark-d
 [[ " $* " == *"SEGLOSS_GPU_APIS="*"opencl"* ]] && PACKAGES+=(pocl-opencl-icd ocl-icd-opencl-dev)
 tools/install-missing.sh "${PACKAGES[@]}"
 
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"
+# Every configure starts from the product's CPU levels (all four for every kernel): the test
+# build's cut (tools/test.sh passes it again) must not stay in a cached build folder.
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEGLOSS_CPU_FEW_TARGETS= \
+      "-DSEGLOSS_CPU_EVERY_LEVEL_ROWS=.*" "$@"
