@@ -88,18 +88,20 @@ foreach (bits IN ITEMS 32 64)
 endforeach ()
 # Distance family: exact EDT maps of the class masks of index maps, dense maps (g > 0.5) and
 # logits (p > 0.5 after the activation), for the boundary losses and the metrics.
+# Their GPU twins replace the extern envelope passes with brute-force Halide passes
+# (generators/distance/edt_brute.h).
 foreach (kind IN ITEMS i32 u8)
     segloss_kernel(distance_${kind} FAMILY distance GENERATOR distance STAGE distance
-                   ACTIVATION identity TARGET_KIND ${kind} LINK segloss_distance_externs
+                   ACTIVATION identity TARGET_KIND ${kind} GPU LINK segloss_distance_externs
                    PARAMS ${_segloss_source_${kind}} source_kind=${kind})
     # DPCE's per-voxel weights 1 + D (one channel) from the same pipeline.
     segloss_kernel(dpce_weight_${kind} FAMILY distance GENERATOR distance STAGE dpce_weight
-                   ACTIVATION identity TARGET_KIND ${kind} LINK segloss_distance_externs
+                   ACTIVATION identity TARGET_KIND ${kind} GPU LINK segloss_distance_externs
                    PARAMS ${_segloss_source_${kind}} source_kind=${kind} collapse=true)
 endforeach ()
 foreach (act IN LISTS _segloss_activations)
     segloss_kernel(distance_${act}_f32 FAMILY distance GENERATOR distance STAGE distance
-                   ACTIVATION ${act} TARGET_KIND f32 LINK segloss_distance_externs
+                   ACTIVATION ${act} TARGET_KIND f32 GPU LINK segloss_distance_externs
                    PARAMS source.type=float32 source.dim=5 source_kind=f32 activation=${act})
 endforeach ()
 # Boundary-based losses (boundary, hausdorff_dt): the pointwise pass over the distance maps.

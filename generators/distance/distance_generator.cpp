@@ -6,12 +6,15 @@
 // thresholded probabilities of logits) -> their member counts (empty / full) -> squared 2-D
 // distances of every xy slice (x scans + y envelope, extern) -> the envelope along z (extern)
 // -> the requested map. Separable: the squared distance to the nearest source voxel is
-// min over z' of (min over y' of (min over x' ...)), each axis a 1-D problem (extern/edt_passes.h).
+// min over z' of (min over y' of (min over x' ...)), each axis a 1-D problem: on a CPU the
+// lower envelope of extern/edt_passes.h, on a GPU the brute-force passes of edt_brute.h.
 #include "Halide.h"
 #include "generators/common/abi.h"
 #include "generators/common/activations.h"
 #include "generators/common/layout.h"
 #include "generators/common/targets.h"
+#include "generators/distance/edt_brute.h"
+#include "schedules/gpu_lines.h"
 #include "schedules/schedule.h"
 
 namespace segloss::gen {
@@ -72,6 +75,7 @@ public:
         std::vector<Func> activation_funcs;  // the softmax / sigmoid stages of logit sources
         const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
         const bool index_map = source_kind != TargetKind::F32;
+        const bool gpu = schedules::is_gpu(get_target());
         Expr X = source.dim(0).extent(), Y = source.dim(1).extent(), Z = source.dim(2).extent();
 
         // The algorithm.
@@ -88,24 +92,32 @@ public:
             mask(x, y, z, c, n) = cast<uint8_t>(tg.g(x, y, z, cls, n) > 0.5f);
             bad_label = tg.invalid;
         } else {
-            ActivationForward a = activation_forward(activation, source, source.dim(3).extent(), v);
-            mask(x, y, z, c, n) = cast<uint8_t>(a.p(x, y, z, cls, n) > 0.5f);
+            // A voxel with a non-finite logit is in no mask (its probabilities are not numbers;
+            // tested on the bits, which fast-math code generation cannot fold, so that a GPU
+            // agrees with the CPU).
+            ActivationForward a = activation_forward(activation, source, source.dim(3).extent(), v, gpu);
+            mask(x, y, z, c, n) = cast<uint8_t>(!a.bad && a.p(x, y, z, cls, n) > 0.5f);
             activation_funcs = a.row_funcs;
         }
 
-        // Member counts, per line then per mask (integers: any order gives the same count).
-        RDom rx(0, X, "rx"), ryz(0, Y, 0, Z, "ryz");
-        Func line_members("line_members"), members("members");
+        // Member counts, per line, per plane, then per mask (integers: any order gives the same
+        // count; by planes so that a GPU thread adds one plane's lines, not the volume's).
+        RDom rx(0, X, "rx"), ry(0, Y, "ry"), rz(0, Z, "rz");
+        Func line_members("line_members"), plane_members("plane_members"), members("members");
         line_members(y, z, c, n) = 0;
         line_members(y, z, c, n) += cast<int>(mask(rx, y, z, c, n));
+        plane_members(z, c, n) = 0;
+        plane_members(z, c, n) += line_members(ry, z, c, n);
         members(c, n) = 0;
-        members(c, n) += line_members(ryz.x, ryz.y, c, n);
+        members(c, n) += plane_members(rz, c, n);
         Expr count = members(c, n), volume = X * Y * Z;
-        Func line_invalid("line_invalid");
+        Func line_invalid("line_invalid"), plane_invalid("plane_invalid");
         line_invalid(y, z, n) = 0;
         line_invalid(y, z, n) += select(substitute(x.name(), rx, bad_label), 1, 0);
+        plane_invalid(z, n) = 0;
+        plane_invalid(z, n) += line_invalid(ry, z, n);
         invalid(n) = 0;
-        invalid(n) += line_invalid(ryz.x, ryz.y, n);
+        invalid(n) += plane_invalid(rz, n);
         flags(c, n) = select(count == 0, int(abi::kMaskEmpty), count == volume, int(abi::kMaskFull), int(abi::kMaskNormal));
 
         // The surface of the mask (the metrics, LOSSES.md): its voxels with a 6-neighbour outside
@@ -132,24 +144,34 @@ public:
         const int sides = 1;
         auto squared = [](Expr s) { return s * s; };
         Func slices("slices"), volume_sq("volume_sq");
-        slices.define_extern("segloss_edt_slices", {edt_mask, X, Y, side0, sides, squared(spacing_x), squared(spacing_y)},
-                             Float(32), {x, y, z, c, n}, NameMangling::C);
-        volume_sq.define_extern("segloss_edt_envelope_z", {slices, Z, squared(spacing_z)}, Float(32), {x, y, z, c, n},
-                                NameMangling::C);
-
-        Expr first = sqrt(volume_sq(x, y, z, c, n));
+        BruteEdt brute;
+        Expr first;  // the distance in physical units (+inf: no voxel to measure to)
+        if (gpu) {
+            brute = brute_edt(edt_mask, side0, X, Y, Z, squared(spacing_x), squared(spacing_y), squared(spacing_z), v);
+            Expr sq = brute.dz(x, y, z, c, n);
+            first = inf_if(sq >= kEdtFar, sqrt(sq));
+        } else {
+            slices.define_extern("segloss_edt_slices", {edt_mask, X, Y, side0, sides, squared(spacing_x), squared(spacing_y)},
+                                 Float(32), {x, y, z, c, n}, NameMangling::C);
+            volume_sq.define_extern("segloss_edt_envelope_z", {slices, Z, squared(spacing_z)}, Float(32), {x, y, z, c, n},
+                                    NameMangling::C);
+            first = sqrt(volume_sq(x, y, z, c, n));
+        }
         Expr inside = mask(x, y, z, c, n) != 0;
         // The smallest spacing: Kervadec's signed map is 0 on the inner boundary.
         Expr h = min(spacing_x, min(select(Y > 1, spacing_y, spacing_x), select(Z > 1, spacing_z, spacing_x)));
         // DPCE: the deepest EDT of each mask, per line then per mask.
         Expr is_dpce = kind == int(abi::kDistanceDpce);
-        // (Empty domains for the other kinds: Halide would compute them in every call.)
-        RDom px(0, select(is_dpce, X, 0), "px"), pyz(0, select(is_dpce, Y, 0), 0, select(is_dpce, Z, 0), "pyz");
-        Func line_peak("line_peak"), peak("peak");
+        // (One voxel for the other kinds: Halide would compute them in every call; not empty, as
+        // an OpenCL device buffer cannot have zero size.)
+        RDom px(0, select(is_dpce, X, 1), "px"), py(0, select(is_dpce, Y, 1), "py"), pz(0, select(is_dpce, Z, 1), "pz");
+        Func line_peak("line_peak"), plane_peak("plane_peak"), peak("peak");
         line_peak(y, z, c, n) = 0.0f;
         line_peak(y, z, c, n) = max(line_peak(y, z, c, n), substitute(x.name(), px, select(inside, first, 0.0f)));
+        plane_peak(z, c, n) = 0.0f;
+        plane_peak(z, c, n) = max(plane_peak(z, c, n), line_peak(py, z, c, n));
         peak(c, n) = 0.0f;
-        peak(c, n) = max(peak(c, n), line_peak(pyz.x, pyz.y, c, n));
+        peak(c, n) = max(peak(c, n), plane_peak(pz, c, n));
         Expr m = peak(c, n);
         Expr dpce = select(inside && m > 0.0f, (m - first) / m, 0.0f);
         Expr map = select(kind == int(abi::kDistanceSigned), select(inside, h - first, first), is_dpce, dpce, first);
@@ -187,6 +209,12 @@ public:
         // Schedule: one image at a time (its intermediates are a few volumes), every stage
         // parallel inside it; the envelope passes are called on tiles of lines.
         if (auto_schedule) return;
+        if (gpu) {
+            schedule_gpu(mask, edt_mask, brute, activation_funcs,
+                         {line_members, plane_members, members, line_peak, plane_peak, peak},
+                         {line_invalid, plane_invalid}, v);
+            return;
+        }
         const int vec = natural_vector_size<float>();
         Var zc("zc");
         distance.reorder(x, y, z, c, n).fuse(z, c, zc).parallel(zc).vectorize(x, vec, TailStrategy::GuardWithIf);
@@ -201,16 +229,61 @@ public:
             for (int i = 0; i < f.num_update_definitions(); i++) f.update(i).vectorize(x, vec, TailStrategy::GuardWithIf);
         }
         members.compute_root();
-        line_members.compute_root().parallel(z);
-        line_members.update().parallel(z);
-        line_invalid.compute_root().parallel(z);
-        line_invalid.update().parallel(z);
+        for (Func f : {line_members, plane_members, line_invalid, plane_invalid}) {
+            f.compute_root().parallel(z);
+            f.update().parallel(z);
+        }
         // One xy slice of one channel per call of the slice pass; lines of 8 rows per call of
         // the z pass.
         tile_extern_calls(slices, z, 1, distance, v);
         tile_extern_calls(volume_sq, y, 8, distance, v);
         line_peak.compute_at(distance, n).update().parallel(z);
+        plane_peak.compute_at(distance, n);
         peak.compute_at(distance, n);
+    }
+
+    // One thread per voxel for the masks, the maps and the passes (each pass's line loop inside
+    // the thread), per line or per plane for the reductions; every intermediate a device buffer.
+    // reductions: (line, plane, total) per mask, twice (the member counts, DPCE's peak);
+    // invalid: (line, plane) of the label check.
+    void schedule_gpu(Func mask, Func edt_mask, const BruteEdt &brute, const std::vector<Func> &activation_funcs,
+                      const std::vector<Func> &reductions, const std::vector<Func> &invalid_lines, const Vars &v) {
+        const schedules::GpuLoops g;
+        const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
+        auto voxel_threads = [&](Stage s, std::vector<VarOrRVar> order) {
+            order.insert(order.end(), {x, y, z, n});
+            s.reorder(order)
+                .gpu_tile(x, y, g.xo, g.yo, g.xi, g.yi, schedules::kGpuTileX, schedules::kGpuTileY, TailStrategy::GuardWithIf)
+                .gpu_blocks(z);
+        };
+        // (along, rest...): threads along `along` in blocks of 64, the rest as block dimensions.
+        auto line_threads = [&](Stage s, const Var &along, std::vector<VarOrRVar> blocks) {
+            Var o("go"), i("gi");
+            s.split(along, o, i, schedules::kGpuLineBlock, TailStrategy::GuardWithIf).gpu_threads(i);
+            blocks.insert(blocks.begin(), o);
+            if (blocks.size() == 2) s.gpu_blocks(blocks[0], blocks[1]);
+            else s.gpu_blocks(blocks[0], blocks[1], blocks[2]);
+        };
+        voxel_threads(distance, {c});
+        for (Func f : {mask, edt_mask}) voxel_threads(f.compute_root(), {c});
+        schedules::compute_per_thread(activation_funcs, LoopLevel(mask, g.xi));
+        const std::pair<Func, RDom> passes[] = {{brute.dx, brute.rx}, {brute.dy, brute.ry}, {brute.dz, brute.rz}};
+        for (auto [pass, r] : passes) {
+            voxel_threads(pass.compute_root(), {c});
+            voxel_threads(pass.update(), {r.x, c});
+        }
+        for (size_t i = 0; i < reductions.size(); i += 3) {
+            Func line = reductions[i], plane = reductions[i + 1], total = reductions[i + 2];
+            for (Stage s : {Stage(line.compute_root()), line.update()}) line_threads(s, y, {z, c});
+            for (Stage s : {Stage(plane.compute_root()), plane.update()}) line_threads(s, z, {c, n});
+            total.compute_root();
+            schedules::gpu_per_class(total, c, &n);
+        }
+        Func line_invalid = invalid_lines[0], plane_invalid = invalid_lines[1];
+        for (Stage s : {Stage(line_invalid.compute_root()), line_invalid.update()}) line_threads(s, y, {z, n});
+        for (Stage s : {Stage(plane_invalid.compute_root()), plane_invalid.update()}) line_threads(s, z, {n});
+        schedules::gpu_single_thread(invalid);
+        schedules::gpu_per_class(flags, c, &n);
     }
 };
 

@@ -37,23 +37,25 @@ std::array<float, 3> read_spacing(const double *spacing, int64_t num_spacing, in
     return s;
 }
 
-std::vector<int32_t> distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out) {
+void distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out, halide_buffer_t *flags) {
     const bool index = r.kind != TargetKind::f32;
-    Kernel k = find_kernel(r.collapse ? Stage::dpce_weight : Stage::distance, index ? Act::identity : r.act, r.kind);
+    Kernel k = find_kernel(r.collapse ? Stage::dpce_weight : Stage::distance, index ? Act::identity : r.act, r.kind,
+                           call.api());
     const int C = out->dim[3].extent, N = out->dim[4].extent;
-    std::vector<int32_t> flags(static_cast<size_t>(C) * N), invalid(static_cast<size_t>(N));
+    std::vector<int32_t> own_flags(flags ? 0 : static_cast<size_t>(C) * N), invalid(static_cast<size_t>(N));
     const int first = index && r.source.ndim == r.spatial_rank + 1 ? 1 : 2;  // N,spatial or N,1|C,spatial
     HalideView src(r.source, spatial_view_axes(first, r.spatial_rank, !index));
-    HalideView fl = HalideView::dense(flags.data(), {C, N}), inv = HalideView::dense(invalid.data(), {N});
+    HalideView fl = HalideView::dense(own_flags.data(), {C, N}), inv = HalideView::dense(invalid.data(), {N});
     call.run(k.name, k.as<DistanceFn>(), src.get(), r.num_classes, r.first_class, r.has_ignore, r.ignore_index,
-             r.spacing[0], r.spacing[1], r.spacing[2], r.map_kind, r.zero_degenerate ? 1 : 0, out, fl.get(), inv.get());
+             r.spacing[0], r.spacing[1], r.spacing[2], r.map_kind, r.zero_degenerate ? 1 : 0, out,
+             flags ? flags : fl.get(), inv.get());
+    call.to_host(inv.get());  // a device call waits for its label check here
     int64_t bad = 0;
     for (int32_t v : invalid) bad += v;
     if (bad > 0) {
         fail(SEGLOSS_STATUS_INVALID_LABEL, bad, " labels are outside [0, ", r.num_classes, ")",
              r.has_ignore ? " and are not ignore_index" : "");
     }
-    return flags;
 }
 
 Tensor dpce_weights(Call &call, const Problem &pb) {
@@ -123,7 +125,11 @@ void check_distance_params(const segloss_distance_params_t *p) {
 // and returns the caller's tensor.
 Tensor read_source(DistanceRequest &r, const segloss_distance_params_t &p, const DLTensor *dl, const Tensor &D,
                    std::shared_ptr<std::vector<int32_t>> &narrowed) {
-    Tensor S = read_tensor(dl, "source");
+    Tensor S = read_tensor(dl, "source", true);
+    require_same_device(S, D);
+    if (S.on_device() && is_dtype(S, kDLInt, 64)) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, "index maps on a device must be int32 or uint8, got int64");
+    }
     const int rank = D.ndim - 2;
     r.spatial_rank = rank;
     const bool index = is_dtype(S, kDLInt, 32) || is_dtype(S, kDLInt, 64) || is_dtype(S, kDLUInt, 8);
@@ -178,7 +184,7 @@ Tensor read_source(DistanceRequest &r, const segloss_distance_params_t &p, const
 void run_distance(Call &call, const segloss_distance_params_t *p, const DLTensor *source_dl,
                   const DLTensor *distance_dl, const DLTensor *flags_dl) {
     check_distance_params(p);
-    Tensor D = read_tensor(distance_dl, "distance");
+    Tensor D = read_tensor(distance_dl, "distance", true);
     if (!is_dtype(D, kDLFloat, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "distance must be float32, got ", dtype_name(D.dtype));
     if (D.ndim < 3) {
         fail(SEGLOSS_STATUS_INVALID_SHAPE, "distance must be N,C,spatial with 1 to 3 spatial axes; got ", D.ndim,
@@ -192,7 +198,8 @@ void run_distance(Call &call, const segloss_distance_params_t *p, const DLTensor
     r.map_kind = static_cast<int>(p->kind);
     Tensor F;
     if (flags_dl) {
-        F = read_tensor(flags_dl, "flags");
+        F = read_tensor(flags_dl, "flags", true);
+        require_same_device(F, D);
         if (!is_dtype(F, kDLInt, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "flags must be int32, got ", dtype_name(F.dtype));
         if (F.ndim != 2 || F.shape[0] != D.shape[0] || F.shape[1] != D.shape[1]) {
             fail(SEGLOSS_STATUS_INVALID_SHAPE, "flags must be N,C' = ", D.shape[0], ",", D.shape[1]);
@@ -200,14 +207,12 @@ void run_distance(Call &call, const segloss_distance_params_t *p, const DLTensor
         require_disjoint(F, D);
         require_disjoint(F, S);
     }
+    // Tensors on a device: the GPU kernels on the caller's memory and stream.
+    if (D.on_device()) call.use_device(D.device);
     HalideView out(D, spatial_view_axes(2, r.spatial_rank, true));
-    std::vector<int32_t> flags = distance_maps(call, r, out.get());
-    if (flags_dl) {
-        int32_t *f = reinterpret_cast<int32_t *>(F.data);
-        for (int64_t n = 0; n < F.shape[0]; n++) {
-            for (int64_t c = 0; c < F.shape[1]; c++) f[n * F.strides[0] + c * F.strides[1]] = flags[n * F.shape[1] + c];
-        }
-    }
+    HalideView fl;
+    if (flags_dl) fl = HalideView(F, {1, 0});
+    distance_maps(call, r, out.get(), flags_dl ? fl.get() : nullptr);
 }
 
 }  // namespace segloss::rt

@@ -34,9 +34,10 @@ std::vector<int> spatial_view_axes(int first, int spatial_rank, bool with_channe
 // with INVALID_ARGUMENT unless there is one finite value > 0 per axis.
 std::array<float, 3> read_spacing(const double *spacing, int64_t num_spacing, int rank);
 
-// Runs the kernel into `out` (x, y, z, k, n); returns the flags (abi::MaskFlag), k fastest.
-// Fails with INVALID_LABEL on an index label outside [0, num_classes) that is not ignore_index.
-std::vector<int32_t> distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out);
+// Runs the kernel (the call's device's, or the CPU's) into `out` (x, y, z, k, n) and the mask
+// flags (abi::MaskFlag) into `flags` (k, n), if not NULL. Fails with INVALID_LABEL on an index
+// label outside [0, num_classes) that is not ignore_index (after the kernel: `out` is written).
+void distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out, halide_buffer_t *flags = nullptr);
 
 // DPCE's weight of every voxel, (1 + D_v) times its loss mask value (map kind abi::kDistanceDpce
 // of every class, collapsed), as a float32 N,spatial tensor in the context's scratch; the

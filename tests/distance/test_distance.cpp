@@ -117,7 +117,7 @@ TEST_CASE("distance maps of empty and full masks: flags, zero signed and boundar
     }
 }
 
-TEST_CASE("distance maps of dense maps and of logits threshold p > 0.5", "[distance]") {
+TEST_CASE("distance maps of dense maps and of logits threshold p > 0.5; non-finite logits are in no mask", "[distance]") {
     const int64_t N = 2, C = 3;
     const std::vector<int64_t> spatial{6, 7, 9};
     const auto e = xyz(spatial);
@@ -127,6 +127,10 @@ TEST_CASE("distance maps of dense maps and of logits threshold p > 0.5", "[dista
     std::normal_distribution<float> noise(0.0f, 3.0f);
     HostTensor<float> source({N, C, 6, 7, 9}, true);
     for (int64_t i = 0; i < source.numel(); i++) source.flat(i) = noise(rng);
+    // Non-finite values: with an activation, the voxel is in no class's mask; a dense map's
+    // value compares as it is (NaN > 0.5 is false, +inf > 0.5 true).
+    const float specials[] = {NAN, NAN, NAN, INFINITY, INFINITY, -INFINITY, -INFINITY};
+    for (float f : specials) source.flat(int64_t(rng() % uint32_t(source.numel()))) = f;
     Ctx c;
     for (segloss_activation_t act : {SEGLOSS_ACTIVATION_NONE, SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_SIGMOID}) {
         INFO("activation " << int(act));
@@ -147,6 +151,12 @@ TEST_CASE("distance maps of dense maps and of logits threshold p > 0.5", "[dista
                 Mask m{e, std::vector<uint8_t>(static_cast<size_t>(V))};
                 for (int64_t v = 0; v < V; v++) {
                     const double x = source.flat((n * C + k) * V + v);
+                    bool finite = true;
+                    for (int64_t j = 0; j < C; j++) finite = finite && std::isfinite(source.flat((n * C + j) * V + v));
+                    if (act != SEGLOSS_ACTIVATION_NONE && !finite) {
+                        m.values[v] = 0;
+                        continue;
+                    }
                     double prob = x;
                     if (act == SEGLOSS_ACTIVATION_SIGMOID) prob = 1.0 / (1.0 + std::exp(-x));
                     if (act == SEGLOSS_ACTIVATION_SOFTMAX) {

@@ -249,6 +249,7 @@ using RegionGrad = decltype(&region_grad_softmax_i32);
 using CompoundGrad = decltype(&compound_grad_softmax_i32);
 using Epilogue = decltype(&region_epilogue);
 using ValueStore = decltype(&value_store_f32);
+using Distance = decltype(&distance_i32);
 
 // The options of a pointwise pass: one set per run of a shape.
 struct PointwiseOptions {
@@ -375,6 +376,79 @@ void check_epilogue(const Row &row, Inputs &in, const PointwiseOptions &o) {
                 // float64 within 1e-7: the device's double cosh (log_cosh_dice) differs from
                 // glibc's by ~1e-8 relative on pocl.
                 close_within(1e-5, 1e-6, 1e-7), same_outputs);
+        }
+    }
+}
+
+// Index labels for the distance kernels: structures, not noise. A ball of class 1, a plane of
+// class 2 one voxel thin (a line in 2-D), background elsewhere, classes from 3 on absent
+// (empty masks), ignored voxels (in no mask); the last image of a batch all class 1 (a full
+// mask and an empty background).
+template <typename T>
+Buffer<T> structured_labels(const Shape &s, std::mt19937 &rng) {
+    Buffer<T> b(s.X, s.Y, s.Z, s.N);
+    b.for_each_element([&](int x, int y, int z, int n) {
+        const double cx = x - s.X / 2.0, cy = y - s.Y / 2.0, cz = z - s.Z / 2.0;
+        int v = cx * cx + cy * cy + cz * cz < s.X * s.X / 16.0 ? 1 : (y == s.Y / 3 && s.C > 2) ? 2 : 0;
+        if (n == s.N - 1 && s.N > 1) {
+            v = 1;
+        } else if (rng() % 20 == 0) {
+            v = s.C + 2;
+        }
+        b(x, y, z, n) = static_cast<T>(v);
+    });
+    return b;
+}
+
+// The distance kernels (the maps, DPCE's collapsed weights) on index maps, dense maps or
+// logits: every map kind, with and without the background and the degenerate-mask policy,
+// anisotropic spacing. Squared distances are the same candidates' minimum on both sides (the
+// GPU's brute force against the CPU's lower envelope), so float32 rounding apart.
+void check_distance(const Row &row, Inputs &in) {
+    const Shape &s = in.s;
+    const bool collapse = row.stage == "dpce_weight";
+    const bool index = row.name.find("_f32") == std::string::npos;
+    const bool dense = row.name.find("_identity_") != std::string::npos;
+    std::mt19937 rng(s.X * 31 + s.C);
+    Buffer<int32_t> labels_i32 = structured_labels<int32_t>(s, rng);
+    Buffer<uint8_t> labels_u8(s.X, s.Y, s.Z, s.N);
+    labels_u8.for_each_element([&](const int *p) { labels_u8(p) = static_cast<uint8_t>(labels_i32(p)); });
+    using namespace segloss::abi;
+    const int kinds[] = {kDistanceEdt, kDistanceEdtComplement, kDistanceSigned, kDistanceBoundary, kDistanceSurface};
+    std::vector<int> run_kinds(collapse ? std::vector<int>{kDistanceDpce} : std::vector<int>(std::begin(kinds), std::end(kinds)));
+    for (int kind : run_kinds) {
+        for (int variant = 0; variant < (collapse ? 2 : 3); variant++) {
+            const int first = collapse ? 0 : variant % 2;
+            const int zero_degenerate = collapse || variant == 2 ? 1 : 0;
+            const float sx = variant == 1 ? 1.0f : 0.8f, sy = variant == 1 ? 1.0f : 1.25f, sz = 2.0f;
+            const int K = collapse ? 1 : s.C - first;
+            INFO("distance kind " << kind << " first class " << first << " zero_degenerate " << zero_degenerate);
+            check_kernel<Outs>(
+                row,
+                [&](void *fn, DeviceArgs &d) {
+                    labels_i32.set_host_dirty();
+                    labels_u8.set_host_dirty();
+                    in.dirty();
+                    Outs r{{Buffer<float>(s.X, s.Y, s.Z, K, s.N)}, {}};
+                    Buffer<int32_t> flags(K, s.N), invalid(s.N);
+                    halide_buffer_t *source = !index ? (dense ? d.in(in.labels_f32) : d.in(in.logits))
+                                              : row.name.find("_u8") != std::string::npos ? d.in(labels_u8)
+                                                                                         : d.in(labels_i32);
+                    const int err = reinterpret_cast<Distance>(fn)(nullptr, source, s.C, first, 1, s.C + 2, sx, sy, sz,
+                                                                   kind, zero_degenerate, d.out(r.f[0]), d.out(flags),
+                                                                   d.out(invalid));
+                    REQUIRE(err == 0);
+                    // The integer outputs as floats (exact), compared like the map.
+                    flags.copy_to_host();
+                    invalid.copy_to_host();
+                    r.f.emplace_back(K, s.N);
+                    r.f.back().for_each_element([&](int k, int n) { r.f.back()(k, n) = float(flags(k, n)); });
+                    r.f.emplace_back(s.N);
+                    r.f.back().for_each_element([&](int n) { r.f.back()(n) = float(invalid(n)); });
+                    r.f[0].copy_to_host();
+                    return r;
+                },
+                close_within(1e-5, 1e-5, 0.0), same_outputs);
         }
     }
 }
@@ -527,6 +601,8 @@ void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
                                                                 o.smoothing, d.in(key), cut_value, cut_index,
                                                                 d.out(r.f[0]));
             });
+    } else if (st == "distance" || st == "dpce_weight") {
+        check_distance(row, in);
     } else if (st == "region_epilogue") {
         check_epilogue(row, in, o);
     } else if (st.rfind("value_store_", 0) == 0) {

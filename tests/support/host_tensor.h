@@ -82,13 +82,13 @@ private:
 };
 
 // The elements of a that differ from b's (same shape) by more than abs + rel |b| (NaN equals
-// NaN); `first` describes the first of them.
+// NaN, an infinity itself); `first` describes the first of them.
 template <typename T>
 int64_t count_differences(const HostTensor<T> &a, const HostTensor<T> &b, double rel, double abs, std::string &first) {
     int64_t bad = 0;
     for (int64_t i = 0; i < a.numel(); i++) {
         const double x = a.flat(i), y = b.flat(i);
-        const bool ok = (std::isnan(x) && std::isnan(y)) || std::fabs(x - y) <= abs + rel * std::fabs(y);
+        const bool ok = (std::isnan(x) && std::isnan(y)) || x == y || std::fabs(x - y) <= abs + rel * std::fabs(y);
         if (!ok && bad++ == 0) first = "element " + std::to_string(i) + ": " + std::to_string(x) + " against " + std::to_string(y);
     }
     return bad;

@@ -360,7 +360,8 @@ SEGLOSS_API segloss_status_t segloss_region_grad(segloss_context_t ctx,
 /* Distance maps (LOSSES.md, boundary-based losses; metrics). Exact Euclidean distances in
  * physical units (`spacing`), per (image n, class c), for the mask M of class c: voxels whose
  * index label is c, whose dense target value is > 0.5, or whose probability (the logits after
- * the activation) is > 0.5. Voxels labelled ignore_index belong to no mask. */
+ * the activation) is > 0.5. Voxels labelled ignore_index, and voxels with a non-finite logit,
+ * belong to no mask. */
 typedef enum segloss_distance_kind {
     SEGLOSS_DISTANCE_EDT = 0,            /**< EDT(M): distance to the nearest voxel outside M, 0
                                               outside M (SciPy's distance_transform_edt); +inf
@@ -420,7 +421,9 @@ SEGLOSS_API segloss_status_t segloss_distance_params_init(segloss_distance_param
  *  distance  float32 N,C',spatial, any strides, C' = the classes without the left-out
  *            background; its spatial rank decides the source's (N,1,spatial vs N,spatial)
  *  flags     NULL, or int32 N,C' (any strides): segloss_mask_flag_t of each mask
- * Every element of distance is written; it may not overlap source or flags. */
+ * Every element of distance is written; it may not overlap source or flags. Every tensor may
+ * instead be on one CUDA or OpenCL device (int32 or uint8 index maps): the GPU kernels run on
+ * the context's stream, and the call waits for them (it reads the label check back). */
 SEGLOSS_API segloss_status_t segloss_distance_compute(segloss_context_t ctx,
                                                       const segloss_distance_params_t *params,
                                                       const DLTensor *source, DLTensor *distance,
