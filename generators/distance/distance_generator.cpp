@@ -44,8 +44,9 @@ public:
     // after `activation` (identity: a dense target map; softmax / sigmoid: logits).
     GeneratorParam<TargetKind> source_kind{"source_kind", TargetKind::I32, kTargetKindNames};
     GeneratorParam<ActivationKind> activation{"activation", ActivationKind::Identity, kActivationNames};
-    // DPCE's voxel weights: the output has one channel, 1 + the sum of the maps of the classes
-    // first_class .. num_classes - 1 (index maps; with every class, a voxel's own region's D).
+    // DPCE's voxel weights: the output has one channel, (1 + the sum of the maps of the classes
+    // first_class .. num_classes - 1) times voxel_weight (index maps; with every class, a
+    // voxel's own region's D).
     GeneratorParam<bool> collapse{"collapse", false};
 
     // Index map (x, y, z, n), int32 or uint8, or float32 map (x, y, z, c, n).
@@ -61,6 +62,9 @@ public:
     // 1: every kind is zero for empty and full masks (the losses' policy); 0: only the signed
     // and boundary maps are (the EDT of a full mask stays +inf).
     Input<int> zero_degenerate{"zero_degenerate"};
+    // collapse: the loss mask (x, y, z, n) that multiplies the weights (a line of ones with zero
+    // strides when there is none); unused otherwise.
+    Input<Buffer<float, 4>> voxel_weight{"voxel_weight"};
 
     // The map (x, y, z, k, n), k < number of output classes.
     Output<Buffer<float, 5>> distance{"distance"};
@@ -182,7 +186,7 @@ public:
         map_of(x, y, z, c, n) = select(degenerate, 0.0f, map);
         if (collapse) {
             RDom rk(0, num_classes - first_class, "rk");
-            distance(x, y, z, c, n) = 1.0f + sum(map_of(x, y, z, rk, n));
+            distance(x, y, z, c, n) = (1.0f + sum(map_of(x, y, z, rk, n))) * voxel_weight(x, y, z, n);
         } else {
             distance(x, y, z, c, n) = map_of(x, y, z, c, n);
         }
@@ -190,6 +194,7 @@ public:
         // Contracts and estimates.
         allow_any_stride(source);
         allow_any_stride(distance);
+        allow_any_stride(voxel_weight);
         for (int d = 0; d < source.dimensions(); d++) source.dim(d).set_min(0);
         if (index_map) {
             source.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
@@ -203,6 +208,7 @@ public:
         flags.dim(1).set_min(0);
         invalid.dim(0).set_min(0);
         invalid.set_estimates({{0, 2}});
+        voxel_weight.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
         distance.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 3}, {0, 2}});
         flags.set_estimates({{0, 3}, {0, 2}});
 

@@ -37,7 +37,8 @@ std::array<float, 3> read_spacing(const double *spacing, int64_t num_spacing, in
     return s;
 }
 
-void distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out, halide_buffer_t *flags) {
+void distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out, halide_buffer_t *flags,
+                   halide_buffer_t *voxel_weight) {
     const bool index = r.kind != TargetKind::f32;
     Kernel k = find_kernel(r.collapse ? Stage::dpce_weight : Stage::distance, index ? Act::identity : r.act, r.kind,
                            call.api());
@@ -46,9 +47,13 @@ void distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out, h
     const int first = index && r.source.ndim == r.spatial_rank + 1 ? 1 : 2;  // N,spatial or N,1|C,spatial
     HalideView src(r.source, spatial_view_axes(first, r.spatial_rank, !index));
     HalideView fl = HalideView::dense(own_flags.data(), {C, N}), inv = HalideView::dense(invalid.data(), {N});
+    std::vector<float> ones(voxel_weight ? 0 : static_cast<size_t>(out->dim[0].extent), 1.0f);
+    HalideView no_weight = HalideView::broadcast_line(ones.data(), {out->dim[0].extent, out->dim[1].extent,
+                                                                    out->dim[2].extent, N});
     call.run(k.name, k.as<DistanceFn>(), src.get(), r.num_classes, r.first_class, r.has_ignore, r.ignore_index,
-             r.spacing[0], r.spacing[1], r.spacing[2], r.map_kind, r.zero_degenerate ? 1 : 0, out,
-             flags ? flags : fl.get(), inv.get());
+             r.spacing[0], r.spacing[1], r.spacing[2], r.map_kind, r.zero_degenerate ? 1 : 0,
+             voxel_weight ? voxel_weight : no_weight.get(), out, flags ? flags : fl.get(), inv.get());
+    if (!r.check_labels) return;
     call.to_host(inv.get());  // a device call waits for its label check here
     int64_t bad = 0;
     for (int32_t v : invalid) bad += v;
@@ -75,21 +80,20 @@ Tensor dpce_weights(Call &call, const Problem &pb) {
     r.map_kind = abi::kDistanceDpce;
     r.zero_degenerate = true;
     r.collapse = true;
-    const std::vector<int> e = pb.voxel_extents();  // x, y, z, n
-    float *w = call.scratch(Scratch::target_distance, static_cast<size_t>(pb.voxels));
-    HalideView out = HalideView::dense(w, {e[0], e[1], e[2], 1, e[3]});
-    distance_maps(call, r, out.get());
-    Tensor t;
+    // The loss's target pre-pass checks the labels (on a device without check_inputs, a bad
+    // label makes the loss NaN): no read-back here, so a device call does not wait.
+    r.check_labels = false;
+    // N,spatial on the logits' device (a copy of the logits' descriptor keeps the device).
+    Tensor t = pb.logits;
     t.what = "dpce weights";
     t.ndim = 1 + pb.spatial_rank;
-    t.shape[0] = pb.N;
     for (int i = 0; i < pb.spatial_rank; i++) t.shape[1 + i] = pb.logits.shape[2 + i];
     t.numel = pb.voxels;
-    t = compact_copy(t, w, {kDLFloat, 32, 1});
-    if (pb.kernel_mask.ndim) {
-        const float *m = reinterpret_cast<const float *>(pb.kernel_mask.data);
-        for (int64_t i = 0; i < pb.voxels; i++) w[i] *= m[element_offset(pb.kernel_mask, i)];
-    }
+    t = float_scratch(call, t, Scratch::target_distance);
+    std::vector<int> axes = spatial_axes(1, pb.spatial_rank);
+    axes.insert(axes.end(), {-1, 0});  // one channel, then n
+    HalideView out(t, axes), mask = pb.mask_view();
+    distance_maps(call, r, out.get(), nullptr, mask.get());
     return t;
 }
 

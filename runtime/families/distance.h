@@ -25,6 +25,7 @@ struct DistanceRequest {
     int map_kind = 0;               // abi::DistanceKind
     bool zero_degenerate = false;   // every kind zero for empty and full masks (the losses)
     bool collapse = false;          // one channel: 1 + the sum of the classes' maps (DPCE)
+    bool check_labels = true;       // read the invalid-label count back and fail on any
 };
 
 // Halide axes (x, y, z[, c], n) of a tensor N[,C or 1],spatial whose spatial axes start at `first`.
@@ -35,13 +36,17 @@ std::vector<int> spatial_view_axes(int first, int spatial_rank, bool with_channe
 std::array<float, 3> read_spacing(const double *spacing, int64_t num_spacing, int rank);
 
 // Runs the kernel (the call's device's, or the CPU's) into `out` (x, y, z, k, n) and the mask
-// flags (abi::MaskFlag) into `flags` (k, n), if not NULL. Fails with INVALID_LABEL on an index
-// label outside [0, num_classes) that is not ignore_index (after the kernel: `out` is written).
-void distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out, halide_buffer_t *flags = nullptr);
+// flags (abi::MaskFlag) into `flags` (k, n), if not NULL; a collapsed request's weights are
+// multiplied by `voxel_weight` (x, y, z, n), if not NULL. With check_labels, fails with
+// INVALID_LABEL on an index label outside [0, num_classes) that is not ignore_index (after the
+// kernel: `out` is written; a device call waits for the count).
+void distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out, halide_buffer_t *flags = nullptr,
+                   halide_buffer_t *voxel_weight = nullptr);
 
 // DPCE's weight of every voxel, (1 + D_v) times its loss mask value (map kind abi::kDistanceDpce
-// of every class, collapsed), as a float32 N,spatial tensor in the context's scratch; the
-// pointwise pass reads it as its mask. Index-map targets only.
+// of every class, collapsed), as a float32 N,spatial tensor in the context's scratch (a device
+// call's: device scratch); the pointwise pass reads it as its mask. Index-map targets only;
+// the labels are not checked here (the target pre-pass does).
 Tensor dpce_weights(Call &call, const Problem &pb);
 
 void default_distance_params(segloss_distance_params_t &p);

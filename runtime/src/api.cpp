@@ -47,13 +47,13 @@ void require_region_loss(const segloss_loss_params_t *p) {
 }
 
 // What runs on a device so far: the pointwise, region and compound losses but those with a
-// host step (TopK's cut, DPCE's distance map).
+// host step (TopK's cut).
 void require_device_loss(const segloss_loss_params_t &p, Family family) {
-    const bool host_step = p.loss == SEGLOSS_LOSS_TOPK || p.loss == SEGLOSS_LOSS_DICE_TOPK || p.loss == SEGLOSS_LOSS_DPCE;
+    const bool host_step = p.loss == SEGLOSS_LOSS_TOPK || p.loss == SEGLOSS_LOSS_DICE_TOPK;
     if (family == Family::boundary || host_step) {
         fail(SEGLOSS_STATUS_UNSUPPORTED, segloss_loss_name(p.loss),
-             " does not run on a device yet: segloss runs the pointwise, region and compound losses there, but topk, "
-             "dice_topk, dpce and the boundary losses");
+             " does not run on a device yet: segloss runs the pointwise (dpce included), region and compound losses "
+             "there, but topk, dice_topk and the boundary losses");
     }
 }
 

@@ -14,20 +14,6 @@ HalideView half_bits_view(const Problem &pb, const Tensor &t) {
     return HalideView(bits, pb.logits_axes());
 }
 
-// A compact float32 tensor shaped like t for the kernels: the context's host scratch
-// `which`, or on a device call, device scratch on t's device.
-Tensor float_scratch(Call &call, const Tensor &t, Scratch which) {
-    const size_t n = static_cast<size_t>(t.numel);
-    if (!t.on_device()) return compact_copy(t, call.scratch(which, n), {kDLFloat, 32, 1});
-    Tensor s = compact_copy(t, call.device_scratch(n), {kDLFloat, 32, 1});
-    if (s.space) {  // OpenCL: byte offsets in the new cl_mem
-        s.space = reinterpret_cast<uintptr_t>(s.data);
-        s.lo = 0;
-        s.hi = n * sizeof(float);
-    }
-    return s;
-}
-
 }  // namespace
 
 void prepare_logits(Call &call, Problem &pb) {

@@ -236,6 +236,18 @@ Tensor compact_copy(const Tensor &t, void *data, DLDataType dt) {
     return k;
 }
 
+Tensor float_scratch(Call &call, const Tensor &t, Scratch which) {
+    const size_t n = static_cast<size_t>(t.numel);
+    if (!t.on_device()) return compact_copy(t, call.scratch(which, n), {kDLFloat, 32, 1});
+    Tensor s = compact_copy(t, call.device_scratch(n), {kDLFloat, 32, 1});
+    if (s.space) {  // OpenCL: byte offsets in the new cl_mem
+        s.space = reinterpret_cast<uintptr_t>(s.data);
+        s.lo = 0;
+        s.hi = n * sizeof(float);
+    }
+    return s;
+}
+
 std::vector<const Tensor *> inputs_of(const Problem &pb) { return {&pb.logits, &pb.target, &pb.mask}; }
 
 HalideView Problem::target_view() const {

@@ -8,6 +8,8 @@
 #include "segloss/segloss.h"
 #include "tensor.h"
 
+enum class Scratch;  // context.h
+
 namespace segloss::rt {
 
 class Call;
@@ -92,6 +94,10 @@ Tensor narrow_int64_labels(const Tensor &t, bool has_ignore, int64_t ignore_inde
 
 // A compact row-major Tensor of t's shape over a host copy at `data` of type dt.
 Tensor compact_copy(const Tensor &t, void *data, DLDataType dt);
+
+// A compact float32 tensor shaped like t for the kernels: the context's host scratch
+// `which`, or when t is on a device, device scratch there (given back when the call ends).
+Tensor float_scratch(Call &call, const Tensor &t, Scratch which);
 
 // Every input tensor of the call (logits, target, loss_mask): outputs must not overlap them.
 std::vector<const Tensor *> inputs_of(const Problem &pb);

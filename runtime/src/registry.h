@@ -50,11 +50,11 @@ using CompoundGradFn = int (*)(UC, SEGLOSS_LOSS_ARGS, Buf coef, float gamma, flo
 using ConvertFn = int (*)(UC, Buf in, Buf out);
 
 // Distance maps (generators/distance): the source is an index map (x, y, z, n) or a float32 map
-// (x, y, z, c, n); distance (x, y, z, k, n), flags (k, n), invalid (n).
+// (x, y, z, c, n); voxel_weight (x, y, z, n) multiplies DPCE's collapsed weights; distance
+// (x, y, z, k, n), flags (k, n), invalid (n).
 using DistanceFn = int (*)(UC, Buf source, int num_classes, int first_class, int has_ignore, int ignore_index,
-                           float spacing_x, float spacing_y, float spacing_z, int kind, int zero_degenerate, Buf distance,
-                           Buf flags,
-                           Buf invalid);
+                           float spacing_x, float spacing_y, float spacing_z, int kind, int zero_degenerate,
+                           Buf voxel_weight, Buf distance, Buf flags, Buf invalid);
 
 // Boundary-based losses (generators/distance/boundary_loss_generator.cpp).
 using BoundaryLossFn = int (*)(UC, Buf logits, Buf labels, int has_ignore, int ignore_index, Buf loss_mask,

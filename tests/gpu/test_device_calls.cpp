@@ -38,7 +38,7 @@ struct Case {
 };
 
 bool is_pointwise(segloss_loss_kind_t l) {
-    return l == SEGLOSS_LOSS_CE || l == SEGLOSS_LOSS_WCE || l == SEGLOSS_LOSS_FOCAL;
+    return l == SEGLOSS_LOSS_CE || l == SEGLOSS_LOSS_WCE || l == SEGLOSS_LOSS_FOCAL || l == SEGLOSS_LOSS_DPCE;
 }
 
 // wce's class weights (unequal: the weighted mean's normaliser sums w_c M_c).
@@ -236,6 +236,10 @@ TEST_CASE("device calls of the pointwise, region and compound losses match the C
         {SEGLOSS_LOSS_FOCAL, SEGLOSS_ACTIVATION_SIGMOID, Kind::f32, SEGLOSS_REDUCTION_MEAN, true, false, false, true, false},
         {SEGLOSS_LOSS_FOCAL, SEGLOSS_ACTIVATION_SIGMOID, Kind::f32, SEGLOSS_REDUCTION_MEAN, false, true, true, true, false},
         {SEGLOSS_LOSS_CE, SEGLOSS_ACTIVATION_NONE, Kind::u8, SEGLOSS_REDUCTION_SUM, false, false, true, true, false},
+        // DPCE: its distance weights built on the device (uint8 labels and probabilities: the
+        // rows of the OpenCL set), times a mask, and per voxel.
+        {SEGLOSS_LOSS_DPCE, SEGLOSS_ACTIVATION_NONE, Kind::u8, SEGLOSS_REDUCTION_MEAN, true, true, true, true, false},
+        {SEGLOSS_LOSS_DPCE, SEGLOSS_ACTIVATION_NONE, Kind::u8, SEGLOSS_REDUCTION_NONE, false, false, false, true, false},
     };
     for (const auto &[api, dev] : available_devices()) {
         uint32_t seed = 1;

@@ -400,8 +400,8 @@ Buffer<T> structured_labels(const Shape &s, std::mt19937 &rng) {
     return b;
 }
 
-// The distance kernels (the maps, DPCE's collapsed weights) on index maps, dense maps or
-// logits: every map kind, with and without the background and the degenerate-mask policy,
+// The distance kernels (the maps, DPCE's collapsed weights times a loss mask) on index maps,
+// dense maps or logits: every map kind, with and without the background and the degenerate-mask policy,
 // anisotropic spacing. Squared distances are the same candidates' minimum on both sides (the
 // GPU's brute force against the CPU's lower envelope), so float32 rounding apart.
 void check_distance(const Row &row, Inputs &in) {
@@ -435,7 +435,8 @@ void check_distance(const Row &row, Inputs &in) {
                                               : row.name.find("_u8") != std::string::npos ? d.in(labels_u8)
                                                                                          : d.in(labels_i32);
                     const int err = reinterpret_cast<Distance>(fn)(nullptr, source, s.C, first, 1, s.C + 2, sx, sy, sz,
-                                                                   kind, zero_degenerate, d.out(r.f[0]), d.out(flags),
+                                                                   kind, zero_degenerate, d.in(in.mask), d.out(r.f[0]),
+                                                                   d.out(flags),
                                                                    d.out(invalid));
                     REQUIRE(err == 0);
                     // The integer outputs as floats (exact), compared like the map.
