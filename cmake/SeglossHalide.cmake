@@ -74,7 +74,7 @@ function(segloss_kernel NAME)
     # SEGLOSS_OPENCL_CHECKED (kernels.cmake), and the rows without those axes.
     set(opencl_row FALSE)
     if ("${ARG_ACTIVATION}:${ARG_TARGET_KIND}" IN_LIST SEGLOSS_OPENCL_CHECKED
-        OR NOT ARG_STAGE MATCHES "^(pointwise_(value|grad|map)|region_(stats|grad)|compound_|distance|dpce_weight)")
+        OR NOT ARG_STAGE MATCHES "^(pointwise_(value|grad|map)|region_(stats|grad)|compound_|distance|dpce_weight|boundary_loss)")
         set(opencl_row TRUE)
     endif ()
     foreach (api IN LISTS SEGLOSS_GPU_APIS)

@@ -108,9 +108,14 @@ endforeach ()
 foreach (kind IN LISTS _segloss_target_kinds)
     foreach (act IN LISTS _segloss_activations)
         segloss_kernel(boundary_loss_${act}_${kind} FAMILY distance GENERATOR boundary_loss STAGE boundary_loss
-                       ACTIVATION ${act} TARGET_KIND ${kind} PARAMS ${_segloss_labels_${kind}} target_kind=${kind}
+                       ACTIVATION ${act} TARGET_KIND ${kind} GPU PARAMS ${_segloss_labels_${kind}} target_kind=${kind}
                        activation=${act})
     endforeach ()
+endforeach ()
+# A device call's boundary reductions (the CPU runtime does them in C++): the pre-pass's line
+# sums to the counted voxels and the gradient's coefficients, the pass's line sums to the loss.
+foreach (stage IN ITEMS boundary_coef boundary_total)
+    segloss_kernel(${stage} FAMILY distance GENERATOR ${stage} STAGE ${stage} ACTIVATION identity TARGET_KIND f32 GPU)
 endforeach ()
 # The region epilogue is tiny and shape-independent: one library for every region loss.
 segloss_kernel(region_epilogue FAMILY region GENERATOR region_epilogue STAGE region_epilogue

@@ -12,6 +12,7 @@
 #include "generators/common/region_coefs.h"
 #include "generators/common/sums.h"
 #include "schedules/cpu_lines.h"
+#include "schedules/gpu_lines.h"
 
 namespace segloss::gen {
 namespace {
@@ -37,33 +38,49 @@ public:
     Output<Buffer<float, 4>> rows{"rows"};
     Output<Buffer<float, 5>> grad{"grad"};  // (x, y, z, c, n), any strides
 
-    void generate() {
+    // A voxel's term of class c and its derivative in p, and its mask value m (0 when not
+    // counted), at (x, y, z, c, n).
+    struct Terms {
+        Expr m, term, dterm;
+    };
+    Terms terms_of(const ActivationForward &act, const Targets &tg, Expr K) {
         const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
-        Expr K = map_a.dim(3).extent();
-
-        // The algorithm.
-        ActivationForward act = forward();
-        Targets tg = targets();
-        Expr m = select(tg.counted, tg.weight, 0.0f);
-        Expr in_loss = c >= first_class;
         Expr kc = clamp(c - first_class, 0, K - 1);  // the map channel of class c
         Expr p = act.p(x, y, z, c, n), g = tg.g(x, y, z, c, n);
         Expr a = map_a(x, y, z, kc, n), b = map_b(x, y, z, kc, n);
         Expr is_boundary = formula == int(abi::kFormulaBoundary);
         auto power = [&](Expr d) { return select(alpha == 2.0f, d * d, pow(d, alpha)); };
         Expr weight = select(is_boundary, a, power(a) + power(b));
-        Expr term = select(is_boundary, a * p, (p - g) * (p - g) * weight);
-        Expr dterm = select(is_boundary, a, 2.0f * (p - g) * weight);
+        return {select(tg.counted, tg.weight, 0.0f), select(is_boundary, a * p, (p - g) * (p - g) * weight),
+                select(is_boundary, a, 2.0f * (p - g) * weight)};
+    }
 
-        // Line sums over (x, k, y, z, n): slot k < K the terms of class first_class + k, slot K
-        // the counted voxels with a non-finite logit.
-        const Var &k = v.k;
-        Expr term_k = substitute(c.name(), min(k, K - 1) + first_class, term);
+    void generate() {
+        const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
+        const bool gpu = schedules::is_gpu(get_target());
+        Expr K = map_a.dim(3).extent();
+
+        // The algorithm. On a CPU the line sums share the gradient's loop nest and per-voxel
+        // stages; on a GPU each output is its own kernel, with its own copy of the stages.
+        ActivationForward act = forward();
+        Targets tg = targets();
+        ActivationForward line_act = gpu ? forward() : act;
+        Targets line_tg = gpu ? targets() : tg;
+        const Terms t = terms_of(act, tg, K), lt = terms_of(line_act, line_tg, K);
+        Expr m = t.m, in_loss = c >= first_class;
+        Expr kc = clamp(c - first_class, 0, K - 1);
+        Expr p = act.p(x, y, z, c, n), g = tg.g(x, y, z, c, n);
+
+        // Line sums over (x, slot, y, z, n): slot k < K the terms of class first_class + k, slot K
+        // the counted voxels with a non-finite logit. (The slot is the Var c.)
+        Expr term_k = substitute(c.name(), min(c, K - 1) + first_class, lt.term);
+        Expr lm = lt.m;  // per voxel (no class in it)
         Func contrib("contrib");
-        contrib(x, k, y, z, n) = select(k < K, select(m > 0.0f && !act.bad, m * term_k, 0.0f),
-                                        select(m > 0.0f && act.bad, 1.0f, 0.0f));
-        LineSum line = fixed_order_line_sum("terms", contrib, logits.dim(0).extent(), {k, y, z, n}, v);
-        rows(k, y, z, n) = line.line(k, y, z, n);
+        contrib(x, c, y, z, n) = select(c < K, select(lm > 0.0f && !line_act.bad, lm * term_k, 0.0f),
+                                        select(lm > 0.0f && line_act.bad, 1.0f, 0.0f));
+        LineSum line = fixed_order_line_sum("terms", contrib, logits.dim(0).extent(), {c, y, z, n}, v, gpu);
+        rows(v.k, y, z, n) = line.line(v.k, y, z, n);
+        Expr dterm = t.dterm;
 
         Func grad_p("grad_p");
         grad_p(x, y, z, c, n) = m * (select(in_loss, coef(kc, n) * dterm, 0.0f) + region_dl_dp(region_coef, g, p, c, n));
@@ -97,8 +114,17 @@ public:
         dense = dense && innermost_dense(grad);
 
         // Schedule: the gradient owns the loop nest (lines in parallel tasks), the line sums
-        // share its line loop, the softmax is computed once per task.
+        // share its line loop, the softmax is computed once per task. On a GPU: a thread per
+        // voxel for the gradient; the line sums' lanes as threads (gpu_lines.h).
         if (auto_schedule) return;
+        if (gpu) {
+            const schedules::GpuLoops gl;
+            schedules::gpu_voxels(grad, {c}, v, gl);
+            schedules::compute_per_thread(row_funcs, LoopLevel(grad, gl.xi));
+            schedules::gpu_line_lane_threads(line, v, line_act.row_funcs, true);
+            schedules::gpu_lines(rows, {v.k}, v, gl);
+            return;
+        }
         const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise");
         const int vec = schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;

@@ -13,39 +13,14 @@
 
 #include "Halide.h"
 #include "generators/common/abi.h"
+#include "generators/common/layout.h"
+#include "generators/common/row_totals.h"
 #include "schedules/gpu_lines.h"
 
 namespace segloss::gen {
 namespace {
 
 using namespace Halide;
-
-// total(k) = sum over the lines (y, z, n) of rows(k, y, z, n), in float64, fixed order.
-struct RowTotal {
-    Func partial{"partial"}, total{"total"};
-    RowTotal(const Func &rows, Expr Y, Expr Z, Expr N, const std::string &name) {
-        Var k("k"), z("z"), n("n");
-        RDom ry(0, Y, name + "_ry");
-        partial(k, z, n) = cast<double>(0);
-        partial(k, z, n) += cast<double>(rows(k, ry, z, n));
-        RDom rzn(0, Z, 0, N, name + "_rzn");
-        total(k) = cast<double>(0);
-        total(k) += partial(k, rzn.x, rzn.y);
-    }
-    void schedule(const Target &t) {
-        partial.compute_root();
-        total.compute_root();
-        if (!schedules::is_gpu(t)) return;
-        // One thread per (z, n): blocks of 64 z; the slot loop inside the thread.
-        Var k = partial.args()[0], z = partial.args()[1], n = partial.args()[2], zo("zo"), zi("zi");
-        for (Stage s : {Stage(partial), Stage(partial.update())}) {
-            s.reorder(k, z, n).split(z, zo, zi, 64, TailStrategy::GuardWithIf).gpu_blocks(zo, n).gpu_threads(zi);
-        }
-        schedules::gpu_single_thread(total);
-    }
-};
-
-Expr f64(double v) { return Halide::Internal::make_const(Float(64), v); }
 
 class PointwiseNorm : public Generator<PointwiseNorm> {
 public:

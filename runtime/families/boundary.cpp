@@ -6,6 +6,8 @@
 // its V counted voxels; mean and sum reduce the groups, none returns them.
 // dice_boundary and dice_hausdorff run their Dice part's pass 1 and epilogue first; the
 // boundary pass then writes both parts' gradient (the Dice part's from its coefficients).
+// A device call (boundary, hausdorff_dt) runs every step on the device, the counts and the
+// reductions in small kernels (boundary_coef, boundary_total), and never waits.
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -24,15 +26,50 @@
 namespace segloss::rt {
 namespace {
 
-// The caller's precomputed target map: float32 N,K,spatial, overlapping no output.
+// The caller's precomputed target map: float32 N,K,spatial on the logits' device, overlapping
+// no output.
 HalideView precomputed_map(const Problem &pb, const DLTensor *dl, int64_t K) {
-    Tensor t = read_tensor(dl, "target_distance");
+    Tensor t = read_tensor(dl, "target_distance", true);
+    require_same_device(t, pb.logits);
     if (!is_dtype(t, kDLFloat, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "target_distance must be float32, got ", dtype_name(t.dtype));
     bool ok = t.ndim == pb.logits.ndim && t.shape[0] == pb.N && t.shape[1] == K;
     for (int i = 0; ok && i < pb.spatial_rank; i++) ok = t.shape[2 + i] == pb.logits.shape[2 + i];
     if (!ok) fail(SEGLOSS_STATUS_INVALID_SHAPE, "target_distance must be N,C',spatial with C' = ", K, " maps");
     return HalideView(t, pb.logits_axes());
 }
+
+// Float32 scratch shaped N,channels,spatial like the logits (on their device), as a view.
+HalideView logits_like_scratch(Call &call, const Problem &pb, int64_t channels, Scratch which) {
+    Tensor t = pb.logits;
+    t.what = "boundary scratch";
+    t.dtype = {kDLFloat, 32, 1};
+    t.shape[1] = channels;
+    t.numel = channels * pb.voxels;
+    return HalideView(float_scratch(call, t, which), pb.logits_axes());
+}
+
+// A device call's counted voxels and gradient coefficients, on the device (boundary_coef): the
+// target pre-pass's line sums stay there; a bad label or mask value makes them NaN.
+struct DeviceCounts {
+    std::vector<float> label_rows, class_rows, coef;
+    std::vector<double> group_voxels;
+    HalideView label_v, class_v, coef_v, voxels_v;
+    DeviceCounts(Call &call, const Problem &pb, int64_t K, int64_t groups_n, bool batch, double scale)
+        : coef(static_cast<size_t>(K * pb.N)), group_voxels(static_cast<size_t>(groups_n)) {
+        label_v = line_rows_view(label_rows, abi::kNumLabelSlots, pb);
+        class_v = line_rows_view(class_rows, static_cast<int>(pb.C), pb);
+        coef_v = HalideView::dense(coef.data(), {int(K), int(pb.N)});
+        voxels_v = HalideView::dense(group_voxels.data(), {int(groups_n)});
+        HalideView labels = pb.target_view(), mask = pb.mask_view();
+        Kernel stats = find_kernel(Stage::label_stats, pb.act, pb.kind, call.api());
+        call.run(stats.name, stats.as<LabelStatsFn>(), labels.get(), int(pb.C), pb.has_ignore, pb.ignore_index,
+                 mask.get(), 0, label_v.get(), class_v.get());
+        const int labels_checked = pb.kind != TargetKind::f32 ? 1 : 0;
+        Kernel k = find_kernel(Stage::boundary_coef, Act::identity, TargetKind::f32, call.api());
+        call.run(k.name, k.as<BoundaryCoefFn>(), label_v.get(), int(K), batch ? 1 : 0, scale, labels_checked,
+                 coef_v.get(), voxels_v.get());
+    }
+};
 
 // A compound's boundary part: its params, with the compound's spacing and precomputed map when
 // the compound sets them.
@@ -66,6 +103,11 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
         require_disjoint(grad, value);
     }
     const std::array<float, 3> spacing = read_spacing(p.spacing, p.num_spacing, pb.spatial_rank);
+    const GpuApi api = call.api();
+    if (api != GpuApi::none && compound) {
+        fail(SEGLOSS_STATUS_UNSUPPORTED, segloss_loss_name(given.loss),
+             " does not run on a device yet (boundary and hausdorff_dt do; their Dice compounds do not)");
+    }
 
     // Counted voxels per image (and the labels' and mask's validation) before anything is written:
     // a compound's Dice pass 1 has them (with its coefficients, zeros alone, and its value),
@@ -80,17 +122,16 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
         plan.options[abi::kOptLambdaRegion] = given.lambda_region;
         region = region_part(call, pb, plan, region_coef, grad_scale);
         counted = region.per_image;
-    } else if (pb.kind != TargetKind::f32 || p.check_inputs || pb.kernel_mask.ndim) {
+    } else if (api == GpuApi::none && (pb.kind != TargetKind::f32 || p.check_inputs || pb.kernel_mask.ndim)) {
         counted = target_sums(call, pb, false).per_image;
+    } else if (p.check_inputs) {
+        (void)target_sums(call, pb, false);  // a device call's statuses: reads the counts back (waits)
     }
 
     // Distance maps, zero for empty and full masks.
     const int map_kind = !hausdorff ? abi::kDistanceSigned
                          : p.hd_variant == SEGLOSS_HD_ONE_SIDED ? abi::kDistanceEdt
                                                                 : abi::kDistanceBoundary;
-    const std::vector<int> voxels = pb.voxel_extents();  // x, y, z, n
-    const std::vector<int> map_extents{voxels[0], voxels[1], voxels[2], int(K), int(pb.N)};
-    const size_t map_size = static_cast<size_t>(K) * static_cast<size_t>(pb.voxels);
     DistanceRequest r;
     r.num_classes = static_cast<int>(pb.C);
     r.first_class = first;
@@ -100,11 +141,12 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     r.spacing = spacing;
     r.map_kind = map_kind;
     r.zero_degenerate = true;
+    r.check_labels = false;  // the target pre-pass checked them (a device call: NaN counts)
     HalideView target_map;
     if (p.target_distance) {
         target_map = precomputed_map(pb, p.target_distance, K);
     } else {
-        target_map = HalideView::dense(call.scratch(Scratch::target_distance, map_size), map_extents);
+        target_map = logits_like_scratch(call, pb, K, Scratch::target_distance);
         r.source = pb.kernel_target;
         r.kind = pb.kind;
         r.act = Act::identity;
@@ -112,7 +154,7 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     }
     HalideView prediction_map;
     if (hausdorff) {
-        prediction_map = HalideView::dense(call.scratch(Scratch::prediction_distance, map_size), map_extents);
+        prediction_map = logits_like_scratch(call, pb, K, Scratch::prediction_distance);
         r.source = pb.kernel_logits;
         r.kind = TargetKind::f32;
         r.act = pb.act;
@@ -129,11 +171,18 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
         const double V = group_voxels[p.batch ? 0 : n];
         for (int64_t k = 0; k < K; k++) coef[n * K + k] = V > 0 ? static_cast<float>(grad_scale * reduce / V) : 0.0f;
     }
+    std::unique_ptr<DeviceCounts> device_counts;
+    if (api != GpuApi::none) {
+        device_counts = std::make_unique<DeviceCounts>(call, pb, K, groups_n, p.batch != 0, grad_scale * reduce);
+    }
 
-    Kernel kern = find_kernel(Stage::boundary_loss, pb.act, pb.kind);
+    Kernel kern = find_kernel(Stage::boundary_loss, pb.act, pb.kind, api);
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
-    HalideView coef_v = HalideView::dense(coef.data(), {int(K), int(pb.N)});
+    HalideView host_coef = HalideView::dense(coef.data(), {int(K), int(pb.N)});
+    halide_buffer_t *coef_v = device_counts ? device_counts->coef_v.get() : host_coef.get();
+    host_coef.get()->set_host_dirty();
     HalideView region_v = HalideView::dense(region_coef.data(), {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
+    region_v.get()->set_host_dirty();
     std::vector<float> rows;
     HalideView rows_v = line_rows_view(rows, int(K) + 1, pb);
     // Without a gradient the pass still runs whole (its line sums are the value) into scratch.
@@ -142,15 +191,33 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     if (grad_dl) {
         grad_out = std::make_unique<GradOut>(call, pb, grad);
     } else {
-        scratch_grad = HalideView::dense(call.scratch(Scratch::grad, static_cast<size_t>(pb.voxels * pb.C)),
-                                         {voxels[0], voxels[1], voxels[2], int(pb.C), int(pb.N)});
+        scratch_grad = logits_like_scratch(call, pb, pb.C, Scratch::grad);
     }
     const int formula = hausdorff ? abi::kFormulaHausdorff : abi::kFormulaBoundary;
     halide_buffer_t *map_b = hausdorff ? prediction_map.get() : target_map.get();
     call.run(kern.name, kern.as<BoundaryLossFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index,
-             mask.get(), first, target_map.get(), map_b, formula, p.alpha, coef_v.get(), region_v.get(), rows_v.get(),
+             mask.get(), first, target_map.get(), map_b, formula, p.alpha, coef_v, region_v.get(), rows_v.get(),
              grad_out ? grad_out->get() : scratch_grad.get());
     if (grad_out) grad_out->finish(call);
+
+    if (device_counts) {
+        // The groups and their reduction on the device, into the caller's value.
+        std::vector<double> groups(static_cast<size_t>(G)), total(1);
+        HalideView groups_v = HalideView::dense(groups.data(), {int(K), int(groups_n)});
+        HalideView total_v = HalideView::dense(total.data(), {1});
+        Kernel k = find_kernel(Stage::boundary_total, Act::identity, TargetKind::f32, api);
+        call.run(k.name, k.as<BoundaryTotalFn>(), rows_v.get(), device_counts->voxels_v.get(), p.batch ? 1 : 0,
+                 p.reduction == SEGLOSS_REDUCTION_MEAN ? 1 : 0, groups_v.get(), total_v.get());
+        const bool none = p.reduction == SEGLOSS_REDUCTION_NONE;
+        store_on_device(call, value, total_v.get(), none ? groups_v.get() : nullptr, 0);
+        if (p.check_finite) {
+            call.to_host(groups_v.get());
+            for (double g : groups) {
+                if (!std::isfinite(g)) fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (non-finite inputs)");
+            }
+        }
+        return;
+    }
 
     // Group values from the line sums.
     const std::vector<double> images = sum_lines_per_image(rows, int(K) + 1, pb.N);

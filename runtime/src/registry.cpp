@@ -44,7 +44,8 @@ Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api) {
                          stage == Stage::convert_f32_to_f16 || stage == Stage::convert_f32_to_bf16;
     const bool any_act = stage == Stage::label_stats || stage == Stage::region_epilogue || convert;
     const bool store = stage == Stage::value_store_f32 || stage == Stage::value_store_f64 ||
-                       stage == Stage::pointwise_norm || stage == Stage::pointwise_total;
+                       stage == Stage::pointwise_norm || stage == Stage::pointwise_total ||
+                       stage == Stage::boundary_coef || stage == Stage::boundary_total;
     const bool any_kind = stage == Stage::region_epilogue || convert || store;
     auto matches = [&](const Row &r) {
         return r.stage == stage && (any_act || store || r.act == act) && (any_kind || r.kind == kind);

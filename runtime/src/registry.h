@@ -13,7 +13,7 @@ enum class Stage {
     label_stats, pointwise_value, pointwise_grad, pointwise_map,
     region_stats, region_grad, region_epilogue, compound_stats, compound_grad,
     convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16, distance, dpce_weight, boundary_loss,
-    value_store_f32, value_store_f64, pointwise_norm, pointwise_total
+    value_store_f32, value_store_f64, pointwise_norm, pointwise_total, boundary_coef, boundary_total
 };
 
 using Buf = halide_buffer_t *;
@@ -75,6 +75,10 @@ using ValueStoreFn = int (*)(UC, Buf total, Buf group_loss, int first, int per_g
 using PointwiseNormFn = int (*)(UC, Buf label_rows, Buf class_rows, Buf alpha_pos, int norm_mode, int per_class,
                                 int inverse, int labels_checked, Buf norm, Buf norm_scale, Buf weights);
 using PointwiseTotalFn = int (*)(UC, Buf rows, Buf norm, Buf total);
+// A device call's boundary-loss reductions (generators/distance/boundary_reduce_generator.cpp).
+using BoundaryCoefFn = int (*)(UC, Buf label_rows, int num_maps, int batch, double scale, int labels_checked, Buf coef,
+                               Buf group_voxels);
+using BoundaryTotalFn = int (*)(UC, Buf rows, Buf group_voxels, int batch, int mean, Buf groups, Buf total);
 Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api = GpuApi::none);
 
 }  // namespace segloss::rt

@@ -113,12 +113,7 @@ std::vector<int64_t> value_shape(const Case &c) {
 }
 
 template <typename V>
-struct Result {
-    segloss_status_t status;
-    std::string error, kernels;
-    HostTensor<V> value;
-    HostTensor<float> grad;
-};
+using Result = LossResult<V>;
 
 constexpr float kSentinel = 7.0f;
 
@@ -141,8 +136,6 @@ Result<V> run_host(const Case &c, Inputs &in) {
 // The same call on device copies, on the device's stream.
 template <typename V>
 Result<V> run_device(DeviceMemory &dev, const Case &c, Inputs &in, bool check_inputs = false) {
-    Ctx ctx;
-    REQUIRE(segloss_context_set_stream(ctx.ctx, dev.device(), dev.stream()) == SEGLOSS_STATUS_OK);
     segloss_loss_params_t p = params_of(c);
     p.check_inputs = check_inputs;
     DeviceTensor<float> logits(dev, in.logits), mask(dev, in.mask);
@@ -154,16 +147,7 @@ Result<V> run_device(DeviceMemory &dev, const Case &c, Inputs &in, bool check_in
     if (c.mask) p.loss_mask = &m;
     HostTensor<V> value_init(value_shape(c), false, V(kSentinel));
     HostTensor<float> grad_init(in.logits.shape(), c.strided, kSentinel);
-    DeviceTensor<V> value(dev, value_init);
-    DeviceTensor<float> grad(dev, grad_init);
-    DLTensor v = value.dl(), g = grad.dl();
-    Result<V> r{SEGLOSS_STATUS_OK, "", "", {}, {}};
-    r.status = segloss_loss_compute(ctx.ctx, &p, &l, &t, &v, &g, 0.5f);
-    r.error = segloss_last_error(ctx.ctx);
-    r.kernels = segloss_last_kernel(ctx.ctx);
-    r.value = value.download();
-    r.grad = grad.download();
-    return r;
+    return loss_on_device(dev, p, l, t, value_init, grad_init);
 }
 
 template <typename V>
@@ -179,17 +163,7 @@ void check_against_host(DeviceMemory &dev, const Case &c, uint32_t seed) {
     REQUIRE(gpu.status == SEGLOSS_STATUS_OK);
     // Every kernel of the call ran on the device; the inputs hold no NaN, so neither may the CPU's results.
     INFO("kernels: " << gpu.kernels);
-    const std::string suffix = "_" + dev.name();
-    size_t begin = 0, ran = 0;
-    while (begin <= gpu.kernels.size()) {
-        const size_t end = std::min(gpu.kernels.find(',', begin), gpu.kernels.size());
-        const std::string name = gpu.kernels.substr(begin, end - begin);
-        CHECK(name.size() > suffix.size());
-        CHECK(name.compare(name.size() - std::min(name.size(), suffix.size()), suffix.size(), suffix) == 0);
-        ran++;
-        begin = end + 1;
-    }
-    CHECK(ran >= 3);  // statistics, epilogue, gradient (and the value's store)
+    CHECK(check_kernels_on(gpu.kernels, dev.name()) >= 3);  // statistics, epilogue, gradient (and the value's store)
     // The reductions stay on the device: the value's store, and the pointwise normaliser
     // from the pre-pass of index targets.
     if (c.reduction != SEGLOSS_REDUCTION_NONE || !is_pointwise(c.loss)) {

@@ -250,6 +250,9 @@ using CompoundGrad = decltype(&compound_grad_softmax_i32);
 using Epilogue = decltype(&region_epilogue);
 using ValueStore = decltype(&value_store_f32);
 using Distance = decltype(&distance_i32);
+using BoundaryLoss = decltype(&boundary_loss_softmax_i32);
+using BoundaryCoef = decltype(&boundary_coef);
+using BoundaryTotal = decltype(&boundary_total);
 
 // The options of a pointwise pass: one set per run of a shape.
 struct PointwiseOptions {
@@ -604,6 +607,70 @@ void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
             });
     } else if (st == "distance" || st == "dpce_weight") {
         check_distance(row, in);
+    } else if (st == "boundary_loss") {
+        // Random maps (signed for the boundary loss, distances for hausdorff_dt), with and
+        // without the background, a compound's region coefficients (coef) or zeros.
+        std::mt19937 rng(19);
+        std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+        for (int formula : {int(segloss::abi::kFormulaBoundary), int(segloss::abi::kFormulaHausdorff)}) {
+            const int first = formula;  // the boundary loss with the background, hausdorff_dt without
+            const int K = s.C - first;
+            Buffer<float> map_a(s.X, s.Y, s.Z, K, s.N), map_b(s.X, s.Y, s.Z, K, s.N), group_coef(K, s.N);
+            Buffer<float> region(segloss::abi::kNumRegionCoefs, s.C, s.N);
+            map_a.for_each_value([&](float &f) { f = formula ? std::fabs(u(rng)) : u(rng); });
+            map_b.for_each_value([&](float &f) { f = std::fabs(u(rng)); });
+            group_coef.for_each_value([&](float &f) { f = u(rng); });
+            region.for_each_value([&](float &f) { f = formula ? 0.0f : u(rng); });
+            const float alpha = formula ? 1.5f : 2.0f;
+            run([&] { return Outs{{line_rows(K + 1), per_class()}, {}}; },
+                [&](void *fn, Outs &r, DeviceArgs &d) {
+                    for (Buffer<float> *b : {&map_a, &map_b, &group_coef, &region}) b->set_host_dirty();
+                    return reinterpret_cast<BoundaryLoss>(fn)(LOSS_ARGS, first, d.in(map_a), d.in(map_b), formula,
+                                                              alpha, d.in(group_coef), d.in(region), d.out(r.f[0]),
+                                                              d.out(r.f[1]));
+                });
+        }
+    } else if (st == "boundary_coef") {
+        // Counts as the pre-pass writes them, a few bad labels or mask values in some runs.
+        std::mt19937 rng(23);
+        std::uniform_real_distribution<float> u(0.0f, 40.0f);
+        Buffer<float> label_rows = line_rows(kNumLabelSlots);
+        for (int variant : {0, 1, 2}) {
+            label_rows.for_each_element([&](int k, int y, int z, int n) {
+                label_rows(k, y, z, n) = k == kCounted ? float(int(u(rng))) : (variant == 2 && rng() % 50 == 0) ? 1.0f : 0.0f;
+            });
+            const int batch = variant == 1, K = s.C - 1;
+            run([&] { return Outs{{Buffer<float>(K, s.N)}, {Buffer<double>(batch ? 1 : s.N)}}; },
+                [&](void *fn, Outs &r, DeviceArgs &d) {
+                    label_rows.set_host_dirty();
+                    return reinterpret_cast<BoundaryCoef>(fn)(nullptr, d.in(label_rows), K, batch, 0.37 / K, 1,
+                                                              d.out(r.f[0]), d.out(r.d[0]));
+                },
+                close_within(1e-6, 0.0, 1e-12));
+        }
+    } else if (st == "boundary_total") {
+        std::mt19937 rng(29);
+        std::normal_distribution<float> g(0.0f, 50.0f);
+        const int K = s.C;
+        Buffer<float> rows = line_rows(K + 1);
+        for (int variant : {0, 1, 2, 3}) {
+            const int batch = variant == 1, mean = variant != 2;
+            Buffer<double> voxels(batch ? 1 : s.N);
+            voxels.for_each_value([&](double &v) { v = double(rng() % 500); });
+            if (variant == 3) voxels(0) = 0.0;             // a group without counted voxels
+            if (variant == 2) voxels(0) = double(NAN);     // a bad input
+            rows.for_each_element([&](int k, int y, int z, int n) {
+                rows(k, y, z, n) = k < K ? g(rng) : (variant == 3 && y == 0 && z == 0 && n == 0 ? 1.0f : 0.0f);
+            });
+            run([&] { return Outs{{}, {Buffer<double>(K, batch ? 1 : s.N), Buffer<double>(1)}}; },
+                [&](void *fn, Outs &r, DeviceArgs &d) {
+                    rows.set_host_dirty();
+                    voxels.set_host_dirty();
+                    return reinterpret_cast<BoundaryTotal>(fn)(nullptr, d.in(rows), d.in(voxels), batch, mean,
+                                                               d.out(r.d[0]), d.out(r.d[1]));
+                },
+                close_within(0.0, 0.0, 1e-12));
+        }
     } else if (st == "region_epilogue") {
         check_epilogue(row, in, o);
     } else if (st.rfind("value_store_", 0) == 0) {

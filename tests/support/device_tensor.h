@@ -4,6 +4,7 @@
 // skipped with a visible message, never failed).
 #pragma once
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/device_memory.h"
+#include "segloss/segloss.h"
 #include "tests/support/host_tensor.h"
 
 namespace segloss::test {
@@ -92,6 +94,53 @@ void check_close(const HostTensor<T> &device, const HostTensor<T> &host, double 
     const int64_t differ = count_differences(device, host, rel, abs, first);
     INFO(what << ": " << differ << " elements differ, the first " << first);
     CHECK(differ == 0);
+}
+
+// What one loss call returned and wrote (device outputs brought back).
+template <typename V>
+struct LossResult {
+    segloss_status_t status;
+    std::string error, kernels;
+    HostTensor<V> value;
+    HostTensor<float> grad;
+};
+
+// segloss_loss_compute on `dev`'s stream with value and grad in device memory, starting as
+// copies of value_init and grad_init; the outputs brought back.
+template <typename V>
+LossResult<V> loss_on_device(DeviceMemory &dev, const segloss_loss_params_t &p, DLTensor &logits, DLTensor &target,
+                             HostTensor<V> &value_init, HostTensor<float> &grad_init) {
+    segloss_context_t ctx = nullptr;
+    REQUIRE(segloss_context_create(&ctx) == SEGLOSS_STATUS_OK);
+    REQUIRE(segloss_context_set_stream(ctx, dev.device(), dev.stream()) == SEGLOSS_STATUS_OK);
+    DeviceTensor<V> value(dev, value_init);
+    DeviceTensor<float> grad(dev, grad_init);
+    DLTensor v = value.dl(), g = grad.dl();
+    LossResult<V> r{SEGLOSS_STATUS_OK, "", "", {}, {}};
+    r.status = segloss_loss_compute(ctx, &p, &logits, &target, &v, &g, 0.5f);
+    r.error = segloss_last_error(ctx);
+    r.kernels = segloss_last_kernel(ctx);
+    segloss_context_destroy(ctx);
+    r.value = value.download();
+    r.grad = grad.download();
+    return r;
+}
+
+// Every kernel of a call (segloss_last_kernel: names separated by commas) is the `api` twin
+// (its name ends with _<api>); returns how many ran.
+inline size_t check_kernels_on(const std::string &kernels, const std::string &api) {
+    const std::string suffix = "_" + api;
+    size_t begin = 0, ran = 0;
+    while (begin <= kernels.size()) {
+        const size_t end = std::min(kernels.find(',', begin), kernels.size());
+        const std::string name = kernels.substr(begin, end - begin);
+        INFO("kernel " << name);
+        CHECK(name.size() > suffix.size());
+        CHECK(name.compare(name.size() - std::min(name.size(), suffix.size()), suffix.size(), suffix) == 0);
+        ran++;
+        begin = end + 1;
+    }
+    return ran;
 }
 
 }  // namespace segloss::test
