@@ -6,7 +6,8 @@
 //                  image), scale / V (0 for V = 0); NaN when a label or a mask value is bad
 //                  (the call cannot return a status without waiting)
 //  boundary_total  the boundary pass's line sums -> each group's loss (its term sum / V; NaN
-//                  for a non-finite logit or a bad input) and their mean or sum
+//                  for a non-finite logit or a bad input) and their mean or sum, times lambda,
+//                  plus a compound's region part (its epilogue's total, on the device)
 // Lines are added in float64 in a fixed order (row_totals.h), so a device repeats its bits.
 #include <limits>
 
@@ -66,6 +67,8 @@ public:
     Input<Buffer<double, 1>> group_voxels{"group_voxels"};  // boundary_coef's (g)
     Input<int> batch{"batch"};
     Input<int> mean{"mean"};                    // the total is the groups' mean (1) or sum (0)
+    Input<double> lambda{"lambda"};             // a compound's weight of this part (1 alone)
+    Input<Buffer<double, 1>> base{"base"};      // extent 1: a compound's region part, or 0
 
     Output<Buffer<double, 2>> groups{"groups"}; // (k, g): the loss of each group
     Output<Buffer<double, 1>> total{"total"};   // extent 1
@@ -86,11 +89,12 @@ public:
         Func added("added");
         added(i) = f64(0);
         added(i) += groups(rkg.x, rkg.y);
-        total(i) = select(mean != 0, added(i) / cast<double>(K * G), added(i));
+        total(i) = base(0) + lambda * select(mean != 0, added(i) / cast<double>(K * G), added(i));
         total.bound(i, 0, 1);
 
         rows.set_estimates({{0, 4}, {0, 128}, {0, 128}, {0, 2}});
         group_voxels.set_estimates({{0, 2}});
+        base.set_estimates({{0, 1}});
         groups.set_estimates({{0, 3}, {0, 2}});
         total.set_estimates({{0, 1}});
         if (auto_schedule) return;

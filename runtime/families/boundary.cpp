@@ -6,8 +6,8 @@
 // its V counted voxels; mean and sum reduce the groups, none returns them.
 // dice_boundary and dice_hausdorff run their Dice part's pass 1 and epilogue first; the
 // boundary pass then writes both parts' gradient (the Dice part's from its coefficients).
-// A device call (boundary, hausdorff_dt) runs every step on the device, the counts and the
-// reductions in small kernels (boundary_coef, boundary_total), and never waits.
+// A device call runs every step on the device, the counts and the reductions in small kernels
+// (boundary_coef, boundary_total, which adds a compound's region part), and does not wait.
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -104,10 +104,6 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     }
     const std::array<float, 3> spacing = read_spacing(p.spacing, p.num_spacing, pb.spatial_rank);
     const GpuApi api = call.api();
-    if (api != GpuApi::none && compound) {
-        fail(SEGLOSS_STATUS_UNSUPPORTED, segloss_loss_name(given.loss),
-             " does not run on a device yet (boundary and hausdorff_dt do; their Dice compounds do not)");
-    }
 
     // Counted voxels per image (and the labels' and mask's validation) before anything is written:
     // a compound's Dice pass 1 has them (with its coefficients, zeros alone, and its value),
@@ -121,7 +117,7 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
                                            pb.C, pb.act, pb.kind);
         plan.options[abi::kOptLambdaRegion] = given.lambda_region;
         region = region_part(call, pb, plan, region_coef, grad_scale);
-        counted = region.per_image;
+        if (api == GpuApi::none) counted = region.per_image;
     } else if (api == GpuApi::none && (pb.kind != TargetKind::f32 || p.check_inputs || pb.kernel_mask.ndim)) {
         counted = target_sums(call, pb, false).per_image;
     } else if (p.check_inputs) {
@@ -183,6 +179,8 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     host_coef.get()->set_host_dirty();
     HalideView region_v = HalideView::dense(region_coef.data(), {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
     region_v.get()->set_host_dirty();
+    // A device call's compound: the region part's coefficients where its epilogue left them.
+    halide_buffer_t *region_b = compound && api != GpuApi::none ? region.coef() : region_v.get();
     std::vector<float> rows;
     HalideView rows_v = line_rows_view(rows, int(K) + 1, pb);
     // Without a gradient the pass still runs whole (its line sums are the value) into scratch.
@@ -196,25 +194,28 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
     const int formula = hausdorff ? abi::kFormulaHausdorff : abi::kFormulaBoundary;
     halide_buffer_t *map_b = hausdorff ? prediction_map.get() : target_map.get();
     call.run(kern.name, kern.as<BoundaryLossFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index,
-             mask.get(), first, target_map.get(), map_b, formula, p.alpha, coef_v, region_v.get(), rows_v.get(),
+             mask.get(), first, target_map.get(), map_b, formula, p.alpha, coef_v, region_b, rows_v.get(),
              grad_out ? grad_out->get() : scratch_grad.get());
     if (grad_out) grad_out->finish(call);
 
     if (device_counts) {
         // The groups and their reduction on the device, into the caller's value.
-        std::vector<double> groups(static_cast<size_t>(G)), total(1);
+        std::vector<double> groups(static_cast<size_t>(G)), total(1), zero(1, 0.0);
         HalideView groups_v = HalideView::dense(groups.data(), {int(K), int(groups_n)});
-        HalideView total_v = HalideView::dense(total.data(), {1});
+        HalideView total_v = HalideView::dense(total.data(), {1}), zero_v = HalideView::dense(zero.data(), {1});
+        zero_v.get()->set_host_dirty();
         Kernel k = find_kernel(Stage::boundary_total, Act::identity, TargetKind::f32, api);
         call.run(k.name, k.as<BoundaryTotalFn>(), rows_v.get(), device_counts->voxels_v.get(), p.batch ? 1 : 0,
-                 p.reduction == SEGLOSS_REDUCTION_MEAN ? 1 : 0, groups_v.get(), total_v.get());
+                 p.reduction == SEGLOSS_REDUCTION_MEAN ? 1 : 0, double(lambda), compound ? region.total() : zero_v.get(),
+                 groups_v.get(), total_v.get());
         const bool none = p.reduction == SEGLOSS_REDUCTION_NONE;
         store_on_device(call, value, total_v.get(), none ? groups_v.get() : nullptr, 0);
         if (p.check_finite) {
             call.to_host(groups_v.get());
-            for (double g : groups) {
-                if (!std::isfinite(g)) fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (non-finite inputs)");
-            }
+            call.to_host(total_v.get());
+            bool finite = std::isfinite(total[0]);
+            for (double g : groups) finite = finite && std::isfinite(g);
+            if (!finite) fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (non-finite inputs)");
         }
         return;
     }

@@ -2,6 +2,7 @@
 // Families sequence their kernel stages and size their scratch.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "../src/context.h"
@@ -24,9 +25,15 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value, const DL
 
 // dice_boundary / dice_hausdorff's region part: pass 1 (labels and mask checked) and the
 // epilogue of its plan (its lambda in the plan's options); fills coef (abi::RegionCoef, c, n).
+// On a device call (unless check_inputs) nothing is read back: value and per_image stay
+// unset, and the part's value and coefficients are the device buffers total() and coef().
+struct EpilogueOut;
 struct RegionPart {
     double value = 0;                // the part's reduced value, lambda included
     std::vector<double> per_image;   // counted voxels of each image (sums of their mask values)
+    std::shared_ptr<EpilogueOut> out;
+    halide_buffer_t *total() const;  // float64, extent 1
+    halide_buffer_t *coef() const;   // float32 (abi::RegionCoef, c, n), over `coef`'s memory
 };
 RegionPart region_part(Call &call, const Problem &pb, const RegionPlan &plan, std::vector<float> &coef,
                        float grad_scale);

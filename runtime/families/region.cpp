@@ -17,6 +17,23 @@
 #include "topk.h"
 
 namespace segloss::rt {
+// The epilogue's outputs: the loss of every group (c, n), the reduced loss, the coefficients
+// (slot, c, n), over host memory (on a device call, in the views' device copies until
+// Call::to_host). coef: the caller's memory, or the struct's own.
+struct EpilogueOut {
+    EpilogueOut(int64_t N, int64_t C, float *coef = nullptr)
+        : group_loss(static_cast<size_t>(N * C), 0.0), own_coef(coef ? 0 : abi::kNumRegionCoefs * N * C) {
+        group_loss_v = HalideView::dense(group_loss.data(), {int(C), int(N)});
+        total_v = HalideView::dense(&total, {1});
+        coef_v = HalideView::dense(coef ? coef : own_coef.data(), {abi::kNumRegionCoefs, int(C), int(N)});
+    }
+    EpilogueOut(EpilogueOut &&) = delete;  // the views point into the struct
+    std::vector<double> group_loss;
+    double total = 0;
+    std::vector<float> own_coef;
+    HalideView group_loss_v, total_v, coef_v;
+};
+
 namespace {
 
 static_assert(SEGLOSS_REGION_NUM_STATS == abi::kNumRegionStats, "segloss.h and abi.h disagree");
@@ -73,23 +90,6 @@ void run_stats(Call &call, const Problem &pb, const RegionPlan &plan, HalideView
                  squares, out.get());
     }
 }
-
-// The epilogue's outputs: the loss of every group (c, n), the reduced loss, the coefficients
-// (slot, c, n), over host memory (on a device call, in the views' device copies until
-// Call::to_host). coef: the caller's memory, or the struct's own.
-struct EpilogueOut {
-    EpilogueOut(int64_t N, int64_t C, float *coef = nullptr)
-        : group_loss(static_cast<size_t>(N * C), 0.0), own_coef(coef ? 0 : abi::kNumRegionCoefs * N * C) {
-        group_loss_v = HalideView::dense(group_loss.data(), {int(C), int(N)});
-        total_v = HalideView::dense(&total, {1});
-        coef_v = HalideView::dense(coef ? coef : own_coef.data(), {abi::kNumRegionCoefs, int(C), int(N)});
-    }
-    EpilogueOut(EpilogueOut &&) = delete;  // the views point into the struct
-    std::vector<double> group_loss;
-    double total = 0;
-    std::vector<float> own_coef;
-    HalideView group_loss_v, total_v, coef_v;
-};
 
 void run_epilogue(Call &call, const RegionPlan &plan, halide_buffer_t *stats, EpilogueOut &o, float grad_scale) {
     Kernel k = find_kernel(Stage::region_epilogue, Act::identity, TargetKind::f32, call.api());
@@ -231,17 +231,26 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     write_value(call, p, value, o, pb.N, pb.C);
 }
 
+halide_buffer_t *RegionPart::total() const { return out->total_v.get(); }
+halide_buffer_t *RegionPart::coef() const { return out->coef_v.get(); }
+
 RegionPart region_part(Call &call, const Problem &pb, const RegionPlan &plan, std::vector<float> &coef,
                        float grad_scale) {
     std::vector<double> stats(static_cast<size_t>(abi::kNumRegionStats * pb.C * pb.N));
     coef.assign(static_cast<size_t>(abi::kNumRegionCoefs * pb.C * pb.N), 0.0f);
     HalideView stats_v = stats_view(stats.data(), pb.N, pb.C);
     run_stats(call, pb, plan, stats_v, false);
-    check_invalid(stats, pb.N, pb.C);
+    // A device call reads the counts back only when asked (run_region's policy).
+    const bool on_host = call.api() == GpuApi::none;
+    if (on_host || pb.params->check_inputs) {
+        call.to_host(stats_v.get());
+        check_invalid(stats, pb.N, pb.C);
+    }
     RegionPart part;
-    EpilogueOut o(pb.N, pb.C, coef.data());
-    run_epilogue(call, plan, stats_v.get(), o, grad_scale);
-    part.value = o.total;
+    part.out = std::make_shared<EpilogueOut>(pb.N, pb.C, coef.data());
+    run_epilogue(call, plan, stats_v.get(), *part.out, grad_scale);
+    if (!on_host) return part;
+    part.value = part.out->total;
     // Every class of an image counts the same voxels: class 0's count is the image's.
     for (int64_t n = 0; n < pb.N; n++) part.per_image.push_back(stats[(n * pb.C) * abi::kNumRegionStats + abi::kStatCount]);
     return part;

@@ -46,13 +46,11 @@ void require_region_loss(const segloss_loss_params_t *p) {
     }
 }
 
-// What runs on a device so far: every loss but those with a host step (TopK's cut; the Dice
-// compounds of the boundary losses, refused in run_boundary).
+// What runs on a device so far: every loss but those with a host step (TopK's cut).
 void require_device_loss(const segloss_loss_params_t &p) {
     if (p.loss == SEGLOSS_LOSS_TOPK || p.loss == SEGLOSS_LOSS_DICE_TOPK) {
         fail(SEGLOSS_STATUS_UNSUPPORTED, segloss_loss_name(p.loss),
-             " does not run on a device yet (its cut is selected on the host): segloss runs every other loss there "
-             "but dice_boundary and dice_hausdorff");
+             " does not run on a device yet (its cut is selected on the host): segloss runs every other loss there");
     }
 }
 

@@ -78,7 +78,8 @@ using PointwiseTotalFn = int (*)(UC, Buf rows, Buf norm, Buf total);
 // A device call's boundary-loss reductions (generators/distance/boundary_reduce_generator.cpp).
 using BoundaryCoefFn = int (*)(UC, Buf label_rows, int num_maps, int batch, double scale, int labels_checked, Buf coef,
                                Buf group_voxels);
-using BoundaryTotalFn = int (*)(UC, Buf rows, Buf group_voxels, int batch, int mean, Buf groups, Buf total);
+using BoundaryTotalFn = int (*)(UC, Buf rows, Buf group_voxels, int batch, int mean, double lambda, Buf base,
+                                Buf groups, Buf total);
 Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api = GpuApi::none);
 
 }  // namespace segloss::rt

@@ -662,12 +662,16 @@ void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
             rows.for_each_element([&](int k, int y, int z, int n) {
                 rows(k, y, z, n) = k < K ? g(rng) : (variant == 3 && y == 0 && z == 0 && n == 0 ? 1.0f : 0.0f);
             });
+            Buffer<double> base(1);
+            base(0) = variant == 0 ? 0.25 : 0.0;  // a compound's region part
             run([&] { return Outs{{}, {Buffer<double>(K, batch ? 1 : s.N), Buffer<double>(1)}}; },
                 [&](void *fn, Outs &r, DeviceArgs &d) {
                     rows.set_host_dirty();
                     voxels.set_host_dirty();
+                    base.set_host_dirty();
                     return reinterpret_cast<BoundaryTotal>(fn)(nullptr, d.in(rows), d.in(voxels), batch, mean,
-                                                               d.out(r.d[0]), d.out(r.d[1]));
+                                                               variant == 0 ? 0.5 : 1.0, d.in(base), d.out(r.d[0]),
+                                                               d.out(r.d[1]));
                 },
                 close_within(0.0, 0.0, 1e-12));
         }
