@@ -58,7 +58,8 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     std::unique_ptr<DeviceNormaliser> on_device;
     TargetSums sums;
     sums.counted = static_cast<double>(pb.voxels);
-    if (prepass && call.api() != GpuApi::none && !p.check_inputs && !none) {
+    // (TopK on a device waits for its keys anyway: its pre-pass reads back too.)
+    if (prepass && call.api() != GpuApi::none && !p.check_inputs && !none && !topk) {
         on_device = std::make_unique<DeviceNormaliser>(call, pb, args, mode, per_class);
     } else if (prepass) {
         sums = target_sums(call, pb, per_class);
@@ -139,7 +140,7 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         return;
     }
 
-    if (api != GpuApi::none) {
+    if (api != GpuApi::none && !topk) {
         // The loss from the line sums, on the device, into the caller's value.
         std::vector<double> total(1);
         HalideView total_v = HalideView::dense(total.data(), {1});
@@ -155,10 +156,17 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     }
 
     // TopK's value is the sum of the selected keys (the same voxels as its gradient's).
-    std::vector<double> s = sum_lines(rows, abi::kNumPointwiseSlots);
+    std::vector<double> s = topk ? std::vector<double>(abi::kNumPointwiseSlots, 0.0) : sum_lines(rows, abi::kNumPointwiseSlots);
     const double loss_sum = topk ? topk_keys.cut.sum : s[abi::kLossSum];
     const double nonfinite = topk ? static_cast<double>(topk_keys.cut.nonfinite) : s[abi::kNonfinite];
-    write_scalar(value, nonfinite > 0 ? std::numeric_limits<double>::quiet_NaN() : (norm > 0 ? loss_sum / norm : 0.0));
+    double total = nonfinite > 0 ? std::numeric_limits<double>::quiet_NaN() : (norm > 0 ? loss_sum / norm : 0.0);
+    if (value.on_device()) {
+        HalideView total_v = HalideView::dense(&total, {1});
+        total_v.get()->set_host_dirty();
+        store_on_device(call, value, total_v.get(), nullptr, 0);
+    } else {
+        write_scalar(value, total);
+    }
     if (p.check_finite && (nonfinite > 0 || !std::isfinite(loss_sum))) {
         fail(SEGLOSS_STATUS_NONFINITE, "the loss is not finite (", static_cast<int64_t>(nonfinite),
              " voxels have a non-finite input)");

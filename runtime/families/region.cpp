@@ -209,12 +209,13 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     run_stats(call, pb, plan, stats_v, false);
     // A device call reads its labels' and mask's counts back only when asked (check_inputs);
     // otherwise the epilogue makes the images that have bad ones NaN.
-    if (call.api() == GpuApi::none || p.check_inputs) {
+    // (dice_topk on a device waits for its keys anyway, and its weights may need the stats.)
+    if (call.api() == GpuApi::none || p.check_inputs || plan.topk) {
         call.to_host(stats_v.get());
         check_invalid(stats, pb.N, pb.C);
     }
     // dice_topk: TopK's keys and cut; the epilogue takes the part's normaliser from them and
-    // the part's value is added here.
+    // the part's value is added here (on a device call, to the epilogue's total brought back).
     TopkSelection topk_keys;
     SelectionArgs sel = select_all(pb);
     double topk_value = 0;
@@ -225,7 +226,9 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     EpilogueOut o(pb.N, pb.C);
     run_epilogue(call, plan, stats_v.get(), o, grad_scale);
     if (plan.topk && plan.options[abi::kOptLambdaPointwise] != 0) {
+        call.to_host(o.total_v.get());
         o.total += plan.options[abi::kOptLambdaPointwise] * topk_value;
+        o.total_v.get()->set_host_dirty();
     }
     if (grad_dl) run_grad(call, pb, plan, o.coef_v.get(), sel, grad);
     write_value(call, p, value, o, pb.N, pb.C);

@@ -144,8 +144,8 @@ TopkCut find_topk_cut(const float *keys, int64_t n, segloss_topk_mode_t mode, do
 }
 
 SelectionArgs TopkSelection::args(const Problem &pb) {
-    const std::vector<int> e = pb.voxel_extents();
-    return {HalideView::dense(keys, e), cut.cut_value, static_cast<int>(cut.cut_index)};
+    if (device_keys.ndim) return {HalideView(device_keys, pb.voxel_axes(0)), cut.cut_value, static_cast<int>(cut.cut_index)};
+    return {HalideView::dense(keys, pb.voxel_extents()), cut.cut_value, static_cast<int>(cut.cut_index)};
 }
 
 TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_params_t &topk, const PointwiseArgs &a) {
@@ -156,7 +156,17 @@ TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_para
     }
     TopkSelection s;
     s.keys = call.scratch(Scratch::keys, static_cast<size_t>(pb.voxels));
-    HalideView keys = HalideView::dense(s.keys, pb.voxel_extents());
+    HalideView host_keys = HalideView::dense(s.keys, pb.voxel_extents()), keys;
+    if (call.api() != GpuApi::none) {
+        Tensor t = pb.logits;  // N,spatial on the logits' device
+        t.what = "topk keys";
+        t.ndim = 1 + pb.spatial_rank;
+        for (int i = 0; i < pb.spatial_rank; i++) t.shape[1 + i] = pb.logits.shape[2 + i];
+        t.numel = pb.voxels;
+        s.device_keys = float_scratch(call, t, Scratch::keys);
+        keys = HalideView(s.device_keys, pb.voxel_axes(0));
+    }
+    halide_buffer_t *keys_out = s.device_keys.ndim ? keys.get() : host_keys.get();
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
     HalideView ap = HalideView::dense(const_cast<float *>(a.alpha_pos.data()), {int(pb.C)});
     HalideView an = HalideView::dense(const_cast<float *>(a.alpha_neg.data()), {int(pb.C)});
@@ -164,10 +174,13 @@ TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_para
     // Threshold mode: p < t is -log p > -log t; the key pass marks the others -1.
     const bool threshold = topk.topk_mode == SEGLOSS_TOPK_THRESHOLD;
     const float key_threshold = threshold ? static_cast<float>(-std::log(static_cast<double>(topk.t))) : -1.0f;
-    Kernel k = find_kernel(Stage::pointwise_map, pb.act, pb.kind);
+    ap.get()->set_host_dirty();
+    an.get()->set_host_dirty();
+    Kernel k = find_kernel(Stage::pointwise_map, pb.act, pb.kind, call.api());
     call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
              ap.get(), an.get(), a.gamma, a.log_power, a.smoothing, 1.0f, all.key.get(), all.cut_value, all.cut_index,
-             key_threshold, -1.0f, keys.get());
+             key_threshold, -1.0f, keys_out);
+    if (s.device_keys.ndim) call.copy_to_host(keys.get(), host_keys.get());  // the call waits here
     s.cut = find_topk_cut(s.keys, pb.voxels, topk.topk_mode, topk.k);
     return s;
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // TopK's selection (DESIGN.md, selection family): a key pass writes every voxel's loss, the cut
 // is found on the host by a radix select over the keys' bits, and the passes that follow read
-// the keys back (generators/common/selection.h), so every pass keeps the same voxels.
+// the keys back (generators/common/selection.h), so every pass keeps the same voxels. On a
+// device call the keys are written to device scratch and copied back for the cut (the call
+// waits there: the device select is the next step, docs/design.md).
 #pragma once
 
 #include <cstdint>
@@ -40,6 +42,7 @@ TopkCut find_topk_cut(const float *keys, int64_t n, segloss_topk_mode_t mode, do
 // The key pass and the cut for the topk params `topk` (topk itself or dice_topk's part).
 struct TopkSelection {
     float *keys = nullptr;  // (x, y, z, n), dense: the context's key scratch
+    Tensor device_keys;     // a device call's keys (N, spatial) in device scratch; ndim 0 otherwise
     TopkCut cut;
     SelectionArgs args(const Problem &pb);
 };

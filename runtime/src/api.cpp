@@ -46,18 +46,9 @@ void require_region_loss(const segloss_loss_params_t *p) {
     }
 }
 
-// What runs on a device so far: every loss but those with a host step (TopK's cut).
-void require_device_loss(const segloss_loss_params_t &p) {
-    if (p.loss == SEGLOSS_LOSS_TOPK || p.loss == SEGLOSS_LOSS_DICE_TOPK) {
-        fail(SEGLOSS_STATUS_UNSUPPORTED, segloss_loss_name(p.loss),
-             " does not run on a device yet (its cut is selected on the host): segloss runs every other loss there");
-    }
-}
-
 // A call whose tensors make_problem found on a device runs its kernels there.
 void start_device_call(Call &call, Problem &pb) {
     if (!pb.logits.on_device()) return;
-    require_device_loss(*pb.params);
     call.use_device(pb.logits.device);
     put_lines_on_device(call, pb);
 }
