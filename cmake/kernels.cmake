@@ -75,6 +75,11 @@ endforeach ()
 foreach (stage IN ITEMS pointwise_norm pointwise_total)
     segloss_kernel(${stage} FAMILY pointwise GENERATOR ${stage} STAGE ${stage} ACTIVATION identity TARGET_KIND f32 GPU)
 endforeach ()
+# TopK's cut on a device (the CPU runtime finds it in C++): histograms of the keys' bits, the
+# walk to the cut, the index of its last tie, and the marked keys the passes select with.
+foreach (stage IN ITEMS topk_hist topk_cut topk_tie topk_mark)
+    segloss_kernel(${stage} FAMILY pointwise GENERATOR ${stage} STAGE ${stage} ACTIVATION identity TARGET_KIND f32 GPU)
+endforeach ()
 # A device call's value (mean/sum, or the groups of reduction=none) from the region epilogue's
 # float64 outputs into the caller's float32 or float64 tensor, on the device.
 foreach (bits IN ITEMS 32 64)

@@ -58,8 +58,11 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     std::unique_ptr<DeviceNormaliser> on_device;
     TargetSums sums;
     sums.counted = static_cast<double>(pb.voxels);
-    // (TopK on a device waits for its keys anyway: its pre-pass reads back too.)
-    if (prepass && call.api() != GpuApi::none && !p.check_inputs && !none && !topk) {
+    // TopK on a device selects its cut there, unless the call waits anyway (check_inputs,
+    // reduction none) or its weights come from the targets (inverse frequency: the key pass
+    // reads them on the host); then its keys are copied back and its pre-pass reads back too.
+    const bool device_select = topk && call.api() != GpuApi::none && !p.check_inputs && !none && !args.inverse_frequency;
+    if (prepass && call.api() != GpuApi::none && !p.check_inputs && !none && (!topk || device_select)) {
         on_device = std::make_unique<DeviceNormaliser>(call, pb, args, mode, per_class);
     } else if (prepass) {
         sums = target_sums(call, pb, per_class);
@@ -71,24 +74,30 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     // TopK's key pass and cut; every other loss keeps every voxel.
     TopkSelection topk_keys;
     SelectionArgs sel = select_all(pb);
-    if (topk) {
+    double zero = 0;
+    HalideView zero_v = HalideView::dense(&zero, {1});
+    zero_v.get()->set_host_dirty();
+    if (device_select) {
+        topk_keys = select_topk_on_device(call, pb, p, args, on_device ? on_device->norm() : zero_v.get());
+        sel = topk_keys.args(pb);
+    } else if (topk) {
         topk_keys = select_topk(call, pb, p, args);
         sel = topk_keys.args(pb);
     }
 
     // Normaliser of the mean (pointwise_norm.h); TopK's is the selected voxels (nnU-Net).
-    const double norm = on_device               ? 0.0  // on the device
+    const double norm = on_device || device_select ? 0.0  // on the device
                         : topk && mode != -1 ? static_cast<double>(topk_keys.cut.selected)
                                              : host_normaliser(mode, pb, args, sums, per_class);
     // A mean over nothing (every voxel ignored) is 0 with a zero gradient, never NaN. On the
     // device the kernel multiplies grad_scale by pointwise_norm's 1 / normaliser.
-    const float scale = on_device ? grad_scale : norm > 0 ? static_cast<float>(grad_scale / norm) : 0.0f;
+    const float scale = on_device || device_select ? grad_scale : norm > 0 ? static_cast<float>(grad_scale / norm) : 0.0f;
     float one = 1.0f;
     double host_norm = norm;
     HalideView ones = HalideView::dense(&one, {1}), norm_v = HalideView::dense(&host_norm, {1});
     ones.get()->set_host_dirty();
     norm_v.get()->set_host_dirty();
-    halide_buffer_t *norm_scale = on_device ? on_device->scale() : ones.get();
+    halide_buffer_t *norm_scale = device_select ? topk_keys.norm_scale() : on_device ? on_device->scale() : ones.get();
 
     // DPCE is CE whose voxels weigh 1 + D_v: the weights take the mask's place in the pass
     // (the normaliser above stays CE's).
@@ -140,13 +149,13 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
         return;
     }
 
-    if (api != GpuApi::none && !topk) {
+    if (api != GpuApi::none && (!topk || device_select)) {
         // The loss from the line sums, on the device, into the caller's value.
         std::vector<double> total(1);
         HalideView total_v = HalideView::dense(total.data(), {1});
         Kernel k = find_kernel(Stage::pointwise_total, Act::identity, TargetKind::f32, api);
-        call.run(k.name, k.as<PointwiseTotalFn>(), out_rows.get(), on_device ? on_device->norm() : norm_v.get(),
-                 total_v.get());
+        halide_buffer_t *device_norm = device_select ? topk_keys.norm() : on_device ? on_device->norm() : norm_v.get();
+        call.run(k.name, k.as<PointwiseTotalFn>(), out_rows.get(), device_norm, total_v.get());
         store_on_device(call, value, total_v.get(), nullptr, 0);
         if (p.check_finite) {
             call.to_host(total_v.get());

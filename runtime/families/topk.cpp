@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "HalideRuntime.h"
+#include "../../generators/common/topk_state.h"
 #include "../src/failure.h"
 #include "../src/registry.h"
 
@@ -148,16 +149,47 @@ SelectionArgs TopkSelection::args(const Problem &pb) {
     return {HalideView::dense(keys, pb.voxel_extents()), cut.cut_value, static_cast<int>(cut.cut_index)};
 }
 
-TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_params_t &topk, const PointwiseArgs &a) {
+// The device select's buffers (host-backed views whose data stay on the device).
+struct DeviceCut {
+    std::vector<int32_t> zero_state = std::vector<int32_t>(abi::kTopkStateSize, 0);
+    std::vector<int32_t> hist = std::vector<int32_t>(abi::kTopkHistSize, 0);
+    std::vector<int32_t> state[3];
+    double norm = 0;
+    float scale = 0;
+    HalideView zero_v, hist_v, state_v[3], norm_v, scale_v;
+    DeviceCut() {
+        zero_v = HalideView::dense(zero_state.data(), {abi::kTopkStateSize});
+        zero_v.get()->set_host_dirty();
+        hist_v = HalideView::dense(hist.data(), {abi::kTopkHistSize});
+        for (int i = 0; i < 3; i++) {
+            state[i].assign(abi::kTopkStateSize, 0);
+            state_v[i] = HalideView::dense(state[i].data(), {abi::kTopkStateSize});
+        }
+        norm_v = HalideView::dense(&norm, {1});
+        scale_v = HalideView::dense(&scale, {1});
+    }
+    DeviceCut(const DeviceCut &) = delete;
+    DeviceCut &operator=(const DeviceCut &) = delete;
+};
+
+halide_buffer_t *TopkSelection::norm() const { return device_cut->norm_v.get(); }
+halide_buffer_t *TopkSelection::norm_scale() const { return device_cut->scale_v.get(); }
+
+namespace {
+
+// The key pass: every voxel's loss (-1 where it cannot be selected) into s.keys, or on a device
+// call into device scratch (s.device_keys), copied back to s.keys when `copy_back`.
+void key_pass(Call &call, const Problem &pb, const segloss_loss_params_t &topk, const PointwiseArgs &a,
+              TopkSelection &s, bool copy_back) {
     // The kernels' linear voxel index is 32-bit.
     if (pb.voxels > INT32_MAX) {
         fail(SEGLOSS_STATUS_TOO_LARGE, "topk selects among at most 2^31 - 1 voxels per call (", pb.voxels,
              "); split the batch");
     }
-    TopkSelection s;
-    s.keys = call.scratch(Scratch::keys, static_cast<size_t>(pb.voxels));
+    const bool device = call.api() != GpuApi::none;
+    if (!device || copy_back) s.keys = call.scratch(Scratch::keys, static_cast<size_t>(pb.voxels));
     HalideView host_keys = HalideView::dense(s.keys, pb.voxel_extents()), keys;
-    if (call.api() != GpuApi::none) {
+    if (device) {
         Tensor t = pb.logits;  // N,spatial on the logits' device
         t.what = "topk keys";
         t.ndim = 1 + pb.spatial_rank;
@@ -180,8 +212,48 @@ TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_para
     call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
              ap.get(), an.get(), a.gamma, a.log_power, a.smoothing, 1.0f, all.key.get(), all.cut_value, all.cut_index,
              key_threshold, -1.0f, keys_out);
-    if (s.device_keys.ndim) call.copy_to_host(keys.get(), host_keys.get());  // the call waits here
+    if (s.device_keys.ndim && copy_back) call.copy_to_host(keys.get(), host_keys.get());  // the call waits here
+}
+
+}  // namespace
+
+TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_params_t &topk, const PointwiseArgs &a) {
+    TopkSelection s;
+    key_pass(call, pb, topk, a, s, true);
     s.cut = find_topk_cut(s.keys, pb.voxels, topk.topk_mode, topk.k);
+    return s;
+}
+
+TopkSelection select_topk_on_device(Call &call, const Problem &pb, const segloss_loss_params_t &topk,
+                                    const PointwiseArgs &a, halide_buffer_t *label_norm) {
+    TopkSelection s;
+    key_pass(call, pb, topk, a, s, false);
+    auto d = std::make_shared<DeviceCut>();
+    const GpuApi api = call.api();
+    HalideView keys(s.device_keys, pb.voxel_axes(0));
+    const int threshold = topk.topk_mode == SEGLOSS_TOPK_THRESHOLD ? 1 : 0, V = static_cast<int>(pb.voxels);
+    Kernel hist = find_kernel(Stage::topk_hist, Act::identity, TargetKind::f32, api);
+    Kernel cut = find_kernel(Stage::topk_cut, Act::identity, TargetKind::f32, api);
+    // The top 16 bits' bin of the cut, then its low 16 bits, then the index of its last tie.
+    call.run(hist.name, hist.as<TopkHistFn>(), keys.get(), d->zero_v.get(), 0, d->hist_v.get());
+    call.run(cut.name, cut.as<TopkCutFn>(), d->hist_v.get(), d->zero_v.get(), 0, threshold, double(topk.k), V,
+             d->state_v[0].get());
+    call.run(hist.name, hist.as<TopkHistFn>(), keys.get(), d->state_v[0].get(), 1, d->hist_v.get());
+    call.run(cut.name, cut.as<TopkCutFn>(), d->hist_v.get(), d->state_v[0].get(), 1, threshold, double(topk.k), V,
+             d->state_v[1].get());
+    Kernel tie = find_kernel(Stage::topk_tie, Act::identity, TargetKind::f32, api);
+    call.run(tie.name, tie.as<TopkTieFn>(), keys.get(), d->state_v[1].get(), d->state_v[2].get());
+    // The selected voxels marked 1 (in new scratch), the passes' cut 0.5.
+    Tensor marked = float_scratch(call, s.device_keys, Scratch::keys);
+    HalideView marked_v(marked, pb.voxel_axes(0));
+    Kernel mark = find_kernel(Stage::topk_mark, Act::identity, TargetKind::f32, api);
+    const int mean = topk.reduction == SEGLOSS_REDUCTION_MEAN ? 1 : 0;
+    call.run(mark.name, mark.as<TopkMarkFn>(), keys.get(), d->state_v[2].get(), label_norm, mean, marked_v.get(),
+             d->norm_v.get(), d->scale_v.get());
+    s.device_keys = marked;
+    s.cut.cut_value = 0.5f;
+    s.cut.cut_index = 0;
+    s.device_cut = d;
     return s;
 }
 

@@ -2,11 +2,13 @@
 // TopK's selection (DESIGN.md, selection family): a key pass writes every voxel's loss, the cut
 // is found on the host by a radix select over the keys' bits, and the passes that follow read
 // the keys back (generators/common/selection.h), so every pass keeps the same voxels. On a
-// device call the keys are written to device scratch and copied back for the cut (the call
-// waits there: the device select is the next step, docs/design.md).
+// device call the cut is found on the device (select_topk_on_device: the same radix select in
+// kernels, the selected voxels marked 1 and the passes run with the cut 0.5), or, when the call
+// waits anyway, the keys are copied back for the host's cut.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "../src/context.h"
@@ -40,12 +42,22 @@ struct TopkCut {
 TopkCut find_topk_cut(const float *keys, int64_t n, segloss_topk_mode_t mode, double k_percent);
 
 // The key pass and the cut for the topk params `topk` (topk itself or dice_topk's part).
+struct DeviceCut;
 struct TopkSelection {
     float *keys = nullptr;  // (x, y, z, n), dense: the context's key scratch
     Tensor device_keys;     // a device call's keys (N, spatial) in device scratch; ndim 0 otherwise
-    TopkCut cut;
+    TopkCut cut;            // the device select's: cut 0.5 and index 0 over its marked keys
+    std::shared_ptr<DeviceCut> device_cut;
     SelectionArgs args(const Problem &pb);
+    // The device select's normaliser (float64; NaN for a NaN key or a bad label) and 1 / K
+    // (float32), device buffers for pointwise_total and the gradient pass.
+    halide_buffer_t *norm() const;
+    halide_buffer_t *norm_scale() const;
 };
 TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_params_t &topk, const PointwiseArgs &a);
+// The same selection with the cut found on the call's device (no wait). label_norm: the device
+// pre-pass's normaliser (NaN for a bad label: the loss and gradient become NaN), or a 0.
+TopkSelection select_topk_on_device(Call &call, const Problem &pb, const segloss_loss_params_t &topk,
+                                    const PointwiseArgs &a, halide_buffer_t *label_norm);
 
 }  // namespace segloss::rt

@@ -45,7 +45,8 @@ Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api) {
     const bool any_act = stage == Stage::label_stats || stage == Stage::region_epilogue || convert;
     const bool store = stage == Stage::value_store_f32 || stage == Stage::value_store_f64 ||
                        stage == Stage::pointwise_norm || stage == Stage::pointwise_total ||
-                       stage == Stage::boundary_coef || stage == Stage::boundary_total;
+                       stage == Stage::boundary_coef || stage == Stage::boundary_total || stage == Stage::topk_hist ||
+                       stage == Stage::topk_cut || stage == Stage::topk_tie || stage == Stage::topk_mark;
     const bool any_kind = stage == Stage::region_epilogue || convert || store;
     auto matches = [&](const Row &r) {
         return r.stage == stage && (any_act || store || r.act == act) && (any_kind || r.kind == kind);

@@ -13,7 +13,8 @@ enum class Stage {
     label_stats, pointwise_value, pointwise_grad, pointwise_map,
     region_stats, region_grad, region_epilogue, compound_stats, compound_grad,
     convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16, distance, dpce_weight, boundary_loss,
-    value_store_f32, value_store_f64, pointwise_norm, pointwise_total, boundary_coef, boundary_total
+    value_store_f32, value_store_f64, pointwise_norm, pointwise_total, boundary_coef, boundary_total,
+    topk_hist, topk_cut, topk_tie, topk_mark
 };
 
 using Buf = halide_buffer_t *;
@@ -78,6 +79,11 @@ using PointwiseTotalFn = int (*)(UC, Buf rows, Buf norm, Buf total);
 // A device call's boundary-loss reductions (generators/distance/boundary_reduce_generator.cpp).
 using BoundaryCoefFn = int (*)(UC, Buf label_rows, int num_maps, int batch, double scale, int labels_checked, Buf coef,
                                Buf group_voxels);
+// TopK's device select (generators/pointwise/topk_select_generator.cpp).
+using TopkHistFn = int (*)(UC, Buf keys, Buf state, int level, Buf hist);
+using TopkCutFn = int (*)(UC, Buf hist, Buf state_in, int level, int threshold, double k_percent, int voxels, Buf state);
+using TopkTieFn = int (*)(UC, Buf keys, Buf state_in, Buf state);
+using TopkMarkFn = int (*)(UC, Buf keys, Buf state, Buf label_norm, int mean, Buf marked, Buf norm, Buf norm_scale);
 using BoundaryTotalFn = int (*)(UC, Buf rows, Buf group_voxels, int batch, int mean, double lambda, Buf base,
                                 Buf groups, Buf total);
 Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api = GpuApi::none);

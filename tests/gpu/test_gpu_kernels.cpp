@@ -23,6 +23,7 @@
 
 #include "HalideBuffer.h"
 #include "generators/common/abi.h"
+#include "generators/common/topk_state.h"
 #include "gpu_kernel_headers.h"
 #include "kernel_headers.h"
 #include "tests/support/halide_device.h"
@@ -251,6 +252,10 @@ using Epilogue = decltype(&region_epilogue);
 using ValueStore = decltype(&value_store_f32);
 using Distance = decltype(&distance_i32);
 using BoundaryLoss = decltype(&boundary_loss_softmax_i32);
+using TopkHist = decltype(&topk_hist);
+using TopkCut = decltype(&topk_cut);
+using TopkTie = decltype(&topk_tie);
+using TopkMark = decltype(&topk_mark);
 using BoundaryCoef = decltype(&boundary_coef);
 using BoundaryTotal = decltype(&boundary_total);
 
@@ -457,6 +462,87 @@ void check_distance(const Row &row, Inputs &in) {
     }
 }
 
+// TopK's device select, stage by stage, each on the CPU twin's outputs of the stages before it:
+// keys with many ties, -1 marks, -0, NaN, every k from one key to all and the threshold mode.
+void check_topk(const Row &row, Inputs &in) {
+    const Shape &s = in.s;
+    std::mt19937 rng(31);
+    Buffer<float> keys(s.X, s.Y, s.Z, s.N);
+    keys.for_each_value([&](float &k) {
+        const uint32_t r = rng() % 20;
+        k = r == 0 ? -1.0f : r == 1 ? -0.0f : 0.25f * float(rng() % 12);
+    });
+    keys(0, 0, 0, 0) = NAN;
+    using namespace segloss::abi;
+    const int V = s.X * s.Y * s.Z * s.N;
+    for (double k : {0.01, 10.0, 50.0, 100.0, 0.0}) {
+        const int threshold = k == 0.0;
+        // The CPU chain, for the inputs of each stage.
+        Buffer<int32_t> zero(kTopkStateSize), hist0(kTopkHistSize), hist1(kTopkHistSize), st0(kTopkStateSize),
+            st1(kTopkStateSize), st2(kTopkStateSize);
+        zero.fill(0);
+        REQUIRE(topk_hist(nullptr, keys, zero, 0, hist0) == 0);
+        REQUIRE(topk_cut(nullptr, hist0, zero, 0, threshold, k, V, st0) == 0);
+        REQUIRE(topk_hist(nullptr, keys, st0, 1, hist1) == 0);
+        REQUIRE(topk_cut(nullptr, hist1, st0, 1, threshold, k, V, st1) == 0);
+        REQUIRE(topk_tie(nullptr, keys, st1, st2) == 0);
+        INFO("k " << k);
+        auto ints = [](const Buffer<int32_t> &b) {
+            Buffer<float> f(b.dim(0).extent());
+            f.for_each_element([&](int i) { f(i) = float(b(i)); });
+            return f;
+        };
+        const auto exact = close_within(0.0, 0.0, 0.0);
+        auto run_ints = [&](int extent, const std::function<int(void *, DeviceArgs &, Buffer<int32_t> &)> &call) {
+            check_kernel<Outs>(
+                row,
+                [&](void *fn, DeviceArgs &d) {
+                    for (Buffer<int32_t> *b : {&zero, &hist0, &hist1, &st0, &st1, &st2}) b->set_host_dirty();
+                    keys.set_host_dirty();
+                    Buffer<int32_t> out(extent);
+                    REQUIRE(call(fn, d, out) == 0);
+                    out.copy_to_host();
+                    return Outs{{ints(out)}, {}};
+                },
+                exact, same_outputs);
+        };
+        const std::string &st = row.stage;
+        if (st == "topk_hist") {
+            for (int level : {0, 1}) {
+                run_ints(kTopkHistSize, [&](void *fn, DeviceArgs &d, Buffer<int32_t> &out) {
+                    return reinterpret_cast<TopkHist>(fn)(nullptr, d.in(keys), d.in(level ? st0 : zero), level, d.out(out));
+                });
+            }
+        } else if (st == "topk_cut") {
+            for (int level : {0, 1}) {
+                run_ints(kTopkStateSize, [&](void *fn, DeviceArgs &d, Buffer<int32_t> &out) {
+                    return reinterpret_cast<TopkCut>(fn)(nullptr, d.in(level ? hist1 : hist0), d.in(level ? st0 : zero),
+                                                         level, threshold, k, V, d.out(out));
+                });
+            }
+        } else if (st == "topk_tie") {
+            run_ints(kTopkStateSize, [&](void *fn, DeviceArgs &d, Buffer<int32_t> &out) {
+                return reinterpret_cast<TopkTie>(fn)(nullptr, d.in(keys), d.in(st1), d.out(out));
+            });
+        } else {
+            Buffer<double> label_norm(1);
+            label_norm(0) = 3.0;
+            check_kernel<Outs>(
+                row,
+                [&](void *fn, DeviceArgs &d) {
+                    keys.set_host_dirty();
+                    st2.set_host_dirty();
+                    label_norm.set_host_dirty();
+                    Outs r{{Buffer<float>(s.X, s.Y, s.Z, s.N), Buffer<float>(1)}, {Buffer<double>(1)}};
+                    REQUIRE(reinterpret_cast<TopkMark>(fn)(nullptr, d.in(keys), d.in(st2), d.in(label_norm), 1,
+                                                           d.out(r.f[0]), d.out(r.d[0]), d.out(r.f[1])) == 0);
+                    return to_host(r);
+                },
+                exact, same_outputs);
+        }
+    }
+}
+
 void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
     const Shape &s = in.s;
     const int hi = 1, ii = s.C + 2;
@@ -607,6 +693,8 @@ void check_row(const Row &row, Inputs &in, const PointwiseOptions &o) {
             });
     } else if (st == "distance" || st == "dpce_weight") {
         check_distance(row, in);
+    } else if (st.rfind("topk_", 0) == 0) {
+        check_topk(row, in);
     } else if (st == "boundary_loss") {
         // Random maps (signed for the boundary loss, distances for hausdorff_dt), with and
         // without the background, a compound's region coefficients (coef) or zeros.
