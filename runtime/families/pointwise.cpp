@@ -61,7 +61,8 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     // TopK on a device selects its cut there, unless the call waits anyway (check_inputs,
     // reduction none) or its weights come from the targets (inverse frequency: the key pass
     // reads them on the host); then its keys are copied back and its pre-pass reads back too.
-    const bool device_select = topk && call.api() != GpuApi::none && !p.check_inputs && !none && !args.inverse_frequency;
+    const bool device_select =
+        topk && call.api() != GpuApi::none && !p.check_inputs && !none && !args.inverse_frequency;
     if (prepass && call.api() != GpuApi::none && !p.check_inputs && !none && (!topk || device_select)) {
         on_device = std::make_unique<DeviceNormaliser>(call, pb, args, mode, per_class);
     } else if (prepass) {
@@ -91,7 +92,9 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
                                              : host_normaliser(mode, pb, args, sums, per_class);
     // A mean over nothing (every voxel ignored) is 0 with a zero gradient, never NaN. On the
     // device the kernel multiplies grad_scale by pointwise_norm's 1 / normaliser.
-    const float scale = on_device || device_select ? grad_scale : norm > 0 ? static_cast<float>(grad_scale / norm) : 0.0f;
+    const float scale = on_device || device_select ? grad_scale
+                        : norm > 0                 ? static_cast<float>(grad_scale / norm)
+                                                   : 0.0f;
     float one = 1.0f;
     double host_norm = norm;
     HalideView ones = HalideView::dense(&one, {1}), norm_v = HalideView::dense(&host_norm, {1});
@@ -165,7 +168,9 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     }
 
     // TopK's value is the sum of the selected keys (the same voxels as its gradient's).
-    std::vector<double> s = topk ? std::vector<double>(abi::kNumPointwiseSlots, 0.0) : sum_lines(rows, abi::kNumPointwiseSlots);
+    // (A device call's rows stay on the device: topk's value comes from its cut.)
+    std::vector<double> s = topk ? std::vector<double>(abi::kNumPointwiseSlots, 0.0)
+                                 : sum_lines(rows, abi::kNumPointwiseSlots);
     const double loss_sum = topk ? topk_keys.cut.sum : s[abi::kLossSum];
     const double nonfinite = topk ? static_cast<double>(topk_keys.cut.nonfinite) : s[abi::kNonfinite];
     double total = nonfinite > 0 ? std::numeric_limits<double>::quiet_NaN() : (norm > 0 ? loss_sum / norm : 0.0);
