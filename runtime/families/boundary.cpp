@@ -51,22 +51,17 @@ HalideView logits_like_scratch(Call &call, const Problem &pb, int64_t channels, 
 // A device call's counted voxels and gradient coefficients, on the device (boundary_coef): the
 // target pre-pass's line sums stay there; a bad label or mask value makes them NaN.
 struct DeviceCounts {
-    std::vector<float> label_rows, class_rows, coef;
+    LabelRows labels;
+    std::vector<float> coef;
     std::vector<double> group_voxels;
-    HalideView label_v, class_v, coef_v, voxels_v;
+    HalideView coef_v, voxels_v;
     DeviceCounts(Call &call, const Problem &pb, int64_t K, int64_t groups_n, bool batch, double scale)
-        : coef(static_cast<size_t>(K * pb.N)), group_voxels(static_cast<size_t>(groups_n)) {
-        label_v = line_rows_view(label_rows, abi::kNumLabelSlots, pb);
-        class_v = line_rows_view(class_rows, static_cast<int>(pb.C), pb);
+        : labels(call, pb, false), coef(static_cast<size_t>(K * pb.N)), group_voxels(static_cast<size_t>(groups_n)) {
         coef_v = HalideView::dense(coef.data(), {int(K), int(pb.N)});
         voxels_v = HalideView::dense(group_voxels.data(), {int(groups_n)});
-        HalideView labels = pb.target_view(), mask = pb.mask_view();
-        Kernel stats = find_kernel(Stage::label_stats, pb.act, pb.kind, call.api());
-        call.run(stats.name, stats.as<LabelStatsFn>(), labels.get(), int(pb.C), pb.has_ignore, pb.ignore_index,
-                 mask.get(), 0, label_v.get(), class_v.get());
         const int labels_checked = pb.kind != TargetKind::f32 ? 1 : 0;
         Kernel k = find_kernel(Stage::boundary_coef, Act::identity, TargetKind::f32, call.api());
-        call.run(k.name, k.as<BoundaryCoefFn>(), label_v.get(), int(K), batch ? 1 : 0, scale, labels_checked,
+        call.run(k.name, k.as<BoundaryCoefFn>(), labels.rows(), int(K), batch ? 1 : 0, scale, labels_checked,
                  coef_v.get(), voxels_v.get());
     }
 };

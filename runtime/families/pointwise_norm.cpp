@@ -3,7 +3,6 @@
 
 #include "../../generators/common/abi.h"
 #include "../src/registry.h"
-#include "line_rows.h"
 
 namespace segloss::rt {
 
@@ -30,23 +29,16 @@ double host_normaliser(int mode, const Problem &pb, const PointwiseArgs &args, c
 
 DeviceNormaliser::DeviceNormaliser(Call &call, const Problem &pb, const PointwiseArgs &args, int mode,
                                    bool per_class)
-    : scale_(1), weights_(static_cast<size_t>(pb.C)) {
-    label_v_ = line_rows_view(label_rows_, abi::kNumLabelSlots, pb);
-    class_v_ = line_rows_view(class_rows_, static_cast<int>(pb.C), pb);
+    : labels_(call, pb, per_class || args.inverse_frequency), scale_(1), weights_(static_cast<size_t>(pb.C)) {
     norm_v_ = HalideView::dense(&norm_, {1});
     scale_v_ = HalideView::dense(scale_.data(), {1});
     weights_v_ = HalideView::dense(weights_.data(), {static_cast<int>(pb.C)});
-    HalideView labels = pb.target_view(), mask = pb.mask_view();
     HalideView alpha = HalideView::dense(const_cast<float *>(args.alpha_pos.data()), {static_cast<int>(pb.C)});
     alpha.get()->set_host_dirty();
-    const bool class_sums = per_class || args.inverse_frequency;
-    Kernel stats = find_kernel(Stage::label_stats, pb.act, pb.kind, call.api());
-    call.run(stats.name, stats.as<LabelStatsFn>(), labels.get(), int(pb.C), pb.has_ignore, pb.ignore_index, mask.get(),
-             class_sums ? 1 : 0, label_v_.get(), class_v_.get());
     // Dense values are checked only on request (check_inputs, which runs the host's path).
     const int labels_checked = pb.kind != TargetKind::f32 ? 1 : 0;
     Kernel k = find_kernel(Stage::pointwise_norm, Act::identity, TargetKind::f32, call.api());
-    call.run(k.name, k.as<PointwiseNormFn>(), label_v_.get(), class_v_.get(), alpha.get(), mode, per_class ? 1 : 0,
+    call.run(k.name, k.as<PointwiseNormFn>(), labels_.rows(), labels_.class_rows(), alpha.get(), mode, per_class ? 1 : 0,
              args.inverse_frequency ? 1 : 0, labels_checked, norm_v_.get(), scale_v_.get(), weights_v_.get());
 }
 

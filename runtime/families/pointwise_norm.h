@@ -30,9 +30,10 @@ public:
     halide_buffer_t *weights() { return weights_v_.get(); }  // float32 (c): the class weights
 
 private:
-    std::vector<float> label_rows_, class_rows_, scale_, weights_;
+    LabelRows labels_;
+    std::vector<float> scale_, weights_;
     double norm_ = 0;
-    HalideView label_v_, class_v_, norm_v_, scale_v_, weights_v_;
+    HalideView norm_v_, scale_v_, weights_v_;
 };
 
 }  // namespace segloss::rt

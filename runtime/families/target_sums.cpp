@@ -15,16 +15,20 @@ void check_mask(double bad) {
     }
 }
 
-TargetSums target_sums(Call &call, const Problem &pb, bool per_class) {
-    Kernel k = find_kernel(Stage::label_stats, pb.act, pb.kind, call.api());
-    std::vector<float> rows, class_rows;
-    HalideView out = line_rows_view(rows, abi::kNumLabelSlots, pb);
-    HalideView class_out = line_rows_view(class_rows, static_cast<int>(pb.C), pb);
+LabelRows::LabelRows(Call &call, const Problem &pb, bool class_sums) {
+    rows_v_ = line_rows_view(rows_, abi::kNumLabelSlots, pb);
+    class_v_ = line_rows_view(class_rows_, static_cast<int>(pb.C), pb);
     HalideView labels = pb.target_view(), mask = pb.mask_view();
+    Kernel k = find_kernel(Stage::label_stats, pb.act, pb.kind, call.api());
     call.run(k.name, k.as<LabelStatsFn>(), labels.get(), int(pb.C), pb.has_ignore, pb.ignore_index, mask.get(),
-             per_class ? 1 : 0, out.get(), class_out.get());
-    call.to_host(out.get());  // a device call waits for its counts here
-    if (per_class) call.to_host(class_out.get());
+             class_sums ? 1 : 0, rows_v_.get(), class_v_.get());
+}
+
+TargetSums target_sums(Call &call, const Problem &pb, bool per_class) {
+    LabelRows out(call, pb, per_class);
+    call.to_host(out.rows());  // a device call waits for its counts here
+    if (per_class) call.to_host(out.class_rows());
+    const std::vector<float> &rows = out.host_rows(), &class_rows = out.host_class_rows();
     std::vector<double> s = sum_lines(rows, abi::kNumLabelSlots);
     check_mask(s[abi::kBadMask]);
     // Dense values are checked only on request (check_inputs); out-of-range labels always.
