@@ -4,7 +4,8 @@
 shapes and data types (float32 logits N,C,D,H,W; int64 labels, as PyTorch's cross_entropy
 needs), run by tools/gpu-check in the same session. ce: F.cross_entropy; dice: the MONAI-style
 soft Dice written in PyTorch (softmax, one-hot, sums over the spatial axes, mean over classes
-and images); dice_ce: their sum (nnU-Net's default). Prints one line per (loss, shape): median, min and max ms over the repetitions.
+and images); dice_ce: their sum (nnU-Net's default); topk: nnU-Net's TopKLoss (the mean of the
+10% largest voxel CE values of the batch, torch.topk). Prints one line per (loss, shape): median, min and max ms over the repetitions.
 Usage: gpu_torch_baseline.py [--repetitions R] [--small] [--device cuda|cpu]"""
 import argparse
 import statistics
@@ -21,6 +22,12 @@ def dice_loss(logits, target, smooth=1e-5):
     inter = (p * g).sum(axes)
     denom = p.sum(axes) + g.sum(axes)
     return (1 - (2 * inter + smooth) / (denom + smooth)).mean()
+
+
+def topk_loss(logits, target, percent=10):
+    voxels = F.cross_entropy(logits, target, reduction="none").flatten()
+    k = max(1, voxels.numel() * percent // 100)
+    return voxels.topk(k, sorted=False).values.mean()
 
 
 def time_it(fn, reps, sync):
@@ -55,7 +62,8 @@ def main():
         shape = f"{n}x{c}x{d}x{h}x{w}"
         for loss_name, loss_fn in (("ce", lambda: F.cross_entropy(logits, target)),
                                    ("dice", lambda: dice_loss(logits, target)),
-                                   ("dice_ce", lambda: dice_loss(logits, target) + F.cross_entropy(logits, target))):
+                                   ("dice_ce", lambda: dice_loss(logits, target) + F.cross_entropy(logits, target)),
+                                   ("topk", lambda: topk_loss(logits, target))):
             def step():
                 logits.grad = None
                 loss_fn().backward()
