@@ -58,11 +58,10 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     std::unique_ptr<DeviceNormaliser> on_device;
     TargetSums sums;
     sums.counted = static_cast<double>(pb.voxels);
-    // TopK on a device selects its cut there, unless the call waits anyway (check_inputs,
-    // reduction none) or its weights come from the targets (inverse frequency: the key pass
-    // reads them on the host); then its keys are copied back and its pre-pass reads back too.
-    const bool device_select =
-        topk && call.api() != GpuApi::none && !p.check_inputs && !none && !args.inverse_frequency;
+    // TopK on a device selects its cut there (with inverse-frequency weights, the key pass takes
+    // the device pre-pass's), unless the call waits anyway (check_inputs, reduction none); then
+    // its keys are copied back and its pre-pass reads back too.
+    const bool device_select = topk && call.api() != GpuApi::none && !p.check_inputs && !none;
     if (prepass && call.api() != GpuApi::none && !p.check_inputs && !none && (!topk || device_select)) {
         on_device = std::make_unique<DeviceNormaliser>(call, pb, args, mode, per_class);
     } else if (prepass) {
@@ -79,7 +78,8 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     HalideView zero_v = HalideView::dense(&zero, {1});
     zero_v.get()->set_host_dirty();
     if (device_select) {
-        topk_keys = select_topk_on_device(call, pb, p, args, on_device ? on_device->norm() : zero_v.get());
+        topk_keys = select_topk_on_device(call, pb, p, args, on_device ? on_device->norm() : zero_v.get(),
+                                          on_device && args.inverse_frequency ? on_device->weights() : nullptr);
         sel = topk_keys.args(pb);
     } else if (topk) {
         topk_keys = select_topk(call, pb, p, args);

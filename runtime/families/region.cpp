@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <memory>
 
 #include "../../generators/common/abi.h"
 #include "../src/failure.h"
@@ -91,7 +92,26 @@ void run_stats(Call &call, const Problem &pb, const RegionPlan &plan, HalideView
     }
 }
 
-void run_epilogue(Call &call, const RegionPlan &plan, halide_buffer_t *stats, EpilogueOut &o, float grad_scale) {
+// dice_topk's part on a device (no wait): the class weights times 1 / K, which the epilogue
+// takes in place of the plan's, and the epilogue's total before the part's value is added, in
+// device memory behind host-backed views.
+struct DeviceTopkPart {
+    explicit DeviceTopkPart(int64_t C) : pos(static_cast<size_t>(C)), neg(static_cast<size_t>(C)) {
+        pos_v = HalideView::dense(pos.data(), {int(C)});
+        neg_v = HalideView::dense(neg.data(), {int(C)});
+        zero_v = HalideView::dense(&zero, {1});
+        zero_v.get()->set_host_dirty();
+        region_total_v = HalideView::dense(&region_total, {1});
+    }
+    DeviceTopkPart(const DeviceTopkPart &) = delete;  // the views point into the struct
+    DeviceTopkPart &operator=(const DeviceTopkPart &) = delete;
+    std::vector<float> pos, neg;
+    double zero = 0, region_total = 0;
+    HalideView pos_v, neg_v, zero_v, region_total_v;
+};
+
+void run_epilogue(Call &call, const RegionPlan &plan, halide_buffer_t *stats, EpilogueOut &o, float grad_scale,
+                  DeviceTopkPart *topk = nullptr) {
     Kernel k = find_kernel(Stage::region_epilogue, Act::identity, TargetKind::f32, call.api());
     // Inputs from the host (the epilogue also reads the options there, to skip stages).
     auto vec = [](const std::vector<float> &v) {
@@ -101,8 +121,9 @@ void run_epilogue(Call &call, const RegionPlan &plan, halide_buffer_t *stats, Ep
     };
     HalideView w = vec(plan.weight), opt = vec(plan.options);
     HalideView ap = vec(plan.pointwise.alpha_pos), an = vec(plan.pointwise.alpha_neg);
-    call.run(k.name, k.as<RegionEpilogueFn>(), stats, w.get(), opt.get(), ap.get(), an.get(), grad_scale,
-             o.group_loss_v.get(), o.total_v.get(), o.coef_v.get());
+    call.run(k.name, k.as<RegionEpilogueFn>(), stats, w.get(), opt.get(), topk ? topk->pos_v.get() : ap.get(),
+             topk ? topk->neg_v.get() : an.get(), grad_scale, o.group_loss_v.get(),
+             topk ? topk->region_total_v.get() : o.total_v.get(), o.coef_v.get());
 }
 
 void write_value(Call &call, const segloss_loss_params_t &p, const Tensor &value, EpilogueOut &o, int64_t N,
@@ -207,27 +228,41 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     std::vector<double> stats(static_cast<size_t>(abi::kNumRegionStats * pb.C * pb.N));
     HalideView stats_v = stats_view(stats.data(), pb.N, pb.C);
     run_stats(call, pb, plan, stats_v, false);
+    // dice_topk on a device selects its cut there, unless the call checks its inputs (it waits
+    // anyway) or its class weights come from pass 1's counts (inverse frequency, on the host).
+    const bool device = call.api() != GpuApi::none;
+    const bool device_topk = plan.topk && device && !p.check_inputs && !plan.pointwise.inverse_frequency;
     // A device call reads its labels' and mask's counts back only when asked (check_inputs);
     // otherwise the epilogue makes the images that have bad ones NaN.
-    // (dice_topk on a device waits for its keys anyway, and its weights may need the stats.)
-    if (call.api() == GpuApi::none || p.check_inputs || plan.topk) {
+    if (!device || p.check_inputs || (plan.topk && !device_topk)) {
         call.to_host(stats_v.get());
         check_invalid(stats, pb.N, pb.C);
     }
-    // dice_topk: TopK's keys and cut; the epilogue takes the part's normaliser from them and
-    // the part's value is added here (on a device call, to the epilogue's total brought back).
+    // dice_topk: TopK's keys and cut. On the host (or a device call that waits) the epilogue
+    // takes the part's normaliser among its options and the part's value is added here; on a
+    // device the part's weights carry 1 / K and a kernel adds the value to the epilogue's total.
     TopkSelection topk_keys;
     SelectionArgs sel = select_all(pb);
     double topk_value = 0;
-    if (plan.topk) {
+    std::unique_ptr<DeviceTopkPart> part;
+    const double lambda_pw = plan.options[abi::kOptLambdaPointwise];
+    if (device_topk) {
+        part = std::make_unique<DeviceTopkPart>(pb.C);
+        topk_keys = select_topk_on_device(call, pb, plan.topk_part, plan.pointwise, part->zero_v.get());
+        sel = topk_keys.args(pb);
+        plan.options[abi::kOptPwNormValue] = 1.0f;
+        topk_keys.scale_part_weights(call, plan.pointwise, part->pos_v.get(), part->neg_v.get());
+    } else if (plan.topk) {
         topk_value = select_topk_part(call, pb, stats, plan, topk_keys);
         sel = topk_keys.args(pb);
     }
     EpilogueOut o(pb.N, pb.C);
-    run_epilogue(call, plan, stats_v.get(), o, grad_scale);
-    if (plan.topk && plan.options[abi::kOptLambdaPointwise] != 0) {
+    run_epilogue(call, plan, stats_v.get(), o, grad_scale, part.get());
+    if (part) {
+        topk_keys.part_total(call, pb, lambda_pw, part->region_total_v.get(), o.total_v.get());
+    } else if (plan.topk && lambda_pw != 0) {
         call.to_host(o.total_v.get());
-        o.total += plan.options[abi::kOptLambdaPointwise] * topk_value;
+        o.total += lambda_pw * topk_value;
         o.total_v.get()->set_host_dirty();
     }
     if (grad_dl) run_grad(call, pb, plan, o.coef_v.get(), sel, grad);

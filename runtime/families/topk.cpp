@@ -157,6 +157,7 @@ struct DeviceCut {
     double norm = 0;
     float scale = 0;
     HalideView zero_v, hist_v, state_v[3], norm_v, scale_v;
+    Tensor keys;  // the key pass's (the voxels' losses), before marking
     DeviceCut() {
         zero_v = HalideView::dense(zero_state.data(), {abi::kTopkStateSize});
         zero_v.get()->set_host_dirty();
@@ -175,12 +176,30 @@ struct DeviceCut {
 halide_buffer_t *TopkSelection::norm() const { return device_cut->norm_v.get(); }
 halide_buffer_t *TopkSelection::norm_scale() const { return device_cut->scale_v.get(); }
 
+void TopkSelection::scale_part_weights(Call &call, const PointwiseArgs &a, halide_buffer_t *pos,
+                                       halide_buffer_t *neg) const {
+    HalideView ap = HalideView::dense(const_cast<float *>(a.alpha_pos.data()), {static_cast<int>(a.alpha_pos.size())});
+    HalideView an = HalideView::dense(const_cast<float *>(a.alpha_neg.data()), {static_cast<int>(a.alpha_neg.size())});
+    ap.get()->set_host_dirty();
+    an.get()->set_host_dirty();
+    Kernel k = find_kernel(Stage::topk_part_weights, Act::identity, TargetKind::f32, call.api());
+    call.run(k.name, k.as<TopkPartWeightsFn>(), ap.get(), an.get(), device_cut->scale_v.get(), pos, neg);
+}
+
+void TopkSelection::part_total(Call &call, const Problem &pb, double lambda, halide_buffer_t *base,
+                               halide_buffer_t *total) const {
+    HalideView keys(device_cut->keys, pb.voxel_axes(0));
+    Kernel k = find_kernel(Stage::topk_part_total, Act::identity, TargetKind::f32, call.api());
+    call.run(k.name, k.as<TopkPartTotalFn>(), keys.get(), device_cut->state_v[2].get(), device_cut->norm_v.get(),
+             lambda, base, total);
+}
+
 namespace {
 
 // The key pass: every voxel's loss (-1 where it cannot be selected) into s.keys, or on a device
 // call into device scratch (s.device_keys), copied back to s.keys when `copy_back`.
 void key_pass(Call &call, const Problem &pb, const segloss_loss_params_t &topk, const PointwiseArgs &a,
-              TopkSelection &s, bool copy_back) {
+              TopkSelection &s, bool copy_back, halide_buffer_t *weights = nullptr) {
     // The kernels' linear voxel index is 32-bit.
     if (pb.voxels > INT32_MAX) {
         fail(SEGLOSS_STATUS_TOO_LARGE, "topk selects among at most 2^31 - 1 voxels per call (", pb.voxels,
@@ -210,7 +229,7 @@ void key_pass(Call &call, const Problem &pb, const segloss_loss_params_t &topk, 
     an.get()->set_host_dirty();
     Kernel k = find_kernel(Stage::pointwise_map, pb.act, pb.kind, call.api());
     call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
-             ap.get(), an.get(), a.gamma, a.log_power, a.smoothing, 1.0f, all.key.get(), all.cut_value, all.cut_index,
+             weights ? weights : ap.get(), weights ? weights : an.get(), a.gamma, a.log_power, a.smoothing, 1.0f, all.key.get(), all.cut_value, all.cut_index,
              key_threshold, -1.0f, keys_out);
     if (s.device_keys.ndim && copy_back) call.copy_to_host(keys.get(), host_keys.get());  // the call waits here
 }
@@ -225,9 +244,9 @@ TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_para
 }
 
 TopkSelection select_topk_on_device(Call &call, const Problem &pb, const segloss_loss_params_t &topk,
-                                    const PointwiseArgs &a, halide_buffer_t *label_norm) {
+                                    const PointwiseArgs &a, halide_buffer_t *label_norm, halide_buffer_t *weights) {
     TopkSelection s;
-    key_pass(call, pb, topk, a, s, false);
+    key_pass(call, pb, topk, a, s, false, weights);
     auto d = std::make_shared<DeviceCut>();
     const GpuApi api = call.api();
     HalideView keys(s.device_keys, pb.voxel_axes(0));
@@ -250,6 +269,7 @@ TopkSelection select_topk_on_device(Call &call, const Problem &pb, const segloss
     const int mean = topk.reduction == SEGLOSS_REDUCTION_MEAN ? 1 : 0;
     call.run(mark.name, mark.as<TopkMarkFn>(), keys.get(), d->state_v[2].get(), label_norm, mean, marked_v.get(),
              d->norm_v.get(), d->scale_v.get());
+    d->keys = s.device_keys;
     s.device_keys = marked;
     s.cut.cut_value = 0.5f;
     s.cut.cut_index = 0;

@@ -53,11 +53,18 @@ struct TopkSelection {
     // (float32), device buffers for pointwise_total and the gradient pass.
     halide_buffer_t *norm() const;
     halide_buffer_t *norm_scale() const;
+    // dice_topk's part after the device select (generators/pointwise/topk_part_generator.cpp):
+    // the part's class weights times 1 / K into pos and neg (for the region epilogue, whose own
+    // normaliser of the part is then 1), and total = base + lambda x the selected keys' mean.
+    void scale_part_weights(Call &call, const PointwiseArgs &a, halide_buffer_t *pos, halide_buffer_t *neg) const;
+    void part_total(Call &call, const Problem &pb, double lambda, halide_buffer_t *base, halide_buffer_t *total) const;
 };
 TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_params_t &topk, const PointwiseArgs &a);
 // The same selection with the cut found on the call's device (no wait). label_norm: the device
 // pre-pass's normaliser (NaN for a bad label: the loss and gradient become NaN), or a 0.
+// weights: the class weights on the device (inverse frequency from the pre-pass), or null: a's.
 TopkSelection select_topk_on_device(Call &call, const Problem &pb, const segloss_loss_params_t &topk,
-                                    const PointwiseArgs &a, halide_buffer_t *label_norm);
+                                    const PointwiseArgs &a, halide_buffer_t *label_norm,
+                                    halide_buffer_t *weights = nullptr);
 
 }  // namespace segloss::rt

@@ -94,6 +94,17 @@ segloss_loss_params_t params_of(const Case &c) {
     } else if (segloss_loss_parts(c.loss, &region, &pointwise) != SEGLOSS_STATUS_OK) {  // a compound's are its parts'
         p.include_background = c.include_background;
         p.batch = c.batch;
+    } else if (pointwise == SEGLOSS_LOSS_TOPK) {
+        // dice_topk's TopK part: unequal class weights (on a device they carry its 1 / K), or
+        // inverse frequency (the call waits: they come from pass 1's counts).
+        static segloss_loss_params_t part;
+        REQUIRE(segloss_loss_params_init(&part, SEGLOSS_LOSS_TOPK) == SEGLOSS_STATUS_OK);
+        part.class_weights = c.class_weights;
+        if (c.class_weights == SEGLOSS_CLASS_WEIGHTS_GIVEN) {
+            part.weight = kClassWeights;
+            part.num_weights = 4;
+        }
+        p.pointwise_part = &part;
     }
     if (has_index_target(c)) {
         p.has_ignore_index = 1;
@@ -175,6 +186,16 @@ void check_against_host(DeviceMemory &dev, const Case &c, uint32_t seed) {
         c.kind != Kind::f32) {
         CHECK(gpu.kernels.find("pointwise_norm_") != std::string::npos);
     }
+    // topk finds its cut on the device unless it waits anyway (reduction none); dice_topk finds
+    // it and adds its part there unless its weights need the host (inverse frequency).
+    if (c.loss == SEGLOSS_LOSS_TOPK) {
+        CHECK((gpu.kernels.find("topk_mark_") != std::string::npos) == (c.reduction != SEGLOSS_REDUCTION_NONE));
+    }
+    if (c.loss == SEGLOSS_LOSS_DICE_TOPK) {
+        const bool on_device = c.class_weights == SEGLOSS_CLASS_WEIGHTS_GIVEN;
+        CHECK((gpu.kernels.find("topk_part_total_") != std::string::npos) == on_device);
+        CHECK((gpu.kernels.find("topk_mark_") != std::string::npos) == on_device);
+    }
     for (int64_t i = 0; i < cpu.value.numel(); i++) REQUIRE(std::isfinite(double(cpu.value.flat(i))));
     // The line sums are the same float32 additions (the GPU adds the lines in float64 in
     // another fixed order: over y, then z); the terms differ by the device's float32 exp/log
@@ -217,13 +238,18 @@ TEST_CASE("device calls of the pointwise, region and compound losses match the C
         // rows of the OpenCL set), times a mask, and per voxel.
         {SEGLOSS_LOSS_DPCE, SEGLOSS_ACTIVATION_NONE, Kind::u8, SEGLOSS_REDUCTION_MEAN, true, true, true, true, false},
         {SEGLOSS_LOSS_DPCE, SEGLOSS_ACTIVATION_NONE, Kind::u8, SEGLOSS_REDUCTION_NONE, false, false, false, true, false},
-        // TopK and dice_topk: the keys on the device, the cut on the host (the call waits).
+        // TopK and dice_topk: the keys and the cut on the device; with topk's reduction none or
+        // dice_topk's inverse-frequency weights the cut on the host (the call waits).
         {SEGLOSS_LOSS_TOPK, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_MEAN, true, true, false, true, false},
         {SEGLOSS_LOSS_TOPK, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_NONE, false, false, false, true, false},
         {SEGLOSS_LOSS_TOPK, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_SUM, false, false, true, true, false,
          SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY},
         {SEGLOSS_LOSS_DICE_TOPK, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_MEAN, true, false, false, true,
          false},
+        {SEGLOSS_LOSS_DICE_TOPK, SEGLOSS_ACTIVATION_NONE, Kind::u8, SEGLOSS_REDUCTION_SUM, false, true, true, true,
+         false},
+        {SEGLOSS_LOSS_DICE_TOPK, SEGLOSS_ACTIVATION_SOFTMAX, Kind::i32, SEGLOSS_REDUCTION_MEAN, false, true, false, true,
+         false, SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY},
     };
     for (const auto &[api, dev] : available_devices()) {
         uint32_t seed = 1;

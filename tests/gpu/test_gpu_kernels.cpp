@@ -256,6 +256,8 @@ using TopkHist = decltype(&topk_hist);
 using TopkCut = decltype(&topk_cut);
 using TopkTie = decltype(&topk_tie);
 using TopkMark = decltype(&topk_mark);
+using TopkPartWeights = decltype(&topk_part_weights);
+using TopkPartTotal = decltype(&topk_part_total);
 using BoundaryCoef = decltype(&boundary_coef);
 using BoundaryTotal = decltype(&boundary_total);
 
@@ -481,11 +483,15 @@ void check_topk(const Row &row, Inputs &in) {
         Buffer<int32_t> zero(kTopkStateSize), hist0(kTopkHistSize), hist1(kTopkHistSize), st0(kTopkStateSize),
             st1(kTopkStateSize), st2(kTopkStateSize);
         zero.fill(0);
-        REQUIRE(topk_hist(nullptr, keys, zero, 0, hist0) == 0);
-        REQUIRE(topk_cut(nullptr, hist0, zero, 0, threshold, k, V, st0) == 0);
-        REQUIRE(topk_hist(nullptr, keys, st0, 1, hist1) == 0);
-        REQUIRE(topk_cut(nullptr, hist1, st0, 1, threshold, k, V, st1) == 0);
-        REQUIRE(topk_tie(nullptr, keys, st1, st2) == 0);
+        auto settle = [&](Buffer<float> &kk, Buffer<int32_t> &h0, Buffer<int32_t> &h1, Buffer<int32_t> &s0,
+                          Buffer<int32_t> &s1, Buffer<int32_t> &s2) {
+            REQUIRE(topk_hist(nullptr, kk, zero, 0, h0) == 0);
+            REQUIRE(topk_cut(nullptr, h0, zero, 0, threshold, k, V, s0) == 0);
+            REQUIRE(topk_hist(nullptr, kk, s0, 1, h1) == 0);
+            REQUIRE(topk_cut(nullptr, h1, s0, 1, threshold, k, V, s1) == 0);
+            REQUIRE(topk_tie(nullptr, kk, s1, s2) == 0);
+        };
+        settle(keys, hist0, hist1, st0, st1, st2);
         INFO("k " << k);
         auto ints = [](const Buffer<int32_t> &b) {
             Buffer<float> f(b.dim(0).extent());
@@ -524,6 +530,82 @@ void check_topk(const Row &row, Inputs &in) {
             run_ints(kTopkStateSize, [&](void *fn, DeviceArgs &d, Buffer<int32_t> &out) {
                 return reinterpret_cast<TopkTie>(fn)(nullptr, d.in(keys), d.in(st1), d.out(out));
             });
+        } else if (st == "topk_part_weights") {
+            // dice_topk's part: class weights times 1 / K (exact: one float32 product).
+            Buffer<float> alpha_pos(s.C), alpha_neg(s.C), scale(1);
+            alpha_pos.for_each_element([&](int c) { alpha_pos(c) = 0.5f + 0.25f * float(c); });
+            alpha_neg.for_each_element([&](int c) { alpha_neg(c) = 2.0f - 0.125f * float(c); });
+            scale(0) = 1.0f / 37.0f;
+            check_kernel<Outs>(
+                row,
+                [&](void *fn, DeviceArgs &d) {
+                    for (Buffer<float> *b : {&alpha_pos, &alpha_neg, &scale}) b->set_host_dirty();
+                    Outs r{{Buffer<float>(s.C), Buffer<float>(s.C)}, {}};
+                    REQUIRE(reinterpret_cast<TopkPartWeights>(fn)(nullptr, d.in(alpha_pos), d.in(alpha_neg),
+                                                                  d.in(scale), d.out(r.f[0]), d.out(r.f[1])) == 0);
+                    return to_host(r);
+                },
+                exact, same_outputs);
+        } else if (st == "topk_part_total") {
+            // The compound's total from the settled cut: keys without a NaN (a NaN key makes the
+            // normaliser NaN: then the total is NaN, checked with norm NaN below).
+            Buffer<float> finite(s.X, s.Y, s.Z, s.N);
+            finite.for_each_element([&](int x, int y, int z, int n) {
+                const float k = keys(x, y, z, n);
+                finite(x, y, z, n) = std::isnan(k) ? 0.5f : k;
+            });
+            Buffer<int32_t> h0(kTopkHistSize), h1(kTopkHistSize), f0(kTopkStateSize), f1(kTopkStateSize),
+                f2(kTopkStateSize);
+            settle(finite, h0, h1, f0, f1, f2);
+            // The selected keys' mean, from the formula (float64, any order).
+            double sum = 0;
+            float cut;
+            const int32_t cut_bits = f2(kTopkCutBits);
+            std::memcpy(&cut, &cut_bits, sizeof cut);
+            int64_t linear = 0, picked = 0;
+            finite.for_each_element([&](int x, int y, int z, int n) {
+                const float key = finite(x, y, z, n);
+                linear = x + int64_t(s.X) * (y + int64_t(s.Y) * (z + int64_t(s.Z) * n));
+                if (key > cut || (key == cut && linear < f2(kTopkCutIndex))) {
+                    sum += key;
+                    picked++;
+                }
+            });
+            CHECK(picked == f2(kTopkSelected));
+            const double lambda = 1.5;
+            const double norms[] = {double(f2(kTopkSelected)), 1.0, double(NAN)};
+            // The CPU twin against the formula first (the device runs leave device state behind).
+            for (double norm_value : norms) {
+                Buffer<double> norm(1), base(1), total(1);
+                norm(0) = norm_value;
+                base(0) = 0.625;
+                REQUIRE(topk_part_total(nullptr, finite, f2, norm, lambda, base, total) == 0);
+                const double expected = base(0) + lambda * (norm_value > 0 ? sum / norm_value : 0.0);
+                INFO("norm " << norm_value << " cpu " << total(0) << " formula " << expected);
+                if (std::isnan(norm_value)) {
+                    CHECK(std::isnan(total(0)));
+                } else {
+                    CHECK(std::abs(total(0) - expected) <= 1e-12 * std::abs(expected));
+                }
+            }
+            for (double norm_value : norms) {
+                Buffer<double> norm(1), base(1);
+                norm(0) = norm_value;
+                base(0) = 0.625;
+                check_kernel<Outs>(
+                    row,
+                    [&](void *fn, DeviceArgs &d) {
+                        finite.set_host_dirty();
+                        f2.set_host_dirty();
+                        norm.set_host_dirty();
+                        base.set_host_dirty();
+                        Outs r{{}, {Buffer<double>(1)}};
+                        REQUIRE(reinterpret_cast<TopkPartTotal>(fn)(nullptr, d.in(finite), d.in(f2), d.in(norm), lambda,
+                                                                    d.in(base), d.out(r.d[0])) == 0);
+                        return to_host(r);
+                    },
+                    close_within(0.0, 0.0, 1e-12), same_outputs);
+            }
         } else {
             Buffer<double> label_norm(1);
             label_norm(0) = 3.0;

@@ -311,8 +311,10 @@ SEGLOSS_API segloss_status_t segloss_loss_parts(segloss_loss_kind_t loss, seglos
  *          gradient) with the logits' shape, any strides, not overlapping anything else
  *
  * Device calls (every tensor, the loss_mask included, on one CUDA or OpenCL device; see
- * segloss_context_set_stream; the region stages below too): the pointwise (ce, wce, focal),
- * region and compound losses, but topk, dice_topk and dpce, with float32, bfloat16 or float16
+ * segloss_context_set_stream; the region stages below too): every loss (topk and dice_topk
+ * select their cut there; dice_topk with inverse-frequency weights copies its keys back and
+ * waits),
+ * but not the metrics (UNSUPPORTED), with float32, bfloat16 or float16
  * (CUDA only) logits and grad (converted on the device), a float32 loss_mask, int32/uint8/float32
  * targets; the kernels read and write the caller's memory (OpenCL: byte_offset 0), enqueued on
  * the stream, and the call returns without waiting, so bad input shows in the results: a label
