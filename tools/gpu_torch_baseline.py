@@ -5,7 +5,7 @@ shapes and data types (float32 logits N,C,D,H,W; int64 labels, as PyTorch's cros
 needs), run by tools/gpu-check in the same session. ce: F.cross_entropy; dice: the MONAI-style
 soft Dice written in PyTorch (softmax, one-hot, sums over the spatial axes, mean over classes
 and images); dice_ce: their sum (nnU-Net's default); topk: nnU-Net's TopKLoss (the mean of the
-10% largest voxel CE values of the batch, torch.topk). Prints one line per (loss, shape): median, min and max ms over the repetitions.
+10% largest voxel CE values of the batch, torch.topk); dice_topk: dice + topk (DiceTopK10). Prints one line per (loss, shape): median, min and max ms over the repetitions.
 Usage: gpu_torch_baseline.py [--repetitions R] [--small] [--device cuda|cpu]"""
 import argparse
 import statistics
@@ -63,7 +63,8 @@ def main():
         for loss_name, loss_fn in (("ce", lambda: F.cross_entropy(logits, target)),
                                    ("dice", lambda: dice_loss(logits, target)),
                                    ("dice_ce", lambda: dice_loss(logits, target) + F.cross_entropy(logits, target)),
-                                   ("topk", lambda: topk_loss(logits, target))):
+                                   ("topk", lambda: topk_loss(logits, target)),
+                                   ("dice_topk", lambda: dice_loss(logits, target) + topk_loss(logits, target))):
             def step():
                 logits.grad = None
                 loss_fn().backward()

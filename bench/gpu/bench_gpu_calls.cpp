@@ -121,8 +121,10 @@ int main(int argc, char **argv) {
         const double map_bytes = logit_bytes * double(s.C - 1) / double(s.C);
         // The bytes each loss must move at least: ce reads the labels twice (its normaliser's
         // pre-pass, then the fused pass), the region losses read logits and labels twice
-        // (statistics, gradient); all write the gradient once. topk writes and reads its keys
-        // (and copies them back: it waits for its cut); dpce writes and reads its weights;
+        // (statistics, gradient); all write the gradient once. topk writes its keys and reads
+        // them back in its gradient pass (its select reads them too, not counted); dice_topk
+        // reads logits and labels three times (statistics, keys, gradient) and the keys twice;
+        // dpce writes and reads its weights;
         // the boundary losses write and read their distance maps (C - 1 channels; the
         // brute-force EDT passes are bound by arithmetic, not by these bytes).
         struct Loss {
@@ -135,6 +137,7 @@ int main(int argc, char **argv) {
             {"dice", SEGLOSS_LOSS_DICE, 2 * (logit_bytes + label_bytes) + logit_bytes},
             {"dice_ce", SEGLOSS_LOSS_DICE_CE, 2 * (logit_bytes + label_bytes) + logit_bytes},
             {"topk", SEGLOSS_LOSS_TOPK, 2 * label_bytes + 3 * logit_bytes + 3 * label_bytes},
+            {"dice_topk", SEGLOSS_LOSS_DICE_TOPK, 3 * (logit_bytes + label_bytes) + logit_bytes + 2 * label_bytes},
             {"dpce", SEGLOSS_LOSS_DPCE, 3 * label_bytes + 2 * logit_bytes + 2 * label_bytes},
             {"boundary", SEGLOSS_LOSS_BOUNDARY, 3 * label_bytes + 2 * logit_bytes + 2 * map_bytes},
             {"hausdorff_dt", SEGLOSS_LOSS_HAUSDORFF_DT, 3 * label_bytes + 3 * logit_bytes + 4 * map_bytes},
