@@ -80,9 +80,10 @@ endforeach ()
 foreach (stage IN ITEMS topk_hist topk_cut topk_tie topk_mark)
     segloss_kernel(${stage} FAMILY pointwise GENERATOR ${stage} STAGE ${stage} ACTIVATION identity TARGET_KIND f32 GPU)
 endforeach ()
-# dice_topk's TopK part after the device select: class weights times 1 / K for the region
-# epilogue, and the compound's total (the epilogue's plus lambda x the selected keys' mean).
-foreach (stage IN ITEMS topk_part_weights topk_part_total)
+# dice_topk's TopK part on a device: inverse-frequency weights from the statistics (for its
+# key pass), class weights times 1 / K for the region epilogue after the select, and the
+# compound's total (the epilogue's plus lambda x the selected keys' mean).
+foreach (stage IN ITEMS topk_part_inverse topk_part_weights topk_part_total)
     segloss_kernel(${stage} FAMILY pointwise GENERATOR ${stage} STAGE ${stage} ACTIVATION identity TARGET_KIND f32 GPU)
 endforeach ()
 # A device call's value (mean/sum, or the groups of reduction=none) from the region epilogue's

@@ -13,6 +13,7 @@
 
 #include "Halide.h"
 #include "generators/common/abi.h"
+#include "generators/common/class_weights.h"
 #include "generators/common/layout.h"
 #include "generators/common/row_totals.h"
 #include "schedules/gpu_lines.h"
@@ -44,11 +45,9 @@ public:
 
         // Inverse frequency (pointwise_args.h): M = sum_c M_c, K = the classes present.
         RDom rc(0, C, "rc");
-        Func MK("MK");
-        MK(i) = {f64(0), f64(0)};
-        MK(i) = {MK(i)[0] + classes.total(rc), MK(i)[1] + select(classes.total(rc) > 0, f64(1), f64(0))};
-        Expr Mc = classes.total(c);
-        weights(c) = select(inverse != 0, select(Mc > 0, cast<float>(MK(0)[0] / (MK(0)[1] * Mc)), 0.0f), alpha_pos(c));
+        InverseFrequency inv(classes.total, C, "inverse");
+        Func MK = inv.totals;
+        weights(c) = select(inverse != 0, inv.weight(c), alpha_pos(c));
 
         // The normaliser (runtime/families/pointwise.cpp, the same cases).
         Func weighted("weighted");

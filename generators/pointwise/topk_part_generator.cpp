@@ -2,6 +2,8 @@
 // dice_topk's TopK part on a device, after the device select (topk_select_generator.cpp), so
 // that the compound's call never waits for the host (the CPU runtime does the same in C++:
 // runtime/families/region.cpp, select_topk_part):
+//  topk_part_inverse  inverse-frequency class weights from pass 1's G (the host's formula),
+//                     for the key pass, when the part asks for them
 //  topk_part_weights  the part's class weights times 1 / K (topk_mark's norm_scale). The region
 //                     epilogue turns them into the gradient's pointwise coefficients with its
 //                     own normaliser set to 1: it reads its options on the host, so a normaliser
@@ -14,6 +16,8 @@
 #include <limits>
 
 #include "Halide.h"
+#include "generators/common/abi.h"
+#include "generators/common/class_weights.h"
 #include "generators/common/layout.h"
 #include "generators/common/row_totals.h"
 #include "generators/common/selection.h"
@@ -25,6 +29,30 @@ namespace {
 
 using namespace Halide;
 using namespace segloss::abi;
+
+class TopkPartInverse : public Generator<TopkPartInverse> {
+public:
+    Input<Buffer<double, 3>> stats{"stats"};       // (slot, c, n): pass 1's group sums
+    Output<Buffer<float, 1>> weights{"weights"};   // (c)
+
+    void generate() {
+        Var c("c");
+        RDom rn(0, stats.dim(2).extent(), "rn");
+        Func G("G");
+        G(c) = f64(0);
+        G(c) += stats(kStatG, c, rn);
+        InverseFrequency inv(G, stats.dim(1).extent(), "inverse");
+        weights(c) = inv.weight(c);
+
+        stats.set_estimates({{0, kNumRegionStats}, {0, 4}, {0, 2}});
+        weights.set_estimates({{0, 4}});
+        if (auto_schedule) return;
+        G.compute_root();
+        inv.totals.compute_root();
+        if (!schedules::is_gpu(get_target())) return;
+        for (Func f : {G, inv.totals, Func(weights)}) schedules::gpu_single_thread(f);
+    }
+};
 
 class TopkPartWeights : public Generator<TopkPartWeights> {
 public:
@@ -105,5 +133,6 @@ public:
 }  // namespace
 }  // namespace segloss::gen
 
+HALIDE_REGISTER_GENERATOR(segloss::gen::TopkPartInverse, topk_part_inverse)
 HALIDE_REGISTER_GENERATOR(segloss::gen::TopkPartWeights, topk_part_weights)
 HALIDE_REGISTER_GENERATOR(segloss::gen::TopkPartTotal, topk_part_total)

@@ -92,22 +92,24 @@ void run_stats(Call &call, const Problem &pb, const RegionPlan &plan, HalideView
     }
 }
 
-// dice_topk's part on a device (no wait): the class weights times 1 / K, which the epilogue
-// takes in place of the plan's, and the epilogue's total before the part's value is added, in
-// device memory behind host-backed views.
+// dice_topk's part on a device (no wait): its inverse-frequency weights (when asked), the class
+// weights times 1 / K, which the epilogue takes in place of the plan's, and the epilogue's total
+// before the part's value is added, in device memory behind host-backed views.
 struct DeviceTopkPart {
-    explicit DeviceTopkPart(int64_t C) : pos(static_cast<size_t>(C)), neg(static_cast<size_t>(C)) {
+    explicit DeviceTopkPart(int64_t C)
+        : pos(static_cast<size_t>(C)), neg(static_cast<size_t>(C)), inverse(static_cast<size_t>(C)) {
         pos_v = HalideView::dense(pos.data(), {int(C)});
         neg_v = HalideView::dense(neg.data(), {int(C)});
+        inverse_v = HalideView::dense(inverse.data(), {int(C)});
         zero_v = HalideView::dense(&zero, {1});
         zero_v.get()->set_host_dirty();
         region_total_v = HalideView::dense(&region_total, {1});
     }
     DeviceTopkPart(const DeviceTopkPart &) = delete;  // the views point into the struct
     DeviceTopkPart &operator=(const DeviceTopkPart &) = delete;
-    std::vector<float> pos, neg;
+    std::vector<float> pos, neg, inverse;  // inverse: inverse-frequency weights, when asked
     double zero = 0, region_total = 0;
-    HalideView pos_v, neg_v, zero_v, region_total_v;
+    HalideView pos_v, neg_v, inverse_v, zero_v, region_total_v;
 };
 
 void run_epilogue(Call &call, const RegionPlan &plan, halide_buffer_t *stats, EpilogueOut &o, float grad_scale,
@@ -229,9 +231,9 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     HalideView stats_v = stats_view(stats.data(), pb.N, pb.C);
     run_stats(call, pb, plan, stats_v, false);
     // dice_topk on a device selects its cut there, unless the call checks its inputs (it waits
-    // anyway) or its class weights come from pass 1's counts (inverse frequency, on the host).
+    // anyway).
     const bool device = call.api() != GpuApi::none;
-    const bool device_topk = plan.topk && device && !p.check_inputs && !plan.pointwise.inverse_frequency;
+    const bool device_topk = plan.topk && device && !p.check_inputs;
     // A device call reads its labels' and mask's counts back only when asked (check_inputs);
     // otherwise the epilogue makes the images that have bad ones NaN.
     if (!device || p.check_inputs || (plan.topk && !device_topk)) {
@@ -248,10 +250,19 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     const double lambda_pw = plan.options[abi::kOptLambdaPointwise];
     if (device_topk) {
         part = std::make_unique<DeviceTopkPart>(pb.C);
-        topk_keys = select_topk_on_device(call, pb, plan.topk_part, plan.pointwise, part->zero_v.get());
+        // Inverse-frequency weights from pass 1's G, on the device (the host's select_topk_part
+        // derives the same from the stats it reads back); the epilogue then takes them as given.
+        halide_buffer_t *weights = nullptr;
+        if (plan.pointwise.inverse_frequency) {
+            Kernel k = find_kernel(Stage::topk_part_inverse, Act::identity, TargetKind::f32, call.api());
+            call.run(k.name, k.as<TopkPartInverseFn>(), stats_v.get(), part->inverse_v.get());
+            weights = part->inverse_v.get();
+            plan.options[abi::kOptPwClassWeights] = static_cast<float>(abi::kPwWeightsGiven);
+        }
+        topk_keys = select_topk_on_device(call, pb, plan.topk_part, plan.pointwise, part->zero_v.get(), weights);
         sel = topk_keys.args(pb);
         plan.options[abi::kOptPwNormValue] = 1.0f;
-        topk_keys.scale_part_weights(call, plan.pointwise, part->pos_v.get(), part->neg_v.get());
+        topk_keys.scale_part_weights(call, plan.pointwise, part->pos_v.get(), part->neg_v.get(), weights);
     } else if (plan.topk) {
         topk_value = select_topk_part(call, pb, stats, plan, topk_keys);
         sel = topk_keys.args(pb);

@@ -176,14 +176,15 @@ struct DeviceCut {
 halide_buffer_t *TopkSelection::norm() const { return device_cut->norm_v.get(); }
 halide_buffer_t *TopkSelection::norm_scale() const { return device_cut->scale_v.get(); }
 
-void TopkSelection::scale_part_weights(Call &call, const PointwiseArgs &a, halide_buffer_t *pos,
-                                       halide_buffer_t *neg) const {
+void TopkSelection::scale_part_weights(Call &call, const PointwiseArgs &a, halide_buffer_t *pos, halide_buffer_t *neg,
+                                       halide_buffer_t *weights) const {
     HalideView ap = HalideView::dense(const_cast<float *>(a.alpha_pos.data()), {static_cast<int>(a.alpha_pos.size())});
     HalideView an = HalideView::dense(const_cast<float *>(a.alpha_neg.data()), {static_cast<int>(a.alpha_neg.size())});
     ap.get()->set_host_dirty();
     an.get()->set_host_dirty();
     Kernel k = find_kernel(Stage::topk_part_weights, Act::identity, TargetKind::f32, call.api());
-    call.run(k.name, k.as<TopkPartWeightsFn>(), ap.get(), an.get(), device_cut->scale_v.get(), pos, neg);
+    call.run(k.name, k.as<TopkPartWeightsFn>(), weights ? weights : ap.get(), weights ? weights : an.get(),
+             device_cut->scale_v.get(), pos, neg);
 }
 
 void TopkSelection::part_total(Call &call, const Problem &pb, double lambda, halide_buffer_t *base,

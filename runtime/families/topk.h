@@ -56,7 +56,10 @@ struct TopkSelection {
     // dice_topk's part after the device select (generators/pointwise/topk_part_generator.cpp):
     // the part's class weights times 1 / K into pos and neg (for the region epilogue, whose own
     // normaliser of the part is then 1), and total = base + lambda x the selected keys' mean.
-    void scale_part_weights(Call &call, const PointwiseArgs &a, halide_buffer_t *pos, halide_buffer_t *neg) const;
+    // (weights: the part's weights on the device, inverse frequency from topk_part_inverse, or
+    // null: a's.)
+    void scale_part_weights(Call &call, const PointwiseArgs &a, halide_buffer_t *pos, halide_buffer_t *neg,
+                            halide_buffer_t *weights = nullptr) const;
     void part_total(Call &call, const Problem &pb, double lambda, halide_buffer_t *base, halide_buffer_t *total) const;
 };
 TopkSelection select_topk(Call &call, const Problem &pb, const segloss_loss_params_t &topk, const PointwiseArgs &a);

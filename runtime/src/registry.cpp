@@ -47,7 +47,8 @@ Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api) {
                        stage == Stage::pointwise_norm || stage == Stage::pointwise_total ||
                        stage == Stage::boundary_coef || stage == Stage::boundary_total || stage == Stage::topk_hist ||
                        stage == Stage::topk_cut || stage == Stage::topk_tie || stage == Stage::topk_mark ||
-                       stage == Stage::topk_part_weights || stage == Stage::topk_part_total;
+                       stage == Stage::topk_part_inverse || stage == Stage::topk_part_weights ||
+                       stage == Stage::topk_part_total;
     const bool any_kind = stage == Stage::region_epilogue || convert || store;
     auto matches = [&](const Row &r) {
         return r.stage == stage && (any_act || store || r.act == act) && (any_kind || r.kind == kind);

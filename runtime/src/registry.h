@@ -14,7 +14,8 @@ enum class Stage {
     region_stats, region_grad, region_epilogue, compound_stats, compound_grad,
     convert_f16_to_f32, convert_bf16_to_f32, convert_f32_to_f16, convert_f32_to_bf16, distance, dpce_weight, boundary_loss,
     value_store_f32, value_store_f64, pointwise_norm, pointwise_total, boundary_coef, boundary_total,
-    topk_hist, topk_cut, topk_tie, topk_mark, topk_part_weights, topk_part_total
+    topk_hist, topk_cut, topk_tie, topk_mark, topk_part_inverse, topk_part_weights,
+    topk_part_total
 };
 
 using Buf = halide_buffer_t *;
@@ -84,6 +85,7 @@ using TopkHistFn = int (*)(UC, Buf keys, Buf state, int level, Buf hist);
 using TopkCutFn = int (*)(UC, Buf hist, Buf state_in, int level, int threshold, double k_percent, int voxels, Buf state);
 using TopkTieFn = int (*)(UC, Buf keys, Buf state_in, Buf state);
 using TopkMarkFn = int (*)(UC, Buf keys, Buf state, Buf label_norm, int mean, Buf marked, Buf norm, Buf norm_scale);
+using TopkPartInverseFn = int (*)(UC, Buf stats, Buf weights);
 using TopkPartWeightsFn = int (*)(UC, Buf alpha_pos, Buf alpha_neg, Buf norm_scale, Buf pos, Buf neg);
 using TopkPartTotalFn = int (*)(UC, Buf keys, Buf state, Buf norm, double lambda, Buf base, Buf total);
 using BoundaryTotalFn = int (*)(UC, Buf rows, Buf group_voxels, int batch, int mean, double lambda, Buf base,

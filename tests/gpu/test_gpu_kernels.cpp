@@ -256,6 +256,7 @@ using TopkHist = decltype(&topk_hist);
 using TopkCut = decltype(&topk_cut);
 using TopkTie = decltype(&topk_tie);
 using TopkMark = decltype(&topk_mark);
+using TopkPartInverse = decltype(&topk_part_inverse);
 using TopkPartWeights = decltype(&topk_part_weights);
 using TopkPartTotal = decltype(&topk_part_total);
 using BoundaryCoef = decltype(&boundary_coef);
@@ -530,6 +531,33 @@ void check_topk(const Row &row, Inputs &in) {
             run_ints(kTopkStateSize, [&](void *fn, DeviceArgs &d, Buffer<int32_t> &out) {
                 return reinterpret_cast<TopkTie>(fn)(nullptr, d.in(keys), d.in(st1), d.out(out));
             });
+        } else if (st == "topk_part_inverse") {
+            // Inverse-frequency weights from random G (class 1 absent), against the formula.
+            Buffer<double> stats(kNumRegionStats, s.C, s.N);
+            std::uniform_real_distribution<double> u(0.0, 1000.0);
+            stats.for_each_element([&](int slot, int c, int n) { stats(slot, c, n) = c == 1 ? 0.0 : u(rng); });
+            std::vector<double> G(s.C, 0.0);
+            double M = 0, present = 0;
+            for (int c = 0; c < s.C; c++) {
+                for (int n = 0; n < s.N; n++) G[c] += stats(kStatG, c, n);
+                M += G[c];
+                present += G[c] > 0 ? 1 : 0;
+            }
+            Buffer<float> cpu(s.C);
+            REQUIRE(topk_part_inverse(nullptr, stats, cpu) == 0);
+            for (int c = 0; c < s.C; c++) {
+                INFO("class " << c);
+                CHECK(cpu(c) == (G[c] > 0 ? float(M / (present * G[c])) : 0.0f));
+            }
+            check_kernel<Outs>(
+                row,
+                [&](void *fn, DeviceArgs &d) {
+                    stats.set_host_dirty();
+                    Outs r{{Buffer<float>(s.C)}, {}};
+                    REQUIRE(reinterpret_cast<TopkPartInverse>(fn)(nullptr, d.in(stats), d.out(r.f[0])) == 0);
+                    return to_host(r);
+                },
+                exact, same_outputs);
         } else if (st == "topk_part_weights") {
             // dice_topk's part: class weights times 1 / K (exact: one float32 product).
             Buffer<float> alpha_pos(s.C), alpha_neg(s.C), scale(1);

@@ -312,8 +312,7 @@ SEGLOSS_API segloss_status_t segloss_loss_parts(segloss_loss_kind_t loss, seglos
  *
  * Device calls (every tensor, the loss_mask included, on one CUDA or OpenCL device; see
  * segloss_context_set_stream; the region stages below too): every loss (topk and dice_topk
- * select their cut there; dice_topk with inverse-frequency weights copies its keys back and
- * waits),
+ * select their cut there),
  * but not the metrics (UNSUPPORTED), with float32, bfloat16 or float16
  * (CUDA only) logits and grad (converted on the device), a float32 loss_mask, int32/uint8/float32
  * targets; the kernels read and write the caller's memory (OpenCL: byte_offset 0), enqueued on
