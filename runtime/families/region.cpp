@@ -230,19 +230,18 @@ void run_region(Call &call, const Problem &pb, const DLTensor *value_dl, const D
     std::vector<double> stats(static_cast<size_t>(abi::kNumRegionStats * pb.C * pb.N));
     HalideView stats_v = stats_view(stats.data(), pb.N, pb.C);
     run_stats(call, pb, plan, stats_v, false);
-    // dice_topk on a device selects its cut there, unless the call checks its inputs (it waits
-    // anyway).
-    const bool device = call.api() != GpuApi::none;
-    const bool device_topk = plan.topk && device && !p.check_inputs;
     // A device call reads its labels' and mask's counts back only when asked (check_inputs);
     // otherwise the epilogue makes the images that have bad ones NaN.
-    if (!device || p.check_inputs || (plan.topk && !device_topk)) {
+    const bool device = call.api() != GpuApi::none;
+    if (!device || p.check_inputs) {
         call.to_host(stats_v.get());
         check_invalid(stats, pb.N, pb.C);
     }
-    // dice_topk: TopK's keys and cut. On the host (or a device call that waits) the epilogue
-    // takes the part's normaliser among its options and the part's value is added here; on a
-    // device the part's weights carry 1 / K and a kernel adds the value to the epilogue's total.
+    // dice_topk: TopK's keys and cut. On the host (or a device call that waits: check_inputs)
+    // the epilogue takes the part's normaliser among its options and the part's value is added
+    // here; on a device the part's weights carry 1 / K and a kernel adds the value to the
+    // epilogue's total.
+    const bool device_topk = plan.topk && device && !p.check_inputs;
     TopkSelection topk_keys;
     SelectionArgs sel = select_all(pb);
     double topk_value = 0;
