@@ -48,7 +48,8 @@ protected:
     // Strided views are allowed; returns the condition of the dense fast path. Every buffer
     // starts at 0 and the labels span the logits' extents (the runtime guarantees both); stated,
     // so that bounds inference can prove that fused loop nests need the same line. Estimates
-    // are a [2, 4, 128, 128, 128] batch (set always: autoschedulers and RunGen read them).
+    // are a [2, 4, 128, 128, 128] batch (set always: autoschedulers and RunGen read them; Adams2019
+    // needs one for every scalar input too).
     Halide::Expr declare_inputs() {
         allow_any_stride(logits);
         allow_any_stride(labels);
@@ -58,6 +59,8 @@ protected:
             labels.dim(d).set_bounds(0, logits.dim(!dense_map && d == 3 ? 4 : d).extent());
         }
         logits.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
+        has_ignore.set_estimate(1);
+        ignore_index.set_estimate(255);
         if (target_kind == TargetKind::F32) {
             labels.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
         } else {

@@ -32,6 +32,8 @@ public:
         allow_any_stride(value);
         total.set_estimates({{0, 1}});
         group_loss.set_estimates({{0, 4}, {0, 2}});
+        first.set_estimate(0);
+        per_group.set_estimate(0);
         value.set_estimates({{0, 3}, {0, 2}});
         // A few hundred numbers at most: one GPU thread; inline on the CPU.
         if (auto_schedule || !schedules::is_gpu(get_target())) return;

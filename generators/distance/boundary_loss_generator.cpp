@@ -101,6 +101,9 @@ public:
         coef.dim(0).set_bounds(0, K);
         coef.dim(1).set_bounds(0, logits.dim(4).extent());
         coef.set_estimates({{0, 3}, {0, 2}});
+        first_class.set_estimate(1);
+        formula.set_estimate(0);
+        alpha.set_estimate(2.0f);
         region_coef.dim(0).set_bounds(0, abi::kNumRegionCoefs);
         region_coef.dim(1).set_bounds(0, num_classes());
         region_coef.dim(2).set_bounds(0, logits.dim(4).extent());

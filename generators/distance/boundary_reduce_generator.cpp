@@ -51,6 +51,10 @@ public:
         label_rows.set_estimates({{0, abi::kNumLabelSlots}, {0, 128}, {0, 128}, {0, 2}});
         coef.set_estimates({{0, 3}, {0, 2}});
         group_voxels.set_estimates({{0, 2}});
+        num_maps.set_estimate(3);
+        batch.set_estimate(0);
+        scale.set_estimate(1.0);
+        labels_checked.set_estimate(1);
         if (auto_schedule) return;
         labels.schedule(get_target());
         batch_voxels.compute_root();
@@ -95,6 +99,9 @@ public:
         rows.set_estimates({{0, 4}, {0, 128}, {0, 128}, {0, 2}});
         group_voxels.set_estimates({{0, 2}});
         base.set_estimates({{0, 1}});
+        batch.set_estimate(0);
+        mean.set_estimate(1);
+        lambda.set_estimate(1.0);
         groups.set_estimates({{0, 3}, {0, 2}});
         total.set_estimates({{0, 1}});
         if (auto_schedule) return;

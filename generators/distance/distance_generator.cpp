@@ -196,6 +196,11 @@ public:
         allow_any_stride(distance);
         allow_any_stride(voxel_weight);
         for (int d = 0; d < source.dimensions(); d++) source.dim(d).set_min(0);
+        for (auto *i : {&num_classes, &first_class, &has_ignore, &ignore_index, &kind, &zero_degenerate}) {
+            i->set_estimate(0);
+        }
+        num_classes.set_estimate(4);
+        for (auto *f : {&spacing_x, &spacing_y, &spacing_z}) f->set_estimate(1.0f);
         if (index_map) {
             source.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
         } else {

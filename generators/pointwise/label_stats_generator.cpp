@@ -72,6 +72,10 @@ public:
         for (int d = 0; d < labels.dimensions(); d++) labels.dim(d).set_min(0);
         for (int d = 0; d < 4; d++) loss_mask.dim(d).set_bounds(0, labels.dim(d == 3 ? labels.dimensions() - 1 : d).extent());
         loss_mask.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
+        num_classes.set_estimate(4);
+        has_ignore.set_estimate(1);
+        ignore_index.set_estimate(255);
+        class_sums.set_estimate(1);
         if (dense) {
             labels.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
         } else {

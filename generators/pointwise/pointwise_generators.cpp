@@ -128,6 +128,14 @@ public:
         Expr dense = declare_inputs() && declare_voxel_input(key);
         alpha_pos.set_estimates({{0, 4}});
         alpha_neg.set_estimates({{0, 4}});
+        gamma.set_estimate(0.0f);
+        log_power.set_estimate(1.0f);
+        label_smoothing.set_estimate(0.0f);
+        grad_scale.set_estimate(1.0f);
+        cut_value.set_estimate(-1.0f);
+        cut_index.set_estimate(0);
+        if (key_threshold) key_threshold->set_estimate(-1.0f);
+        if (fill) fill->set_estimate(0.0f);
         if (rows) {
             bound_like_logits(*rows, {-1, 1, 2, 4});
             rows->set_estimates({{0, abi::kNumPointwiseSlots}, {0, 128}, {0, 128}, {0, 2}});

@@ -68,6 +68,10 @@ public:
         label_rows.set_estimates({{0, abi::kNumLabelSlots}, {0, 128}, {0, 128}, {0, 2}});
         class_rows.set_estimates({{0, 4}, {0, 128}, {0, 128}, {0, 2}});
         alpha_pos.set_estimates({{0, 4}});
+        norm_mode.set_estimate(abi::kPwNormWeighted);
+        per_class.set_estimate(0);
+        inverse.set_estimate(0);
+        labels_checked.set_estimate(1);
         norm.set_estimates({{0, 1}});
         norm_scale.set_estimates({{0, 1}});
         weights.set_estimates({{0, 4}});

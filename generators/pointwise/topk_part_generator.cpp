@@ -115,6 +115,7 @@ public:
         keys.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
         state.set_estimates({{0, kTopkStateSize}});
         norm.set_estimates({{0, 1}});
+        lambda.set_estimate(1.0);
         base.set_estimates({{0, 1}});
         total.set_estimates({{0, 1}});
         if (auto_schedule) return;

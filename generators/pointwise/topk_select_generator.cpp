@@ -95,6 +95,7 @@ public:
 
         keys.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
         state.set_estimates({{0, kTopkStateSize}});
+        level.set_estimate(0);
         hist.dim(0).set_bounds(0, kTopkHistSize);
         hist.set_estimates({{0, kTopkHistSize}});
         if (auto_schedule || !schedules::is_gpu(get_target())) return;
@@ -177,6 +178,10 @@ public:
 
         hist.set_estimates({{0, kTopkHistSize}});
         state_in.set_estimates({{0, kTopkStateSize}});
+        level.set_estimate(0);
+        threshold.set_estimate(0);
+        k_percent.set_estimate(10.0);
+        voxels.set_estimate(128 * 128 * 128 * 2);
         state.dim(0).set_bounds(0, kTopkStateSize);
         state.set_estimates({{0, kTopkStateSize}});
         if (auto_schedule) return;
@@ -267,6 +272,7 @@ public:
         keys.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
         state.set_estimates({{0, kTopkStateSize}});
         label_norm.set_estimates({{0, 1}});
+        mean.set_estimate(1);
         marked.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 2}});
         norm.set_estimates({{0, 1}});
         norm_scale.set_estimates({{0, 1}});

@@ -48,6 +48,14 @@ public:
     }
 
 protected:
+    // Estimates of the scalar inputs (for the autoschedulers), after declare_inputs().
+    void estimate_part_inputs() {
+        if (gamma) gamma->set_estimate(0.0f);
+        if (log_power) log_power->set_estimate(1.0f);
+        if (smoothing) smoothing->set_estimate(0.0f);
+        if (cut_value) cut_value->set_estimate(-1.0f);
+        if (cut_index) cut_index->set_estimate(0);
+    }
     PointwiseOptions pointwise_options(Func alpha_pos, Func alpha_neg) {
         return {alpha_pos, alpha_neg, *gamma, *log_power, *smoothing};
     }
@@ -128,6 +136,8 @@ public:
         stats.bound(v.k, 0, abi::kNumRegionStats);
 
         Expr dense = declare_inputs();
+        estimate_part_inputs();
+        squares.set_estimate(0);
         stats.set_estimates({{0, abi::kNumRegionStats}, {0, 4}, {0, 2}});
 
         // Schedule.
@@ -205,6 +215,7 @@ public:
         if (key) dense = dense && declare_voxel_input(*key);
         allow_any_stride(grad);
         bound_like_logits(grad, {0, 1, 2, 3, 4});
+        estimate_part_inputs();
         coef.set_estimates({{0, abi::kNumRegionCoefs}, {0, 4}, {0, 2}});
         grad.set_estimates({{0, 128}, {0, 128}, {0, 128}, {0, 4}, {0, 2}});
 
@@ -391,6 +402,7 @@ public:
         options.set_estimates({{0, abi::kNumRegionOptions}});
         pw_alpha_pos.set_estimates({{0, 4}});
         pw_alpha_neg.set_estimates({{0, 4}});
+        grad_scale.set_estimate(1.0f);
         group_loss.set_estimates({{0, 4}, {0, 2}});
         total.set_estimates({{0, 1}});
         coef.set_estimates({{0, abi::kNumRegionCoefs}, {0, 4}, {0, 2}});
