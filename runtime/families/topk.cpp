@@ -228,10 +228,11 @@ void key_pass(Call &call, const Problem &pb, const segloss_loss_params_t &topk, 
     const float key_threshold = threshold ? static_cast<float>(-std::log(static_cast<double>(topk.t))) : -1.0f;
     ap.get()->set_host_dirty();
     an.get()->set_host_dirty();
+    halide_buffer_t *alpha_pos = weights ? weights : ap.get(), *alpha_neg = weights ? weights : an.get();
     Kernel k = find_kernel(Stage::pointwise_map, pb.act, pb.kind, call.api());
     call.run(k.name, k.as<PointwiseMapFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
-             weights ? weights : ap.get(), weights ? weights : an.get(), a.gamma, a.log_power, a.smoothing, 1.0f, all.key.get(), all.cut_value, all.cut_index,
-             key_threshold, -1.0f, keys_out);
+             alpha_pos, alpha_neg, a.gamma, a.log_power, a.smoothing, 1.0f, all.key.get(), all.cut_value,
+             all.cut_index, key_threshold, -1.0f, keys_out);
     if (s.device_keys.ndim && copy_back) call.copy_to_host(keys.get(), host_keys.get());  // the call waits here
 }
 
