@@ -45,6 +45,12 @@ inline void compute_per_task(const std::vector<Halide::Func> &funcs, Halide::Loo
     }
 }
 
+// Where a kernel's per-voxel helpers are computed (CpuParams::helpers): once per parallel task
+// of `lead` (before the task's line loop), or once per line inside it.
+inline Halide::LoopLevel helper_level(Halide::Func lead, const LineLoops &l, const CpuParams &p) {
+    return p.helpers ? Halide::LoopLevel(lead, l.yi) : Halide::LoopLevel(lead, l.yo);
+}
+
 inline int vector_width(const Halide::Target &t, const CpuParams &p) {
     return p.vector > 0 ? p.vector : t.natural_vector_size<float>();
 }

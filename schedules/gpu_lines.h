@@ -15,7 +15,8 @@
 // Per-voxel stages are computed by the thread that needs them; stages with a class dimension and
 // no update are inlined (a per-thread array of C values would have a run-time size, which
 // Halide cannot place in GPU registers). No atomics: every sum is the sums.h fixed order.
-// The sizes are hand-set (first measured on an H200, docs/performance.md; tuning is issue 6).
+// The sizes are data (schedules/cuda/gpu.params, gpu_params()): hand-set, first measured on an
+// H200 (docs/performance.md).
 #pragma once
 
 #include <vector>
@@ -23,12 +24,9 @@
 #include "Halide.h"
 #include "generators/common/layout.h"
 #include "generators/common/sums.h"
+#include "schedules/schedule.h"
 
 namespace segloss::schedules {
-
-constexpr int kGpuTileX = 32;     // threads of a voxel block along x (one warp)
-constexpr int kGpuTileY = 8;      // ... and along y
-constexpr int kGpuLineBlock = 64; // lines per block of a line kernel
 
 struct GpuLoops {
     Halide::Var xo{"gxo"}, yo{"gyo"}, xi{"gxi"}, yi{"gyi"};
@@ -44,7 +42,7 @@ inline void gpu_voxels(Halide::Func f, const std::vector<Halide::VarOrRVar> &inn
     std::vector<VarOrRVar> order(inner);
     order.insert(order.end(), {v.x, v.y, v.z, v.n});
     f.reorder(order);
-    f.gpu_tile(v.x, v.y, g.xo, g.yo, g.xi, g.yi, kGpuTileX, kGpuTileY, TailStrategy::GuardWithIf);
+    f.gpu_tile(v.x, v.y, g.xo, g.yo, g.xi, g.yi, gpu_params().tile_x, gpu_params().tile_y, TailStrategy::GuardWithIf);
     f.gpu_blocks(v.z);
 }
 
@@ -55,7 +53,7 @@ inline void gpu_lines(Halide::Func f, const std::vector<Halide::VarOrRVar> &inne
     std::vector<VarOrRVar> order(inner);
     order.insert(order.end(), {v.y, v.z, v.n});
     f.reorder(order);
-    f.split(v.y, g.yo, g.yi, kGpuLineBlock, TailStrategy::GuardWithIf);
+    f.split(v.y, g.yo, g.yi, gpu_params().line_block, TailStrategy::GuardWithIf);
     f.gpu_blocks(g.yo, v.z, v.n).gpu_threads(g.yi);
 }
 
@@ -75,12 +73,11 @@ inline void gpu_line_lanes(gen::LineSum &s, Halide::LoopLevel at, const std::vec
     compute_per_thread(per_voxel, Halide::LoopLevel(s.lanes, s.r.x));
 }
 
-// A line sum per (y, z, [c,] n) whose lanes are threads: blocks of kGpuLaneLines lines of one
+// A line sum per (y, z, [c,] n) whose lanes are threads: blocks of lane_lines lines of one
 // (z[, c]), one launch per image n; in a block, thread (lane, line) adds every abi::kSumLanes-th
 // voxel of its line into shared memory (adjacent threads read adjacent voxels), then one thread
 // per line adds the lanes in order: the same float32 additions as a thread per line, without a
 // thread's kSumLanes x arity accumulators (which spill to local memory).
-constexpr int kGpuLaneLines = 16;
 inline void gpu_line_lane_threads(gen::LineSum &s, const gen::Vars &v, const std::vector<Halide::Func> &per_voxel,
                                   bool per_class) {
     using namespace Halide;
@@ -91,7 +88,7 @@ inline void gpu_line_lane_threads(gen::LineSum &s, const gen::Vars &v, const std
     } else {
         s.line.reorder(v.y, v.z, v.n);
     }
-    s.line.split(v.y, yo, yi, kGpuLaneLines, TailStrategy::GuardWithIf).gpu_threads(yi);
+    s.line.split(v.y, yo, yi, gpu_params().lane_lines, TailStrategy::GuardWithIf).gpu_threads(yi);
     if (per_class) {
         s.line.gpu_blocks(yo, v.z, v.c);
     } else {

@@ -128,7 +128,7 @@ public:
             schedules::gpu_lines(rows, {v.k}, v, gl);
             return;
         }
-        const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise");
+        const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise", "boundary_loss");
         const int vec = schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;
         schedules::split_lines(grad, {x, c}, v, l, sp.grain);
@@ -136,7 +136,7 @@ public:
         schedules::split_lines(rows, {v.k}, v, l, sp.grain);
         schedule_line_lanes(line, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v);
         rows.compute_with(grad, l.yi);
-        schedules::compute_per_task(row_funcs, LoopLevel(grad, l.yo), v, vec);
+        schedules::compute_per_task(row_funcs, schedules::helper_level(grad, l, sp), v, vec);
         grad.specialize(dense);
     }
 };

@@ -260,17 +260,18 @@ public:
     void schedule_gpu(Func mask, Func edt_mask, const BruteEdt &brute, const std::vector<Func> &activation_funcs,
                       const std::vector<Func> &reductions, const std::vector<Func> &invalid_lines, const Vars &v) {
         const schedules::GpuLoops g;
+        const schedules::GpuParams &gp = schedules::gpu_params();
         const Var &x = v.x, &y = v.y, &z = v.z, &c = v.c, &n = v.n;
         auto voxel_threads = [&](Stage s, std::vector<VarOrRVar> order) {
             order.insert(order.end(), {x, y, z, n});
             s.reorder(order)
-                .gpu_tile(x, y, g.xo, g.yo, g.xi, g.yi, schedules::kGpuTileX, schedules::kGpuTileY, TailStrategy::GuardWithIf)
+                .gpu_tile(x, y, g.xo, g.yo, g.xi, g.yi, gp.tile_x, gp.tile_y, TailStrategy::GuardWithIf)
                 .gpu_blocks(z);
         };
-        // (along, rest...): threads along `along` in blocks of 64, the rest as block dimensions.
+        // (along, rest...): threads along `along` in blocks of line_block, the rest as block dimensions.
         auto line_threads = [&](Stage s, const Var &along, std::vector<VarOrRVar> blocks) {
             Var o("go"), i("gi");
-            s.split(along, o, i, schedules::kGpuLineBlock, TailStrategy::GuardWithIf).gpu_threads(i);
+            s.split(along, o, i, gp.line_block, TailStrategy::GuardWithIf).gpu_threads(i);
             blocks.insert(blocks.begin(), o);
             if (blocks.size() == 2) s.gpu_blocks(blocks[0], blocks[1]);
             else s.gpu_blocks(blocks[0], blocks[1], blocks[2]);

@@ -98,14 +98,14 @@ public:
             schedules::gpu_line_lanes(class_line, LoopLevel(class_rows, c), {});
             return;
         }
-        const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise");
+        const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise", "label_stats");
         schedules::LineLoops l;
         schedules::split_lines(rows, {v.k}, v, l, sp.grain);
         rows.unroll(v.k);
         Expr dense_inputs = innermost_dense(labels) && innermost_dense(loss_mask);
         rows.specialize(dense_inputs);
         schedule_line_lanes(line, LoopLevel(rows, l.yi), LoopLevel(rows, l.yo), v);
-        if (dense) schedules::compute_per_task({bad}, LoopLevel(rows, l.yo), v, schedules::vector_width(get_target(), sp));
+        if (dense) schedules::compute_per_task({bad}, schedules::helper_level(rows, l, sp), v, schedules::vector_width(get_target(), sp));
         schedules::split_lines(class_rows, {c}, v, l, sp.grain);
         class_rows.specialize(class_sums == 0);
         class_rows.specialize(dense_inputs);  // dense loads instead of gathers

@@ -22,6 +22,10 @@ public:
     // value: line sums; grad: line sums and gradient in one pass; map: per-voxel loss (or keys).
     enum class Out { Value, Grad, Map };
     GeneratorParam<Out> output{"output", Out::Grad, {{"value", Out::Value}, {"grad", Out::Grad}, {"map", Out::Map}}};
+    // The kernel's stage (cmake/kernels.cmake), which names its tuned schedule file.
+    std::string stage_name() const {
+        return output == Out::Value ? "pointwise_value" : output == Out::Grad ? "pointwise_grad" : "pointwise_map";
+    }
 
     // Class weights (c): CE's weight or focal's alpha (formulas.h); all ones for neither.
     Input<Buffer<float, 1>> alpha_pos{"alpha_pos"};
@@ -160,7 +164,7 @@ public:
             schedule_gpu(main, line_terms, line);
             return;
         }
-        const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise");
+        const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise", stage_name());
         const int vec = schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;
         const std::vector<Func> &per_line = main.per_voxel;
@@ -184,7 +188,7 @@ public:
             schedule_line_lanes(line, LoopLevel(*rows, l.yi), LoopLevel(*rows, l.yo), v);
         }
         if (grad) rows->compute_with(lead, l.yi);
-        schedules::compute_per_task(per_line, LoopLevel(lead, l.yo), v, vec);
+        schedules::compute_per_task(per_line, schedules::helper_level(lead, l, sp), v, vec);
         // Cross-entropy gets its own dense path, where the focal factors fold away.
         if (ce.hard.defined()) lead.specialize(dense && ce.hard);
         lead.specialize(dense && is_cross_entropy(opts));

@@ -154,7 +154,8 @@ public:
             stats.gpu_blocks(n).gpu_threads(c).unroll(v.k);
             return;
         }
-        const schedules::CpuParams sp = schedules::cpu_params(get_target(), "region");
+        const schedules::CpuParams sp =
+            schedules::cpu_params(get_target(), "region", with_pointwise ? "compound_stats" : "region_stats");
         const int vec = schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;
         line.line.compute_root();
@@ -162,7 +163,7 @@ public:
         line.line.specialize(dense && squares == 0);
         line.line.specialize(dense);
         schedule_line_lanes(line, LoopLevel(line.line, l.yi), LoopLevel(line.line, l.yo), v);
-        schedules::compute_per_task(per_line, LoopLevel(line.line, l.yo), v, vec);
+        schedules::compute_per_task(per_line, schedules::helper_level(line.line, l, sp), v, vec);
         group.compute_root();
         group.update().parallel(n);
     }
@@ -227,7 +228,8 @@ public:
             schedules::compute_per_thread(per_line, LoopLevel(grad, g.xi));
             return;
         }
-        const schedules::CpuParams sp = schedules::cpu_params(get_target(), "region");
+        const schedules::CpuParams sp =
+            schedules::cpu_params(get_target(), "region", with_pointwise ? "compound_grad" : "region_grad");
         const int vec = schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;
         schedules::split_lines(grad, {x, c}, v, l, sp.grain);
@@ -235,7 +237,7 @@ public:
         if (hard.defined()) grad.specialize(dense && hard);
         if (with_pointwise) grad.specialize(dense && cross_entropy);
         grad.specialize(dense);
-        schedules::compute_per_task(per_line, LoopLevel(grad, l.yo), v, vec);
+        schedules::compute_per_task(per_line, schedules::helper_level(grad, l, sp), v, vec);
     }
 };
 
