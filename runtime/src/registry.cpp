@@ -5,6 +5,9 @@
 #include "gpu_kernel_headers.h"
 #include "kernel_headers.h"
 
+#include <string>
+#include <vector>
+
 namespace segloss::rt {
 namespace {
 
@@ -36,7 +39,36 @@ const GpuRow kGpuRows[] = {
 #undef SEGLOSS_GPU_KERNEL
 };
 
+// tools/tune's candidates (replace_cpu_kernel), by row name; empty outside a tuner run.
+struct Replacement {
+    std::string name;
+    void *fn;
+};
+std::vector<Replacement> &replacements() {
+    static std::vector<Replacement> r;
+    return r;
+}
+
+Kernel replaced(const Kernel &k) {
+    for (const Replacement &r : replacements()) {
+        if (r.name == k.name) return {k.name, r.fn};
+    }
+    return k;
+}
+
 }  // namespace
+
+bool replace_cpu_kernel(const char *name, void *fn) {
+    bool known = false;
+    for (const Row &r : kRows) known = known || r.kernel.name == std::string(name);
+    if (!known) return false;
+    std::vector<Replacement> &all = replacements();
+    for (size_t i = 0; i < all.size(); i++) {
+        if (all[i].name == name) all.erase(all.begin() + long(i));
+    }
+    if (fn) all.push_back({name, fn});
+    return true;
+}
 
 Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api) {
     // Stages without an activation or target axis are registered under identity / f32.
@@ -55,7 +87,7 @@ Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api) {
     };
     if (api == GpuApi::none) {
         for (const Row &r : kRows) {
-            if (matches(r)) return r.kernel;
+            if (matches(r)) return replacements().empty() ? r.kernel : replaced(r.kernel);
         }
     }
     for (const GpuRow &g : kGpuRows) {

@@ -92,4 +92,10 @@ using BoundaryTotalFn = int (*)(UC, Buf rows, Buf group_voxels, int batch, int m
                                 Buf groups, Buf total);
 Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api = GpuApi::none);
 
+// For tools/tune only (its driver, tools/tuner/time_candidate.cpp): from now on find_kernel
+// returns `fn` where it would return the CPU kernel `name`: a candidate schedule of the same
+// generator row, so the same signature. `fn` null restores the built-in kernel. Not part of the
+// C ABI and not thread-safe: call it before any loss call. False if no CPU kernel has `name`.
+bool replace_cpu_kernel(const char *name, void *fn);
+
 }  // namespace segloss::rt
