@@ -8,6 +8,10 @@
 // named scipy/edt/... and each segloss row carries scipy_ms and speedup_vs_scipy counters.
 // Rows are absent for SciPy when it cannot be imported.
 //
+// Counters: bytes_per_second and roofline_fraction charge an EDT one read of the uint8 mask and
+// one write of the float32 map (5 bytes per voxel), the losses what loss_bytes.h says, against
+// the copy bandwidth measured at the start of the run.
+//
 // Run: build/bench/segloss_bench_distance [--benchmark_filter=128x128x128]
 #include <unistd.h>
 
@@ -23,6 +27,8 @@
 #include <benchmark/benchmark.h>
 
 #include "../tools/cli/phantom.h"
+#include "loss_bytes.h"
+#include "roofline.h"
 #include "segloss/segloss.hpp"
 
 using namespace segloss;
@@ -92,6 +98,14 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
+bench::Bandwidth g_bw[3];  // by thread count (1, 2)
+
+// bytes_per_second and roofline_fraction of `bytes` per call at a median of `ms` per call.
+void set_bytes(benchmark::State &state, double bytes, double ms, int threads) {
+    state.SetBytesProcessed(int64_t(bytes) * state.iterations());
+    state.counters["roofline_fraction"] = bytes / (g_bw[threads].copy_gbs * 1e9) / (ms * 1e-3);
+}
+
 // Median per (shape, background), measured by the scipy rows.
 std::map<std::pair<std::vector<int64_t>, bool>, double> g_scipy_ms;
 
@@ -109,6 +123,7 @@ void scipy_edt(benchmark::State &state, std::vector<int64_t> shape, bool backgro
     }
     g_scipy_ms[{shape, background}] = 1e3 * median(all);
     state.SetItemsProcessed(state.iterations() * int64_t(v.mask.size()));
+    set_bytes(state, 5.0 * double(v.mask.size()), 1e3 * median(all), 1);
 }
 
 void segloss_edt(benchmark::State &state, std::vector<int64_t> shape, bool background, int threads) {
@@ -133,6 +148,7 @@ void segloss_edt(benchmark::State &state, std::vector<int64_t> shape, bool backg
     }
     state.SetItemsProcessed(state.iterations() * int64_t(v.mask.size()));
     state.counters["median_ms"] = median(ms);
+    set_bytes(state, 5.0 * double(v.mask.size()), median(ms), threads);
     auto it = g_scipy_ms.find({shape, background});
     if (it != g_scipy_ms.end()) {
         state.counters["scipy_ms"] = it->second;
@@ -165,6 +181,9 @@ void phantom_loss(benchmark::State &state, segloss_loss_kind_t kind) {
         ms.push_back(1e3 * t);
     }
     state.counters["median_ms"] = median(ms);
+    const double logits = 4.0 * double(ph.logits.size());
+    set_bytes(state, bench::loss_bytes(segloss_loss_name(kind), logits + 4.0 * double(ph.labels.size()), logits, true),
+              median(ms), 2);
     segloss_set_num_threads(0);
 }
 
@@ -249,6 +268,9 @@ void register_all() {
 
 int main(int argc, char **argv) {
     benchmark::Initialize(&argc, argv);
+    for (int th : {1, 2}) g_bw[th] = bench::measure_bandwidth(th);
+    std::printf("memory bandwidth: copy %.2f GB/s (1 thread), %.2f GB/s (2 threads)\n", g_bw[1].copy_gbs,
+                g_bw[2].copy_gbs);
     if (!scipy_available()) std::fprintf(stderr, "SciPy rows skipped: /usr/bin/python3 cannot import scipy.ndimage\n");
     register_all();
     benchmark::RunSpecifiedBenchmarks();

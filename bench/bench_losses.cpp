@@ -1,24 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
-// Every loss, forward and forward+backward, through the public API, against a plain C++ loop
-// (ce, dice) and against this machine's memory bandwidth measured in the same run.
+// Every loss, forward and forward+backward, through the public API, at the suite's four shapes
+// on 1 and 2 threads; against this machine's memory bandwidth measured in the same run, a plain
+// C++ loop (ce, dice) and, when the bench is built with Debian's libtorch-dev, PyTorch's
+// forward+backward of the same loss (bench/torch_losses.cpp).
 //
-// Counters: bytes_per_second counts what the loss must move at least: pointwise losses read the
-// logits and labels once and write the gradient once (one-pass roofline); region and compound
-// losses read them twice with a gradient (two-pass roofline: statistics, then gradient). TopK
-// is held to the one-pass roofline (its target is "within 2x of ce"), dice_topk to two passes.
-// roofline is the time those bytes take at the measured bandwidth over the measured time
-// (STREAM copy for forward+backward, STREAM read for forward).
+// Names (read by tools/plot-bench): <impl>/<loss>/<fwd|fwdbwd>/<N>x<C>x<D>x<H>x<W>/threads:<t>,
+// impl = segloss, plain (the C++ loop), torch, half (segloss on float16 / bfloat16 logits,
+// loss "ce_float16" ...). Counters: bytes_per_second counts what the loss must move at least
+// (loss_bytes.h); roofline_fraction is the time those bytes take at the measured bandwidth over
+// the measured time (STREAM copy for forward+backward, STREAM read for forward).
 #include <cstdio>
 #include <cstring>
-#include <random>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 
 #include "baseline.h"
+#include "loss_bytes.h"
+#include "problem.h"
 #include "roofline.h"
 #include "segloss/segloss.hpp"
+#ifdef SEGLOSS_BENCH_TORCH
+#include "torch_losses.h"
+#endif
 
 using namespace segloss;
 
@@ -26,178 +32,105 @@ namespace {
 
 bench::Bandwidth g_bw[3];  // by thread count (1, 2)
 
-struct Problem {
-    std::vector<int64_t> shape, tshape;
-    std::vector<float> logits, grad;
-    std::vector<int32_t> labels;
-    bench::Shape s;
-};
-
-Problem &problem(const std::vector<int64_t> &shape) {
-    static std::vector<Problem> cache;
-    for (Problem &p : cache) {
-        if (p.shape == shape) return p;
+// One problem in memory at a time (the large shape's is 0.6 GB): benchmarks run in
+// registration order, shape by shape.
+bench::Problem &problem(const std::vector<int64_t> &shape) {
+    static std::unique_ptr<bench::Problem> p;
+    if (!p || p->shape != shape) {
+        p.reset();
+        p = std::make_unique<bench::Problem>(shape);
     }
-    if (!cache.empty()) cache.clear();  // one problem in memory at a time
-    Problem p;
-    p.shape = shape;
-    p.tshape = shape;
-    p.tshape.erase(p.tshape.begin() + 1);
-    int64_t V = 1;
-    for (size_t i = 2; i < shape.size(); i++) V *= shape[i];
-    p.s = {shape[0], shape[1], V};
-    std::mt19937 rng(1);
-    std::uniform_real_distribution<float> u(-10, 10);
-    p.logits.resize(shape[0] * shape[1] * V);
-    for (float &x : p.logits) x = u(rng);
-    p.labels.resize(shape[0] * V);
-    for (int32_t &l : p.labels) l = static_cast<int32_t>(rng() % shape[1]);
-    p.grad.assign(p.logits.size(), 0.0f);
-    cache.push_back(std::move(p));
-    return cache.back();
+    return *p;
 }
 
-DLTensor view(void *d, DLDataType t, std::vector<int64_t> &shape) {
-    DLTensor v{};
-    v.data = d;
-    v.device = {kDLCPU, 0};
-    v.ndim = int(shape.size());
-    v.dtype = t;
-    v.shape = shape.data();
-    return v;
-}
-
-// The losses and whether they make two passes over the inputs with a gradient.
-struct Loss {
-    segloss_loss_kind_t kind;
-    bool two_pass;
+// What one benchmark runs: its loss and mode, and the bytes it is charged.
+struct Row {
+    std::string loss;
+    bool backward = false;
+    int threads = 1;
+    std::vector<int64_t> shape;
 };
-const Loss kLosses[] = {
-    {SEGLOSS_LOSS_CE, false},          {SEGLOSS_LOSS_WCE, false},
-    {SEGLOSS_LOSS_FOCAL, false},       {SEGLOSS_LOSS_DICE, true},
-    {SEGLOSS_LOSS_IOU, true},          {SEGLOSS_LOSS_TVERSKY, true},
-    {SEGLOSS_LOSS_FOCAL_TVERSKY, true}, {SEGLOSS_LOSS_ASYMMETRIC, true},
-    {SEGLOSS_LOSS_SENSITIVITY_SPECIFICITY, true}, {SEGLOSS_LOSS_GENERALIZED_DICE, true},
-    {SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE, true}, {SEGLOSS_LOSS_LOG_COSH_DICE, true},
-    {SEGLOSS_LOSS_DICE_CE, true},      {SEGLOSS_LOSS_DICE_FOCAL, true},
-    {SEGLOSS_LOSS_GENERALIZED_DICE_FOCAL, true}, {SEGLOSS_LOSS_COMBO, true},
-    {SEGLOSS_LOSS_EXP_LOG, true},      {SEGLOSS_LOSS_TOPK, false},
-    {SEGLOSS_LOSS_DICE_TOPK, true},    {SEGLOSS_LOSS_BOUNDARY, true},
-    {SEGLOSS_LOSS_HAUSDORFF_DT, true}, {SEGLOSS_LOSS_DPCE, false},
-    {SEGLOSS_LOSS_DICE_BOUNDARY, true}, {SEGLOSS_LOSS_DICE_HAUSDORFF, true}};
 
-LossParams params_for(segloss_loss_kind_t kind) {
-    LossParams p(kind);
-    if (kind == SEGLOSS_LOSS_WCE) p.class_weights(SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY);
-    return p;
-}
-
-void set_counters(benchmark::State &st, const Problem &p, bool backward, int threads, bool two_pass = false) {
-    const double reads = 4.0 * p.logits.size() + 4.0 * p.labels.size();
-    const double bytes = reads * (backward && two_pass ? 2 : 1) + (backward ? 4.0 * p.logits.size() : 0.0);
-    const double bw = (backward ? g_bw[threads].copy_gbs : g_bw[threads].read_gbs) * 1e9;
+void set_counters(benchmark::State &st, const Row &r, double input_bytes, double grad_bytes) {
+    const double bytes = bench::loss_bytes(r.loss, input_bytes, grad_bytes, r.backward);
+    const double bw = (r.backward ? g_bw[r.threads].copy_gbs : g_bw[r.threads].read_gbs) * 1e9;
     st.SetBytesProcessed(int64_t(bytes) * st.iterations());
-    st.counters["roofline"] = benchmark::Counter(bytes / bw * st.iterations(), benchmark::Counter::kIsRate);
+    st.counters["roofline_fraction"] = benchmark::Counter(bytes / bw * st.iterations(), benchmark::Counter::kIsRate);
     st.counters["bandwidth_GBps"] = bw / 1e9;
 }
 
-// args: loss (segloss_loss_kind_t), backward (0/1), threads
-void BM_segloss(benchmark::State &st, std::vector<int64_t> shape) {
-    const segloss_loss_kind_t kind = static_cast<segloss_loss_kind_t>(st.range(0));
-    const bool backward = st.range(1);
-    const int threads = int(st.range(2));
-    Problem &p = problem(shape);
-    segloss_set_num_threads(threads);
+void BM_segloss(benchmark::State &st, Row r) {
+    bench::Problem &p = problem(r.shape);
+    segloss_set_num_threads(r.threads);
     Context ctx;
-    const LossParams params = params_for(kind);
+    const LossParams params = bench::bench_params(r.loss);
     double value = 0;
-    std::vector<int64_t> one{1};
-    DLTensor l = view(p.logits.data(), {kDLFloat, 32, 1}, p.shape), t = view(p.labels.data(), {kDLInt, 32, 1}, p.tshape);
-    DLTensor v = view(&value, {kDLFloat, 64, 1}, one), g = view(p.grad.data(), {kDLFloat, 32, 1}, p.shape);
+    bench::CallViews c(p, &value);
     for (auto _ : st) {
-        ctx.compute(params, l, t, v, backward ? &g : nullptr);
+        ctx.compute(params, c.logits, c.labels, c.value, r.backward ? &c.grad : nullptr);
         benchmark::DoNotOptimize(value);
     }
-    bool two_pass = false;
-    for (const Loss &l : kLosses) two_pass = two_pass || (l.kind == kind && l.two_pass);
-    set_counters(st, p, backward, threads, two_pass);
-    st.SetLabel(segloss_loss_name(kind));
+    set_counters(st, r, p.input_bytes(), p.grad_bytes());
     segloss_set_num_threads(0);
 }
 
-// Half-precision logits and gradient (args: loss, dtype 1 = float16, 2 = bfloat16; forward +
-// backward on 2 threads). Bytes are the half tensors' (2 per logit and gradient element).
-void BM_half(benchmark::State &st, std::vector<int64_t> shape) {
-    const segloss_loss_kind_t kind = static_cast<segloss_loss_kind_t>(st.range(0));
-    const DLDataType dt = st.range(1) == 1 ? DLDataType{kDLFloat, 16, 1} : DLDataType{kDLBfloat, 16, 1};
-    Problem &p = problem(shape);
-    // The float32 logits' top 16 bits: a bfloat16 by truncation, for float16 any finite pattern
+// Half-precision logits and gradient (float16 or bfloat16), forward + backward. Bytes are the
+// half tensors' (2 per logit and gradient element).
+void BM_half(benchmark::State &st, Row r, bool bf16) {
+    bench::Problem &p = problem(r.shape);
+    const DLDataType dt = bf16 ? DLDataType{kDLBfloat, 16, 1} : DLDataType{kDLFloat, 16, 1};
+    // The float32 logits' top 16 bits: a bfloat16 by truncation; for float16 any finite pattern
     // of the same magnitude range is as good for timing.
     std::vector<uint16_t> logits(p.logits.size()), grad(p.logits.size());
     for (size_t i = 0; i < logits.size(); i++) {
         uint32_t b;
         std::memcpy(&b, &p.logits[i], 4);
-        logits[i] = st.range(1) == 2 ? uint16_t(b >> 16) : uint16_t(0x3c00 | (b & 0x3ff));
+        logits[i] = bf16 ? uint16_t(b >> 16) : uint16_t(0x3c00 | (b & 0x3ff));
     }
-    segloss_set_num_threads(2);
+    segloss_set_num_threads(r.threads);
     Context ctx;
-    const LossParams params = params_for(kind);
+    const LossParams params = bench::bench_params(r.loss);
     double value = 0;
     std::vector<int64_t> one{1};
-    DLTensor l = view(logits.data(), dt, p.shape), t = view(p.labels.data(), {kDLInt, 32, 1}, p.tshape);
-    DLTensor v = view(&value, {kDLFloat, 64, 1}, one), g = view(grad.data(), dt, p.shape);
+    DLTensor l = bench::view(logits.data(), dt, p.shape), t = bench::view(p.labels.data(), {kDLInt, 32, 1}, p.tshape);
+    DLTensor v = bench::view(&value, {kDLFloat, 64, 1}, one), g = bench::view(grad.data(), dt, p.shape);
     for (auto _ : st) {
         ctx.compute(params, l, t, v, &g);
         benchmark::DoNotOptimize(value);
     }
-    bool two_pass = false;
-    for (const Loss &x : kLosses) two_pass = two_pass || (x.kind == kind && x.two_pass);
-    const double bytes = (2.0 * p.logits.size() + 4.0 * p.labels.size()) * (two_pass ? 2 : 1) + 2.0 * p.logits.size();
-    st.SetBytesProcessed(int64_t(bytes) * st.iterations());
-    st.counters["roofline"] = benchmark::Counter(bytes / (g_bw[2].copy_gbs * 1e9) * st.iterations(),
-                                                 benchmark::Counter::kIsRate);
-    st.SetLabel(std::string(segloss_loss_name(kind)) + (st.range(1) == 1 ? " float16" : " bfloat16"));
+    set_counters(st, r, 2.0 * double(p.logits.size()) + 4.0 * double(p.labels.size()), 2.0 * double(p.logits.size()));
     segloss_set_num_threads(0);
 }
 
-void BM_plain_loop(benchmark::State &st, std::vector<int64_t> shape) {
-    const bool dice = st.range(0) == SEGLOSS_LOSS_DICE, backward = st.range(1);
-    const int threads = int(st.range(2));
-    Problem &p = problem(shape);
+void BM_plain(benchmark::State &st, Row r) {
+    bench::Problem &p = problem(r.shape);
+    const bench::Shape s{p.N, p.C, p.V};
     for (auto _ : st) {
-        float *g = backward ? p.grad.data() : nullptr;
-        double v = dice ? bench::plain_dice(p.s, p.logits.data(), p.labels.data(), g, threads)
-                        : bench::plain_ce(p.s, p.logits.data(), p.labels.data(), g, threads);
+        float *g = r.backward ? p.grad.data() : nullptr;
+        double v = r.loss == "dice" ? bench::plain_dice(s, p.logits.data(), p.labels.data(), g, r.threads)
+                                    : bench::plain_ce(s, p.logits.data(), p.labels.data(), g, r.threads);
         benchmark::DoNotOptimize(v);
     }
-    set_counters(st, p, backward, threads, dice);
-    st.SetLabel(dice ? "dice" : "ce");
+    set_counters(st, r, p.input_bytes(), p.grad_bytes());
 }
 
-// Every loss on 2 threads; ce and dice (with their plain-loop baselines) also on 1.
-void all_losses(benchmark::internal::Benchmark *b) {
-    b->ArgNames({"loss", "backward", "threads"});
-    for (const Loss &l : kLosses) {
-        for (int bwd : {0, 1}) {
-            for (int th : {1, 2}) {
-                if (th == 2 || l.kind == SEGLOSS_LOSS_CE || l.kind == SEGLOSS_LOSS_DICE) b->Args({l.kind, bwd, th});
-            }
-        }
-    }
-    b->UseRealTime()->Unit(benchmark::kMillisecond);
+#ifdef SEGLOSS_BENCH_TORCH
+void BM_torch(benchmark::State &st, Row r) {
+    bench::Problem &p = problem(r.shape);
+    bench::TorchProblem tp(p, r.threads);
+    for (auto _ : st) benchmark::DoNotOptimize(tp.run(r.loss, r.backward));
+    set_counters(st, r, p.input_bytes(), p.grad_bytes());
+}
+#endif
+
+void add(const char *impl, void (*fn)(benchmark::State &, Row), const Row &r) {
+    const std::string name = std::string(impl) + "/" + r.loss + "/" + (r.backward ? "fwdbwd" : "fwd") + "/" +
+                             bench::shape_name(r.shape) + "/threads:" + std::to_string(r.threads);
+    benchmark::RegisterBenchmark(name.c_str(), fn, r)->UseRealTime()->Unit(benchmark::kMillisecond);
 }
 
-void baseline_losses(benchmark::internal::Benchmark *b) {
-    b->ArgNames({"loss", "backward", "threads"});
-    for (int kind : {SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE}) {
-        for (int bwd : {0, 1}) {
-            for (int th : {1, 2}) b->Args({kind, bwd, th});
-        }
-    }
-    b->UseRealTime()->Unit(benchmark::kMillisecond);
-}
-
-const std::vector<std::vector<int64_t>> kShapes = {{8, 4, 256, 256}, {2, 4, 128, 128, 128}, {1, 14, 96, 96, 96}};
+const std::vector<std::vector<int64_t>> kShapes = {
+    {8, 4, 256, 256}, {2, 4, 128, 128, 128}, {1, 14, 96, 96, 96}, {1, 4, 256, 256, 256}};
 
 }  // namespace
 
@@ -207,16 +140,29 @@ int main(int argc, char **argv) {
         std::printf("memory bandwidth, %d thread(s): copy %.2f GB/s, read %.2f GB/s\n", th, g_bw[th].copy_gbs,
                     g_bw[th].read_gbs);
     }
-    for (const auto &s : kShapes) {
-        std::string name;
-        for (int64_t e : s) name += (name.empty() ? "" : "x") + std::to_string(e);
-        benchmark::RegisterBenchmark(("segloss/" + name).c_str(), BM_segloss, s)->Apply(all_losses);
-        benchmark::RegisterBenchmark(("plain_loop/" + name).c_str(), BM_plain_loop, s)->Apply(baseline_losses);
-        benchmark::RegisterBenchmark(("half/" + name).c_str(), BM_half, s)
-            ->ArgNames({"loss", "dtype"})
-            ->ArgsProduct({{SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE}, {1, 2}})
-            ->UseRealTime()
-            ->Unit(benchmark::kMillisecond);
+    for (const auto &shape : kShapes) {
+        for (int threads : {1, 2}) {
+            for (bool backward : {false, true}) {
+                for (const bench::LossInfo &l : bench::all_losses()) {
+                    add("segloss", BM_segloss, {segloss_loss_name(l.kind), backward, threads, shape});
+                }
+                for (const char *loss : {"ce", "dice"}) add("plain", BM_plain, {loss, backward, threads, shape});
+#ifdef SEGLOSS_BENCH_TORCH
+                if (backward) {
+                    for (const std::string &loss : bench::torch_losses()) add("torch", BM_torch, {loss, true, threads, shape});
+                }
+#endif
+            }
+        }
+        for (const char *loss : {"ce", "dice"}) {
+            const std::string name = std::string(loss);
+            benchmark::RegisterBenchmark(("half/" + name + "_float16/fwdbwd/" + bench::shape_name(shape) + "/threads:2").c_str(),
+                                         BM_half, Row{name, true, 2, shape}, false)
+                ->UseRealTime()->Unit(benchmark::kMillisecond);
+            benchmark::RegisterBenchmark(("half/" + name + "_bfloat16/fwdbwd/" + bench::shape_name(shape) + "/threads:2").c_str(),
+                                         BM_half, Row{name, true, 2, shape}, true)
+                ->UseRealTime()->Unit(benchmark::kMillisecond);
+        }
     }
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
