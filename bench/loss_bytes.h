@@ -37,15 +37,11 @@ inline const std::vector<LossInfo> &all_losses() {
     return losses;
 }
 
-// The bytes of one call of the loss named `loss` (a segloss name; "ce_float16"-style names of
-// the half rows count as their loss) with these input and gradient sizes.
+// The bytes of one call of the loss named `loss` (a segloss name) with these input and gradient
+// sizes.
 inline double loss_bytes(const std::string &loss, double input_bytes, double grad_bytes, bool backward) {
     bool two_pass = false;
-    for (const LossInfo &l : all_losses()) {
-        const std::string name = segloss_loss_name(l.kind);
-        two_pass = two_pass || ((loss == name || loss.rfind(name + "_float16", 0) == 0 ||
-                                 loss.rfind(name + "_bfloat16", 0) == 0) && l.two_pass);
-    }
+    for (const LossInfo &l : all_losses()) two_pass = two_pass || (loss == segloss_loss_name(l.kind) && l.two_pass);
     return input_bytes * (backward && two_pass ? 2 : 1) + (backward ? grad_bytes : 0.0);
 }
 
