@@ -40,6 +40,33 @@ struct PointwiseOptions {
 // The condition under which the formula is plain cross-entropy (kernels specialise on it).
 inline Halide::Expr is_cross_entropy(const PointwiseOptions &o) { return o.gamma == 0.0f && o.log_power == 1.0f; }
 
+// The label's class weight and logit per voxel, {alpha(label), logits(label)}, for labels in
+// [0, C) (uncounted voxels get whatever; callers mask them). A vector of voxels has a label
+// each, so reading "the label's logit" is a gather, and Halide 14 turns a gather into one
+// scalar load and lane insert per lane (with large_buffers, 64-bit addresses extracted lane by
+// lane): 15% of a CE pass's perf samples at 4 classes. With few classes the logits of every
+// class are read instead and the label's kept by a compare and a blend per class, a few
+// vector operations per class (CE value 7% and value+gradient 3% faster at 2x4x128^3, the
+// same at 14 classes); beyond kMaxBlendedClasses the gather is cheaper. Both are update
+// loops of one Func, whose extents (C or 0, 0 or 1) pick one at run time: no specialisation,
+// no second copy of the kernel.
+constexpr int kMaxBlendedClasses = 16;
+inline Halide::Func label_logit_and_weight(Halide::Func logits, Halide::Expr label, Halide::Func alpha,
+                                           Halide::Expr C, const Vars &v) {
+    using namespace Halide;
+    const Var &x = v.x, &y = v.y, &z = v.z, &n = v.n;
+    Expr blend = C <= kMaxBlendedClasses;
+    Func f("label_terms");
+    f(x, y, z, n) = {0.0f, 0.0f};
+    RDom rb(0, select(blend, C, 0), "rlab");
+    Expr hit = rb == label;
+    f(x, y, z, n) = {select(hit, alpha(rb, n), f(x, y, z, n)[0]), select(hit, logits(x, y, z, rb, n), f(x, y, z, n)[1])};
+    RDom rg(0, select(blend, 0, 1), "rgat");
+    Expr y_c = clamp(label, 0, C - 1) + rg;  // + rg (always 0): the loop runs once, or never
+    f(x, y, z, n) = {alpha(y_c, n), logits(x, y, z, y_c, n)};
+    return f;
+}
+
 // Per class, on targets g' (smoothed), with u = -log p:
 //  softmax, identity: g' (1 - p)^gamma u^lp (lp = log_power). With h = p d(term)/dp,
 //    focal (lp = 1):   h = g' (1 - p)^gamma (gamma p log p / q - 1); log p / q -> -1 as q -> 0,
@@ -132,13 +159,11 @@ inline PointwiseTerms focal_cross_entropy(const ActivationForward &act, const Ta
         // Hard labels, plain cross-entropy, no smoothing: only the label's class y has g' != 0,
         // so the voxel's loss is a_y u_y and d/dx_k = a_y (p_k - [k = y]), with 1 - p_y taken
         // from q (no cancellation). The general formula gives the same values; this one needs
-        // no per-class sums (acc, class_sum): one gather of the label's logit and weight per
-        // voxel. 1.55x faster CE gradient kernel (docs/performance.md).
-        Expr y_c = clamp(t.label, 0, C - 1);  // counted labels are in range (checked before)
-        Func label_terms("label_terms");
-        label_terms(x, y, z, n) = {select(t.counted, o.alpha_pos(y_c, n), 0.0f), act.logits(x, y, z, y_c, n)};
+        // no per-class sums (acc, class_sum), only the label's logit and weight per voxel
+        // (label_logit_and_weight). 1.55x faster CE gradient kernel (docs/performance.md).
+        Func label_terms = label_logit_and_weight(act.logits, t.label, o.alpha_pos, C, v);
         r.row_funcs.push_back(label_terms);
-        Expr a_y = label_terms(x, y, z, n)[0], x_y = label_terms(x, y, z, n)[1];
+        Expr a_y = select(t.counted, label_terms(x, y, z, n)[0], 0.0f), x_y = label_terms(x, y, z, n)[1];
         Expr u_y = strict_float(act.log_se - (x_y - act.max));
         loss = select(r.hard, a_y * u_y, loss);
         unweighted = select(r.hard, select(t.counted, u_y, 0.0f), unweighted);
