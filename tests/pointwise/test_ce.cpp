@@ -26,6 +26,21 @@ TEST_CASE("ce with class weights, ignore_index and an upstream gradient", "[ce]"
     t.check();
 }
 
+TEST_CASE("ce reads the label's logit and weight right on both sides of the blend limit", "[ce]") {
+    // The kernels take the label's logit and class weight by a blend over the classes up to 16
+    // classes and by a gather beyond (generators/pointwise/formulas.h): 16 and 17 classes, and
+    // many, with weights that differ per class, ignored voxels and both label types.
+    auto classes = GENERATE(int64_t{15}, int64_t{16}, int64_t{17}, int64_t{41});
+    auto target = GENERATE(Target::I32, Target::U8);
+    LossTester t(SEGLOSS_LOSS_CE);
+    t.shape({2, classes, 5, 9}).target(target).strided(classes % 2 == 1).grad_scale(0.6f).seed(31);
+    std::vector<float> w;
+    for (int64_t c = 0; c < classes; c++) w.push_back(0.3f + 0.11f * float((c * 7) % classes));
+    t.params().weight(w);
+    t.ignore(target == Target::U8 ? 255 : -100, 0.25);
+    t.check();
+}
+
 TEST_CASE("ce forward only leaves the gradient alone", "[ce]") {
     auto reduction = GENERATE(SEGLOSS_REDUCTION_MEAN, SEGLOSS_REDUCTION_NONE);
     LossTester t(SEGLOSS_LOSS_CE);
