@@ -21,6 +21,10 @@ struct LineSum {
 };
 
 // Sums value(x, rest...) over x in [0, width). `value` may be a Tuple of float32 values.
+// needed (optional, one per component): where false, the component's sum is 0 and, in a kernel
+// specialised on the condition, neither accumulated nor totalled (region_stats' squared sums,
+// 4 of its 11 per class, are off unless a loss asks for them). Only for components that are 0
+// wherever needed is false, so that the sum is the same either way.
 // one_update (GPU schedules): one update over ceil(width / L) blocks, the last one guarded,
 // instead of the whole blocks and the tail as two updates. The same additions in the same
 // order (a guarded lane adds +0.0f, and a lane sum that starts at +0.0f is never -0.0f), so
@@ -28,10 +32,13 @@ struct LineSum {
 // innermost loop of that update, where a GPU thread can compute it.
 inline LineSum fixed_order_line_sum(const std::string &name, Halide::Func value, Halide::Expr width,
                                     const std::vector<Halide::Var> &rest, const Vars &v,
-                                    bool one_update = false) {
+                                    bool one_update = false, std::vector<Halide::Expr> needed = {}) {
     using namespace Halide;
     constexpr int L = abi::kSumLanes;
     const int arity = value.outputs();
+    needed.resize(arity, Internal::const_true());
+    // An accumulation that becomes a store of 0 where the component is not needed.
+    auto accumulate = [&](int i, Expr sum) { return select(needed[i], sum, 0.0f); };
     std::vector<Expr> rest_e(rest.begin(), rest.end());
     // value's components at x = xx (a single-valued Func is a Tuple of one).
     auto at = [&](Expr xx) {
@@ -52,7 +59,7 @@ inline LineSum fixed_order_line_sum(const std::string &name, Halide::Func value,
         Tuple cur = parts(s.lanes(lane_args));
         Tuple add = at(min(xx, width - 1));
         std::vector<Expr> upd;
-        for (int i = 0; i < arity; i++) upd.push_back(cur[i] + select(xx < width, add[i], 0.0f));
+        for (int i = 0; i < arity; i++) upd.push_back(accumulate(i, cur[i] + select(xx < width, add[i], 0.0f)));
         s.lanes(lane_args) = Tuple(upd);
         s.r = r;
     } else {
@@ -63,7 +70,7 @@ inline LineSum fixed_order_line_sum(const std::string &name, Halide::Func value,
             Tuple cur = parts(s.lanes(lane_args));
             Tuple add = at(r * L + v.lane);
             std::vector<Expr> upd;
-            for (int i = 0; i < arity; i++) upd.push_back(cur[i] + add[i]);
+            for (int i = 0; i < arity; i++) upd.push_back(accumulate(i, cur[i] + add[i]));
             s.lanes(lane_args) = Tuple(upd);
         }
         // The tail, width % L voxels, in lanes 0..(width % L) - 1.
@@ -73,7 +80,7 @@ inline LineSum fixed_order_line_sum(const std::string &name, Halide::Func value,
             Tuple cur = parts(s.lanes(lane_args));
             std::vector<Expr> upd;
             for (int i = 0; i < arity; i++) {
-                upd.push_back(cur[i] + select(v.lane < width % L, add[i], 0.0f));
+                upd.push_back(accumulate(i, cur[i] + select(v.lane < width % L, add[i], 0.0f)));
             }
             s.lanes(lane_args) = Tuple(upd);
         }
@@ -89,7 +96,7 @@ inline LineSum fixed_order_line_sum(const std::string &name, Halide::Func value,
             at_lane.insert(at_lane.end(), rest_e.begin(), rest_e.end());
             t = t + (arity == 1 ? Expr(s.lanes(at_lane)) : s.lanes(at_lane)[i]);
         }
-        totals.push_back(t);
+        totals.push_back(accumulate(i, t));
     }
     s.line(rest_e) = Tuple(totals);
     return s;

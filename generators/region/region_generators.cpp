@@ -107,7 +107,13 @@ public:
         Func contrib("contrib");
         contrib(x, y, z, c, n) = Tuple(values);
         const bool gpu = schedules::is_gpu(get_target());
-        LineSum line = fixed_order_line_sum("stats", contrib, logits.dim(0).extent(), {y, z, c, n}, v, gpu);
+        std::vector<Expr> needed;
+        for (const auto &t : terms) {
+            const bool squared = t.first == abi::kStatP2 || t.first == abi::kStatG2 || t.first == abi::kStatSsPos ||
+                                 t.first == abi::kStatSsNeg;
+            needed.push_back(squared ? sq : Internal::const_true());
+        }
+        LineSum line = fixed_order_line_sum("stats", contrib, logits.dim(0).extent(), {y, z, c, n}, v, gpu, needed);
 
         // Lines are added in float64 in a fixed order per group: the CPU in one sequence, y then
         // z; a GPU over y per (z, c, n) thread, then over z per (c, n) thread (one sequence of
