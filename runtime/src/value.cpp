@@ -67,16 +67,28 @@ void write_elements(const Tensor &value, const std::vector<double> &v) {
     }
 }
 
+// Lines outer, slots inner: each slot's additions in the lines' order (the fixed order), with
+// no division per element (the modulo version was ~5% of a CE value call's perf samples at
+// 2x4x128^3, 2 threads: the runtime's sums run on one thread after the kernel).
+static void add_lines(const float *rows, size_t lines, int slots, double *total) {
+    for (size_t l = 0; l < lines; l++, rows += slots) {
+        for (int s = 0; s < slots; s++) total[s] += rows[s];
+    }
+}
+
 std::vector<double> sum_lines(const std::vector<float> &rows, int slots) {
     std::vector<double> total(slots, 0.0);
-    for (size_t i = 0; i < rows.size(); i++) total[i % slots] += rows[i];
+    add_lines(rows.data(), rows.size() / static_cast<size_t>(slots), slots, total.data());
     return total;
 }
 
 std::vector<double> sum_lines_per_image(const std::vector<float> &rows, int slots, int64_t N) {
     std::vector<double> total(static_cast<size_t>(N * slots), 0.0);
     const size_t per_image = rows.size() / static_cast<size_t>(N);  // an image's lines are contiguous
-    for (size_t i = 0; i < rows.size(); i++) total[i / per_image * slots + i % slots] += rows[i];
+    for (int64_t n = 0; n < N; n++) {
+        add_lines(rows.data() + static_cast<size_t>(n) * per_image, per_image / static_cast<size_t>(slots), slots,
+                  total.data() + n * slots);
+    }
     return total;
 }
 
