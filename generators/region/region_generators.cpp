@@ -59,6 +59,29 @@ protected:
     PointwiseOptions pointwise_options(Func alpha_pos, Func alpha_neg) {
         return {alpha_pos, alpha_neg, *gamma, *log_power, *smoothing};
     }
+
+    // A slot of the statistics (abi::RegionStat): what each voxel adds to it, and where it is
+    // needed at all (fixed_order_line_sum's `needed`).
+    struct Term {
+        int slot;
+        Expr value;
+        Expr needed;
+    };
+    // The fixed-order line sums of `terms` over x, one per line `rest`; none for no terms.
+    LineSum term_line_sum(const std::string &name, const std::vector<Term> &terms, Expr width,
+                          const std::vector<Var> &rest, bool one_update) {
+        if (terms.empty()) return {};
+        std::vector<Expr> values, needed;
+        for (const Term &t : terms) {
+            values.push_back(t.value);
+            needed.push_back(t.needed);
+        }
+        std::vector<Var> args{this->v.x};
+        args.insert(args.end(), rest.begin(), rest.end());
+        Func contrib(name + "_contrib");
+        contrib(args) = Tuple(values);
+        return fixed_order_line_sum(name, contrib, width, rest, this->v, one_update, needed);
+    }
 };
 
 class RegionStats : public RegionPass<RegionStats> {
@@ -79,45 +102,51 @@ public:
         Expr p = act.p(x, y, z, c, n);
         Expr g = tg.g(x, y, z, c, n);
         Expr ok = tg.counted && !act.bad;  // non-finite voxels are counted apart, not summed
-        Expr zero = 0.0f, one = 1.0f, m = tg.weight, sq = squares != 0;
-        // The summed slots (abi::RegionStat) and what each voxel adds to them.
-        std::vector<std::pair<int, Expr>> terms = {
-            {abi::kStatI, select(ok, m * (p * g), zero)},
-            {abi::kStatP, select(ok, m * p, zero)},
-            {abi::kStatG, select(tg.counted, m * g, zero)},
-            {abi::kStatP2, select(ok && sq, m * (p * p), zero)},
-            {abi::kStatG2, select(tg.counted && sq, m * (g * g), zero)},
-            {abi::kStatSsPos, select(ok && sq, m * ((g - p) * (g - p) * g), zero)},
-            {abi::kStatSsNeg, select(ok && sq, m * ((g - p) * (g - p) * (one - g)), zero)},
-            {abi::kStatCount, select(tg.counted, m, zero)},
-            {abi::kStatInvalid, select(tg.invalid, one, zero)},
-            {abi::kStatNonfinite, select(tg.counted && act.bad, one, zero)},
-            {abi::kStatBadMask, select(tg.bad_mask, one, zero)}};
+        Expr zero = 0.0f, one = 1.0f, m = tg.weight, sq = squares != 0, yes = Internal::const_true();
+        // The summed slots (abi::RegionStat), what each voxel adds to them, and when they are
+        // needed at all (sums.h). Per class:
+        std::vector<Term> terms = {
+            {abi::kStatI, select(ok, m * (p * g), zero), yes},
+            {abi::kStatP, select(ok, m * p, zero), yes},
+            {abi::kStatG, select(tg.counted, m * g, zero), yes},
+            {abi::kStatP2, select(ok && sq, m * (p * p), zero), sq},
+            {abi::kStatG2, select(tg.counted && sq, m * (g * g), zero), sq},
+            {abi::kStatSsPos, select(ok && sq, m * ((g - p) * (g - p) * g), zero), sq},
+            {abi::kStatSsNeg, select(ok && sq, m * ((g - p) * (g - p) * (one - g)), zero), sq}};
+        // Per voxel (the same for every class, and written to every class's slots): summed once
+        // per line on the CPU, not once per class (they were 4 of the 7 sums per class at
+        // squares == 0). The same values in the same order, so the same bits. GPU schedules
+        // keep them per class (one kernel, no second pass over the logits for the non-finite
+        // count; not re-measured without a GPU).
+        std::vector<Term> voxel_terms = {{abi::kStatCount, select(tg.counted, m, zero), yes},
+                                         {abi::kStatInvalid, select(tg.invalid, one, zero), yes},
+                                         {abi::kStatNonfinite, select(tg.counted && act.bad, one, zero), yes},
+                                         {abi::kStatBadMask, select(tg.bad_mask, one, zero), yes}};
         std::vector<Func> per_line = act.row_funcs;
         if (with_pointwise) {
             Func unit("unit");
             unit(c, n) = 1.0f;
             PointwiseTerms pw = focal_cross_entropy(act, tg, pointwise_options(unit, unit), num_classes(), v);
-            terms.push_back({abi::kStatPwPos, select(ok, m * pw.class_loss(x, y, z, c, n)[0], zero)});
-            terms.push_back({abi::kStatPwNeg, select(ok, m * pw.class_loss(x, y, z, c, n)[1], zero)});
+            terms.push_back({abi::kStatPwPos, select(ok, m * pw.class_loss(x, y, z, c, n)[0], zero), yes});
+            terms.push_back({abi::kStatPwNeg, select(ok, m * pw.class_loss(x, y, z, c, n)[1], zero), yes});
             per_line.push_back(pw.class_loss);
         }
-        std::vector<Expr> values;
-        for (const auto &t : terms) values.push_back(t.second);
-        Func contrib("contrib");
-        contrib(x, y, z, c, n) = Tuple(values);
         const bool gpu = schedules::is_gpu(get_target());
-        std::vector<Expr> needed;
-        for (const auto &t : terms) {
-            const bool squared = t.first == abi::kStatP2 || t.first == abi::kStatG2 || t.first == abi::kStatSsPos ||
-                                 t.first == abi::kStatSsNeg;
-            needed.push_back(squared ? sq : Internal::const_true());
+        if (gpu) {
+            terms.insert(terms.end(), voxel_terms.begin(), voxel_terms.end());
+            voxel_terms.clear();
         }
-        LineSum line = fixed_order_line_sum("stats", contrib, logits.dim(0).extent(), {y, z, c, n}, v, gpu, needed);
+        Expr X = logits.dim(0).extent();
+        LineSum line = term_line_sum("stats", terms, X, {y, z, c, n}, gpu);
+        LineSum voxel_line = term_line_sum("counts", voxel_terms, X, {y, z, n}, gpu);
+        // Every slot's line sum (y, z, c, n): the class sums, then the per-voxel ones.
+        Func lines("lines");
+        std::vector<Expr> line_values;
+        for (size_t i = 0; i < terms.size(); i++) line_values.push_back(line.line(y, z, c, n)[i]);
+        for (size_t i = 0; i < voxel_terms.size(); i++) line_values.push_back(voxel_line.line(y, z, n)[i]);
+        lines(y, z, c, n) = Tuple(line_values);
+        terms.insert(terms.end(), voxel_terms.begin(), voxel_terms.end());
 
-        // Lines are added in float64 in a fixed order per group: the CPU in one sequence, y then
-        // z; a GPU over y per (z, c, n) thread, then over z per (c, n) thread (one sequence of
-        // Y * Z additions is a single thread's latency chain: 3 ms at 2x4x128^3 on an H200).
         Func group("group"), plane("plane");
         std::vector<Expr> zeros(terms.size(), f64(0)), upd, plane_upd;
         group(c, n) = Tuple(zeros);
@@ -125,19 +154,19 @@ public:
             RDom ry(0, logits.dim(1).extent(), "ry"), rz(0, logits.dim(2).extent(), "rz");
             plane(z, c, n) = Tuple(zeros);
             for (size_t i = 0; i < terms.size(); i++) {
-                plane_upd.push_back(plane(z, c, n)[i] + cast<double>(line.line(ry, z, c, n)[i]));
+                plane_upd.push_back(plane(z, c, n)[i] + cast<double>(lines(ry, z, c, n)[i]));
                 upd.push_back(group(c, n)[i] + plane(rz, c, n)[i]);
             }
             plane(z, c, n) = Tuple(plane_upd);
         } else {
             RDom ryz(0, logits.dim(1).extent(), 0, logits.dim(2).extent(), "ryz");
             for (size_t i = 0; i < terms.size(); i++) {
-                upd.push_back(group(c, n)[i] + cast<double>(line.line(ryz.x, ryz.y, c, n)[i]));
+                upd.push_back(group(c, n)[i] + cast<double>(lines(ryz.x, ryz.y, c, n)[i]));
             }
         }
         group(c, n) = Tuple(upd);
         std::vector<Expr> slots(abi::kNumRegionStats, f64(0));
-        for (size_t i = 0; i < terms.size(); i++) slots[terms[i].first] = group(c, n)[i];
+        for (size_t i = 0; i < terms.size(); i++) slots[terms[i].slot] = group(c, n)[i];
         stats(v.k, c, n) = mux(v.k, slots);
         stats.bound(v.k, 0, abi::kNumRegionStats);
 
@@ -164,12 +193,16 @@ public:
             schedules::cpu_params(get_target(), "region", with_pointwise ? "compound_stats" : "region_stats");
         const int vec = schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;
-        line.line.compute_root();
-        schedules::split_lines(line.line, {c}, v, l, sp.grain);
-        line.line.specialize(dense && squares == 0);
-        line.line.specialize(dense);
-        schedule_line_lanes(line, LoopLevel(line.line, l.yi), LoopLevel(line.line, l.yo), v);
-        schedules::compute_per_task(per_line, schedules::helper_level(line.line, l, sp), v, vec);
+        // Per line: the per-voxel sums, then the class loop (the class sums' totals inline).
+        lines.compute_root();
+        schedules::split_lines(lines, {c}, v, l, sp.grain);
+        lines.specialize(dense && squares == 0);
+        lines.specialize(dense);
+        const LoopLevel per_line_level(lines, l.yi), per_task_level(lines, l.yo);
+        schedule_line_lanes(line, per_line_level, per_task_level, v);
+        voxel_line.line.compute_at(per_line_level);
+        schedule_line_lanes(voxel_line, per_line_level, per_task_level, v);
+        schedules::compute_per_task(per_line, schedules::helper_level(lines, l, sp), v, vec);
         group.compute_root();
         group.update().parallel(n);
     }
