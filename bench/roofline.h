@@ -11,7 +11,7 @@ struct Bandwidth {
     double read_gbs;  // bytes read per second, sum of a[i]
 };
 
-// Median of `reps` runs with `threads` threads over 2 x 256 MiB arrays.
+// The best of `reps` runs with `threads` threads over 2 x 256 MiB arrays.
 Bandwidth measure_bandwidth(int threads, int reps = 7);
 
 }  // namespace segloss::bench
