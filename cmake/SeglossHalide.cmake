@@ -43,13 +43,19 @@ function(segloss_gpu_target API OUT)
 endfunction()
 
 # segloss_kernel(<name> FAMILY <f> GENERATOR <g> STAGE <s> ACTIVATION <a> TARGET_KIND <k>
-#                [GPU [NO_OPENCL]] [PARAMS ...] [LINK <library of extern stages>...])
+#                [CLASSES <K>] [GPU [NO_OPENCL]] [PARAMS ...] [LINK <library of extern stages>...])
 # Builds the CPU multi-target library (SEGLOSS_CPU_TARGETS) <name> and records a row for the
-# runtime registry. GPU: the generator has GPU schedules; also builds <name>_<api> for each of
+# runtime registry. CLASSES: the kernel serves exactly K classes (its generator gets
+# classes=K); the registry prefers it over the row without CLASSES when the logits have K. GPU: the generator has GPU schedules; also builds <name>_<api> for each of
 # SEGLOSS_GPU_APIS and records it in the GPU table. NO_OPENCL: not for OpenCL (float16 needs
 # cl_khr_fp16, which pocl, the CI's OpenCL, does not have).
 function(segloss_kernel NAME)
-    cmake_parse_arguments(ARG "GPU;NO_OPENCL" "FAMILY;GENERATOR;STAGE;ACTIVATION;TARGET_KIND" "PARAMS;LINK" ${ARGN})
+    cmake_parse_arguments(ARG "GPU;NO_OPENCL" "FAMILY;GENERATOR;STAGE;ACTIVATION;TARGET_KIND;CLASSES" "PARAMS;LINK" ${ARGN})
+    if (ARG_CLASSES)
+        list(APPEND ARG_PARAMS classes=${ARG_CLASSES})
+    else ()
+        set(ARG_CLASSES 0)
+    endif ()
     set(cpu_targets ${SEGLOSS_CPU_TARGETS})
     if (SEGLOSS_CPU_FEW_TARGETS AND NOT NAME MATCHES "${SEGLOSS_CPU_EVERY_LEVEL_ROWS}")
         set(cpu_targets ${SEGLOSS_CPU_FEW_TARGETS})
@@ -65,7 +71,7 @@ function(segloss_kernel NAME)
     endif ()
     set_property(GLOBAL APPEND PROPERTY SEGLOSS_KERNEL_LIBS ${NAME})
     set_property(GLOBAL APPEND PROPERTY SEGLOSS_KERNEL_ROWS
-                 "SEGLOSS_KERNEL(${ARG_STAGE}, ${NAME}, ${ARG_ACTIVATION}, ${ARG_TARGET_KIND})")
+                 "SEGLOSS_KERNEL(${ARG_STAGE}, ${NAME}, ${ARG_ACTIVATION}, ${ARG_TARGET_KIND}, ${ARG_CLASSES})")
     if (NOT ARG_GPU)
         return()
     endif ()

@@ -53,6 +53,20 @@ foreach (kind IN LISTS _segloss_target_kinds)
                        ACTIVATION ${act} TARGET_KIND ${kind} GPU PARAMS ${p} with_pointwise=true)
     endforeach ()
 endforeach ()
+# The gradient passes of cross-entropy, the region and the compound losses for one class count each
+# (SEGLOSS_CLASS_KERNELS, CMakeLists.txt): every class loop unrolled and a voxel's softmax terms
+# in registers (schedules/cpu_classes.h), softmax with int32 labels, the common training case.
+# The registry prefers them when the logits have that many classes; every other call takes the
+# rows above.
+foreach (classes IN LISTS SEGLOSS_CLASS_KERNELS)
+    set(p ${_segloss_labels_i32} target_kind=i32 activation=softmax)
+    segloss_kernel(ce_softmax_i32_grad_c${classes} FAMILY pointwise GENERATOR pointwise STAGE pointwise_grad
+                   ACTIVATION softmax TARGET_KIND i32 CLASSES ${classes} PARAMS ${p} output=grad)
+    segloss_kernel(region_grad_softmax_i32_c${classes} FAMILY region GENERATOR region_grad STAGE region_grad
+                   ACTIVATION softmax TARGET_KIND i32 CLASSES ${classes} PARAMS ${p})
+    segloss_kernel(compound_grad_softmax_i32_c${classes} FAMILY region GENERATOR region_grad STAGE compound_grad
+                   ACTIVATION softmax TARGET_KIND i32 CLASSES ${classes} PARAMS ${p} with_pointwise=true)
+endforeach ()
 # Half-precision logits (float16, bfloat16): converted to float32 before the loss kernels and
 # the float32 gradient back after them (docs/design.md: why not half variants of every kernel).
 foreach (half IN ITEMS f16 bf16)

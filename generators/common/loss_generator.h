@@ -22,6 +22,10 @@ public:
 
     GP<ActivationKind> activation{"activation", ActivationKind::Softmax, kActivationNames};
     GP<TargetKind> target_kind{"target_kind", TargetKind::I32, kTargetKindNames};
+    // 0: any class count (read from the logits); K > 0: a kernel for exactly K classes, whose
+    // class loops a schedule can unroll and whose per-class terms can stay in registers
+    // (schedules/cpu_classes.h). The runtime picks it when the logits have K classes.
+    GP<int> classes{"classes", 0};
 
     // Logits, PyTorch N,C,D,H,W: Halide (x, y, z, c, n) (probabilities for activation=identity).
     In<Halide::Buffer<float, 5>> logits{"logits"};
@@ -37,7 +41,7 @@ public:
 protected:
     Vars v;
 
-    Halide::Expr num_classes() { return logits.dim(3).extent(); }
+    Halide::Expr num_classes() { return int(classes) > 0 ? Halide::Expr(int(classes)) : logits.dim(3).extent(); }
     ActivationForward forward() {
         return activation_forward(activation, logits, num_classes(), v, this->get_target().has_gpu_feature());
     }
@@ -54,6 +58,7 @@ protected:
         allow_any_stride(logits);
         allow_any_stride(labels);
         for (int d = 0; d < 5; d++) logits.dim(d).set_min(0);
+        if (int(classes) > 0) logits.dim(3).set_extent(int(classes));
         const bool dense_map = target_kind == TargetKind::F32;
         for (int d = 0; d < (dense_map ? 5 : 4); d++) {
             labels.dim(d).set_bounds(0, logits.dim(!dense_map && d == 3 ? 4 : d).extent());

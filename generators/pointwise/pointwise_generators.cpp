@@ -9,6 +9,7 @@
 #include "generators/common/sums.h"
 #include "generators/common/selection.h"
 #include "generators/pointwise/formulas.h"
+#include "schedules/cpu_classes.h"
 #include "schedules/cpu_lines.h"
 #include "schedules/gpu_lines.h"
 
@@ -101,26 +102,49 @@ public:
         Terms main = terms(opts);
         Terms line_terms = gpu && grad ? terms(opts) : main;
 
-        Func contrib("contrib");  // what each voxel adds to the line sums
+        std::vector<Expr> contrib_values;  // what each voxel adds to the line sums
         {
             const Terms &t = line_terms;
             Expr m = t.weight(x, y, z, n);
             Expr counted = m > 0.0f;
-            contrib(x, y, z, n) = {select(counted && !t.act.bad, m * t.ce.loss(x, y, z, n), 0.0f),
-                                   select(counted && t.act.bad, 1.0f, 0.0f)};
+            contrib_values = {select(counted && !t.act.bad, m * t.ce.loss(x, y, z, n), 0.0f),
+                              select(counted && t.act.bad, 1.0f, 0.0f)};
+        }
+        const ActivationForward &act = main.act;
+        const PointwiseTerms &ce = main.ce;
+        Expr m = main.weight(x, y, z, n);
+        Expr counted = m > 0.0f;
+        auto grad_value = [&](Expr cc) {
+            return select(counted, nan_if(act.bad, (grad_scale * (*norm_scale)(0) * m) * ce.dx(x, y, z, cc, n)), 0.0f);
+        };
+        // With a fixed class count (CPU), a voxel's outputs (its gradient for every class and
+        // its line-sum terms) are one Tuple, computed a vector of voxels at a time with the
+        // per-voxel stages in registers (schedules/cpu_classes.h); the outputs read it back.
+        Func fused("voxel_outputs");
+        const int K = int(classes);
+        const bool fixed = K > 0 && !gpu && !map;
+        Func contrib("contrib");
+        if (fixed) {
+            std::vector<Expr> values;
+            for (int k = 0; grad && k < K; k++) values.push_back(grad_value(k));
+            const int first = int(values.size());
+            values.insert(values.end(), contrib_values.begin(), contrib_values.end());
+            fused(x, y, z, n) = Tuple(values);
+            contrib(x, y, z, n) = {fused(x, y, z, n)[first], fused(x, y, z, n)[first + 1]};
+        } else {
+            contrib(x, y, z, n) = Tuple(contrib_values);
         }
         LineSum line = fixed_order_line_sum("loss", contrib, logits.dim(0).extent(), {y, z, n}, v, gpu);
         if (rows) {
             (*rows)(v.k, y, z, n) = mux(v.k, {line.line(y, z, n)[0], line.line(y, z, n)[1]});
             rows->bound(v.k, 0, abi::kNumPointwiseSlots);
         }
-        const ActivationForward &act = main.act;
-        const PointwiseTerms &ce = main.ce;
-        Expr m = main.weight(x, y, z, n);
-        Expr counted = m > 0.0f;
-        if (grad) {
-            (*grad)(x, y, z, c, n) =
-                select(counted, nan_if(act.bad, (grad_scale * (*norm_scale)(0) * m) * ce.dx(x, y, z, c, n)), 0.0f);
+        if (grad && fixed) {
+            std::vector<Expr> per_class;
+            for (int k = 0; k < K; k++) per_class.push_back(fused(x, y, z, n)[k]);
+            (*grad)(x, y, z, c, n) = mux(c, per_class);
+        } else if (grad) {
+            (*grad)(x, y, z, c, n) = grad_value(c);
         }
         if (map) {
             Expr kept = counted && ce.unweighted(x, y, z, n) > *key_threshold;
@@ -188,6 +212,14 @@ public:
             schedule_line_lanes(line, LoopLevel(*rows, l.yi), LoopLevel(*rows, l.yo), v);
         }
         if (grad) rows->compute_with(lead, l.yi);
+        if (fixed) {
+            if (grad) grad->unroll(c);
+            schedules::compute_per_vector(fused, per_line, LoopLevel(lead, l.yi), LoopLevel(lead, l.yo), v, vec);
+            if (ce.hard.defined()) fused.specialize(dense && ce.hard);
+            fused.specialize(dense);
+            lead.specialize(dense);
+            return;
+        }
         schedules::compute_per_task(per_line, schedules::helper_level(lead, l, sp), v, vec);
         // Cross-entropy gets its own dense path, where the focal factors fold away.
         if (ce.hard.defined()) lead.specialize(dense && ce.hard);

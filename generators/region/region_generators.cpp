@@ -16,6 +16,7 @@
 #include "generators/common/sums.h"
 #include "generators/pointwise/formulas.h"
 #include "generators/region/epilogues.h"
+#include "schedules/cpu_classes.h"
 #include "schedules/cpu_lines.h"
 #include "schedules/gpu_lines.h"
 
@@ -275,11 +276,15 @@ public:
         const int vec = schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;
         schedules::split_lines(grad, {x, c}, v, l, sp.grain);
-        grad.vectorize(x, vec, TailStrategy::GuardWithIf);
+        // A fixed class count: a vector of voxels at a time, every class of it, the per-voxel
+        // stages in registers (schedules/cpu_classes.h); else the stages once per task.
+        const bool fixed = int(classes) > 0;
+        if (fixed) schedules::vectors_of_every_class(grad, per_line, v, vec);
+        else grad.vectorize(x, vec, TailStrategy::GuardWithIf);
         if (hard.defined()) grad.specialize(dense && hard);
         if (with_pointwise) grad.specialize(dense && cross_entropy);
         grad.specialize(dense);
-        schedules::compute_per_task(per_line, schedules::helper_level(grad, l, sp), v, vec);
+        if (!fixed) schedules::compute_per_task(per_line, schedules::helper_level(grad, l, sp), v, vec);
     }
 };
 

@@ -123,7 +123,7 @@ void run_pointwise(Call &call, const Problem &pb, const DLTensor *value_dl, cons
     HalideView out_rows = line_rows_view(rows, abi::kNumPointwiseSlots, pb);
     if (grad_dl) {
         // One pass: gradient and line sums.
-        Kernel k = find_kernel(Stage::pointwise_grad, pb.act, pb.kind, api);
+        Kernel k = find_kernel(Stage::pointwise_grad, pb.act, pb.kind, api, pb.C);
         GradOut grad_v(call, pb, grad);
         call.run(k.name, k.as<PointwiseGradFn>(), logits.get(), target.get(), hi, ii, mask.get(), alpha_pos, alpha_neg,
                  args.gamma, args.log_power, args.smoothing, scale, sel.key.get(), sel.cut_value, sel.cut_index,

@@ -162,11 +162,11 @@ void run_grad(Call &call, const Problem &pb, const RegionPlan &plan, halide_buff
     GradOut g(call, pb, grad);
     if (plan.compound) {
         const PointwiseArgs &a = plan.pointwise;
-        Kernel k = find_kernel(Stage::compound_grad, pb.act, pb.kind, call.api());
+        Kernel k = find_kernel(Stage::compound_grad, pb.act, pb.kind, call.api(), pb.C);
         call.run(k.name, k.as<CompoundGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
                  coef, a.gamma, a.log_power, a.smoothing, sel.key.get(), sel.cut_value, sel.cut_index, g.get());
     } else {
-        Kernel k = find_kernel(Stage::region_grad, pb.act, pb.kind, call.api());
+        Kernel k = find_kernel(Stage::region_grad, pb.act, pb.kind, call.api(), pb.C);
         call.run(k.name, k.as<RegionGradFn>(), logits.get(), target.get(), pb.has_ignore, pb.ignore_index, mask.get(),
                  coef, g.get());
     }

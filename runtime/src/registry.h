@@ -90,12 +90,16 @@ using TopkPartWeightsFn = int (*)(UC, Buf alpha_pos, Buf alpha_neg, Buf norm_sca
 using TopkPartTotalFn = int (*)(UC, Buf keys, Buf state, Buf norm, double lambda, Buf base, Buf total);
 using BoundaryTotalFn = int (*)(UC, Buf rows, Buf group_voxels, int batch, int mean, double lambda, Buf base,
                                 Buf groups, Buf total);
-Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api = GpuApi::none);
+// num_classes: a CPU row built for exactly that many classes (cmake/kernels.cmake, CLASSES) is
+// preferred; 0 (or a count without such a row) finds the row for any count.
+Kernel find_kernel(Stage stage, Act act, TargetKind kind, GpuApi api = GpuApi::none, int64_t num_classes = 0);
 
 // For tools/tune only (its driver, tools/tuner/time_candidate.cpp): from now on find_kernel
 // returns `fn` where it would return the CPU kernel `name`: a candidate schedule of the same
 // generator row, so the same signature. `fn` null restores the built-in kernel. Not part of the
 // C ABI and not thread-safe: call it before any loss call. False if no CPU kernel has `name`.
+// Once a row is named, rows built for one class count that were never named are not used (a
+// tuner run times the row it names, with its built-in and its candidate schedule alike).
 bool replace_cpu_kernel(const char *name, void *fn);
 
 }  // namespace segloss::rt
