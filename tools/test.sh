@@ -22,9 +22,9 @@ if [[ "$(uname -m)" == x86_64 ]]; then
     cpu_levels=("-DSEGLOSS_CPU_FEW_TARGETS=${best}x86-64-linux"
                 "-DSEGLOSS_CPU_EVERY_LEVEL_ROWS=^(label_stats_i32|ce_softmax_i32_(value|grad)|region_(stats|grad)_softmax_i32|region_epilogue|convert_.*)\$")
 fi
-# Class-count kernels (cmake/kernels.cmake): 4 of the default 2;3;4 (each count ~1.5 CI minutes;
-# the others are the same generators with another unroll count, and their counts run through
-# the general kernels here).
+# Class-count kernels (cmake/kernels.cmake): 4 of the default 2;3;4, at the best level only
+# (SeglossHalide.cmake; each count ~1 CI minute; the others are the same generators with another
+# unroll count, and their counts run through the general kernels here).
 tools/setup.sh build -DSEGLOSS_BUILD_TESTS=ON -DSEGLOSS_BUILD_BENCH=OFF "-DSEGLOSS_GPU_APIS=cuda;opencl" \
                -DSEGLOSS_CLASS_KERNELS=4 "${cpu_levels[@]}"
 cmake --build build -j2
