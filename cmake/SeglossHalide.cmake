@@ -46,7 +46,8 @@ endfunction()
 #                [CLASSES <K>] [GPU [NO_OPENCL]] [PARAMS ...] [LINK <library of extern stages>...])
 # Builds the CPU multi-target library (SEGLOSS_CPU_TARGETS) <name> and records a row for the
 # runtime registry. CLASSES: the kernel serves exactly K classes (its generator gets
-# classes=K); the registry prefers it over the row without CLASSES when the logits have K. GPU: the generator has GPU schedules; also builds <name>_<api> for each of
+# classes=K); the registry prefers it over the row without CLASSES when the logits have K.
+# GPU: the generator has GPU schedules; also builds <name>_<api> for each of
 # SEGLOSS_GPU_APIS and records it in the GPU table. NO_OPENCL: not for OpenCL (float16 needs
 # cl_khr_fp16, which pocl, the CI's OpenCL, does not have).
 function(segloss_kernel NAME)

@@ -14,7 +14,8 @@ PACKAGES=(cmake ninja-build g++ binutils libhalide14-0-dev catch2 libbenchmark-d
 [[ " $* " == *"SEGLOSS_GPU_APIS="*"opencl"* ]] && PACKAGES+=(pocl-opencl-icd ocl-icd-opencl-dev)
 tools/install-missing.sh "${PACKAGES[@]}"
 
-# Every configure starts from the product's CPU levels (all four for every kernel): the test
-# build's cut (tools/test.sh passes it again) must not stay in a cached build folder.
+# Every configure starts from the product's CPU levels (all four for every kernel) and class
+# counts: the test build's cut (tools/test.sh passes it again) must not stay in a cached build
+# folder.
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEGLOSS_CPU_FEW_TARGETS= \
-      "-DSEGLOSS_CPU_EVERY_LEVEL_ROWS=.*" "$@"
+      "-DSEGLOSS_CPU_EVERY_LEVEL_ROWS=.*" "-DSEGLOSS_CLASS_KERNELS=2;3;4" "$@"
