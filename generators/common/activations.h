@@ -30,6 +30,8 @@ struct ActivationForward {
     Halide::Expr max;        // softmax: max_c x_c at (x, y, z, n)
     Halide::Expr argmax;     // softmax: the first class that attains it
     Halide::Expr log_se;     // softmax: log sum_c exp(x_c - max) at (x, y, z, n), accurate near 0
+    Halide::Expr rest;       // softmax: sum of exp(x_c - max) over the classes but the arg max
+    Halide::Expr inv_se;     // softmax: 1 / sum_c exp(x_c - max) = 1 / (1 + rest)
     // Funcs that hold one value per voxel or per (voxel, class), in producer order: the schedule
     // computes them once per x line.
     std::vector<Halide::Func> row_funcs;
@@ -92,6 +94,8 @@ inline ActivationForward activation_forward(ActivationKind kind, Halide::Func lo
         Func log_se("log_se");
         log_se(x, y, z, n) = log1p_accurate(rest(x, y, z, n));
         a.log_se = log_se(x, y, z, n);
+        a.rest = rest(x, y, z, n);
+        a.inv_se = inv(x, y, z, n);
         a.p(x, y, z, c, n) = a.e(x, y, z, c, n) * inv(x, y, z, n);
         a.q(x, y, z, c, n) = select(c == argmax, rest(x, y, z, n) * inv(x, y, z, n), 1.0f - a.p(x, y, z, c, n));
         a.row_funcs.insert(a.row_funcs.end(), {a.e, rest, inv, log_se});

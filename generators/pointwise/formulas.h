@@ -23,8 +23,9 @@ struct PointwiseTerms {
     Halide::Func unweighted;  // unweighted(x, y, z, n): the same with class weights of 1 (TopK's key)
     Halide::Func dx;    // dx(x, y, z, c, n): d loss(voxel) / d logit_c, before scaling
     std::vector<Halide::Func> row_funcs;  // per-voxel intermediates to compute once per task
-    // Where the hard-label path applies (softmax, index targets, plain cross-entropy without
-    // label smoothing); undefined elsewhere. Kernels specialise on it.
+    // Where the hard-label path applies (softmax, index targets, no label smoothing; any gamma
+    // and log_power); undefined elsewhere. Kernels specialise on it, and within it on
+    // is_cross_entropy.
     Halide::Expr hard;
 };
 
@@ -67,6 +68,23 @@ inline Halide::Func label_logit_and_weight(Halide::Func logits, Halide::Expr lab
     return f;
 }
 
+// A class's loss term at g' = 1 (softmax, identity) from u = -log p, p and q = 1 - p:
+// term = (1 - p)^gamma u^lp, and h = p d(term)/dp (formulas below). For cross-entropy (gamma =
+// 0, lp = 1) term = u and h = -1: kernels specialise on it and every factor folds away.
+struct FocalPowerTerm {
+    Halide::Expr term, h;
+};
+inline FocalPowerTerm focal_power_term(Halide::Expr u, Halide::Expr p, Halide::Expr q, const PointwiseOptions &o) {
+    using namespace Halide;
+    Expr gamma = o.gamma, no_focus = o.gamma == 0.0f, no_power = o.log_power == 1.0f;
+    Expr m = select(no_focus, 1.0f, q > 0.0f, exp(gamma * log(q)), 0.0f);
+    Expr uc = max(u, 1e-30f);
+    Expr powered = select(no_power, u, exp(o.log_power * log(uc)));
+    Expr focal_h = select(no_focus, -1.0f, -1.0f - gamma * p * select(q > 0.0f, u / q, 1.0f));
+    Expr power_h = select(u > 1e-30f, -o.log_power * exp((o.log_power - 1.0f) * log(uc)), 0.0f);
+    return {m * powered, select(no_power, m * focal_h, power_h)};
+}
+
 // Per class, on targets g' (smoothed), with u = -log p:
 //  softmax, identity: g' (1 - p)^gamma u^lp (lp = log_power). With h = p d(term)/dp,
 //    focal (lp = 1):   h = g' (1 - p)^gamma (gamma p log p / q - 1); log p / q -> -1 as q -> 0,
@@ -91,11 +109,11 @@ inline PointwiseTerms focal_cross_entropy(const ActivationForward &act, const Ta
     // The hard-label path (below) needs none of the per-class sums (acc, class_sum): there they
     // run over no class.
     const bool hard_path = act.kind == ActivationKind::Softmax && t.label.defined();
-    if (hard_path) r.hard = is_cross_entropy(o) && o.smoothing == 0.0f;
+    if (hard_path) r.hard = o.smoothing == 0.0f;
     const Expr summed_classes = hard_path ? select(r.hard, 0, C) : C;
     RDom rc(0, summed_classes, "rcl");
     Expr K = sigmoid ? Expr(2.0f) : cast<float>(C);
-    Expr gamma = o.gamma, no_focus = o.gamma == 0.0f, no_power = o.log_power == 1.0f;
+    Expr gamma = o.gamma, no_focus = o.gamma == 0.0f;
     Expr xc = act.logits(x, y, z, c, n), pc = act.p(x, y, z, c, n), qc = act.q(x, y, z, c, n);
     Expr gc = (1.0f - o.smoothing) * t.g(x, y, z, c, n) + o.smoothing / K;
     Expr ap = o.alpha_pos(c, n), an = o.alpha_neg(c, n);
@@ -121,15 +139,11 @@ inline PointwiseTerms focal_cross_entropy(const ActivationForward &act, const Ta
         // fast-math may reassociate it into (log1p(rest) + max) - x, where a confident class's
         // tiny u would drown in the rounding of max.
         Expr u = act.kind == ActivationKind::Softmax ? strict_float(act.log_se - (xc - act.max)) : -log(xc);
-        Expr m = select(no_focus, 1.0f, qc > 0.0f, exp(gamma * log(qc)), 0.0f);
-        Expr uc = max(u, 1e-30f);
-        Expr powered = select(no_power, u, exp(o.log_power * log(uc)));
-        Expr focal_h = select(no_focus, -1.0f, -1.0f - gamma * pc * select(qc > 0.0f, u / qc, 1.0f));
-        Expr power_h = select(u > 1e-30f, -o.log_power * exp((o.log_power - 1.0f) * log(uc)), 0.0f);
+        const FocalPowerTerm f = focal_power_term(u, pc, qc, o);
         // Classes with g' = 0 add 0 even where log p is -inf (identity with p = 0).
         Expr zero = gc == 0.0f;
-        r.class_loss(x, y, z, c, n) = {select(zero, 0.0f, gc * m * powered), 0.0f};
-        grad_c(x, y, z, c, n) = select(zero, 0.0f, ap * gc * select(no_power, m * focal_h, power_h));
+        r.class_loss(x, y, z, c, n) = {select(zero, 0.0f, gc * f.term), 0.0f};
+        grad_c(x, y, z, c, n) = select(zero, 0.0f, ap * gc * f.h);
     }
 
     // The voxel's loss and, for the softmax, H = sum_c h_c kept as the arg max class's h and the
@@ -156,18 +170,28 @@ inline PointwiseTerms focal_cross_entropy(const ActivationForward &act, const Ta
     Expr unweighted = class_sum(x, y, z, n);
     r.row_funcs.push_back(class_sum);  // read by the map kernel only
     if (hard_path) {
-        // Hard labels, plain cross-entropy, no smoothing: only the label's class y has g' != 0,
-        // so the voxel's loss is a_y u_y and d/dx_k = a_y (p_k - [k = y]), with 1 - p_y taken
-        // from q (no cancellation). The general formula gives the same values; this one needs
-        // no per-class sums (acc, class_sum), only the label's logit and weight per voxel
-        // (label_logit_and_weight). 1.55x faster CE gradient kernel (docs/performance.md).
+        // Hard labels, no smoothing: only the label's class y has g' != 0, so the voxel's loss
+        // is a_y term_y and, with H = h_y, d/dx_k = h_y ([k = y] q_k - [k != y] p_k) (1 - p_y
+        // taken from q, no cancellation); for cross-entropy a_y u_y and a_y (p_k - [k = y]).
+        // The general formula gives the same values; this one needs no per-class sums (acc,
+        // class_sum) and computes focal's and exp_log's factors for one class instead of C
+        // (one exp, log and division per voxel instead of C), from the label's logit and
+        // weight (label_logit_and_weight). CE gradient kernel 1.55x faster (docs/performance.md).
         Func label_terms = label_logit_and_weight(act.logits, t.label, o.alpha_pos, C, v);
         r.row_funcs.push_back(label_terms);
         Expr a_y = select(t.counted, label_terms(x, y, z, n)[0], 0.0f), x_y = label_terms(x, y, z, n)[1];
         Expr u_y = strict_float(act.log_se - (x_y - act.max));
-        loss = select(r.hard, a_y * u_y, loss);
-        unweighted = select(r.hard, select(t.counted, u_y, 0.0f), unweighted);
-        softmax_dx = select(r.hard, a_y * select(c == t.label, -qc, pc), softmax_dx);
+        Expr p_y = exp(x_y - act.max) * act.inv_se;  // the same bits as p(c = y)
+        Expr q_y = select(t.label == act.argmax, act.rest * act.inv_se, 1.0f - p_y);
+        const FocalPowerTerm f = focal_power_term(u_y, p_y, q_y, o);
+        // Once per voxel: inlined, every class's gradient would recompute the factors.
+        Func label_class("label_class_terms");
+        label_class(x, y, z, n) = {f.term, f.h};
+        r.row_funcs.push_back(label_class);
+        Expr term = label_class(x, y, z, n)[0], h_y = a_y * label_class(x, y, z, n)[1];
+        loss = select(r.hard, a_y * term, loss);
+        unweighted = select(r.hard, select(t.counted, term, 0.0f), unweighted);
+        softmax_dx = select(r.hard, h_y * select(c == t.label, qc, -pc), softmax_dx);
     }
     r.loss(x, y, z, n) = loss;
     r.unweighted = Func("unweighted_loss");

@@ -189,7 +189,8 @@ public:
             return;
         }
         const schedules::CpuParams sp = schedules::cpu_params(get_target(), "pointwise", stage_name());
-        const int vec = schedules::vector_width(get_target(), sp);
+        const int vec = fixed ? schedules::class_vector_width(get_target(), sp)
+                              : schedules::vector_width(get_target(), sp);
         schedules::LineLoops l;
         const std::vector<Func> &per_line = main.per_voxel;
 
@@ -215,14 +216,21 @@ public:
         if (fixed) {
             if (grad) grad->unroll(c);
             schedules::compute_per_vector(fused, per_line, LoopLevel(lead, l.yi), LoopLevel(lead, l.yo), v, vec);
-            if (ce.hard.defined()) fused.specialize(dense && ce.hard);
+            if (ce.hard.defined()) {
+                fused.specialize(dense && ce.hard && is_cross_entropy(opts));
+                fused.specialize(dense && ce.hard);
+            }
             fused.specialize(dense);
             lead.specialize(dense);
             return;
         }
         schedules::compute_per_task(per_line, schedules::helper_level(lead, l, sp), v, vec);
-        // Cross-entropy gets its own dense path, where the focal factors fold away.
-        if (ce.hard.defined()) lead.specialize(dense && ce.hard);
+        // Cross-entropy gets its own dense paths, where the focal factors fold away; hard labels
+        // theirs, where only the label's class has a loss term (formulas.h).
+        if (ce.hard.defined()) {
+            lead.specialize(dense && ce.hard && is_cross_entropy(opts));
+            lead.specialize(dense && ce.hard);
+        }
         lead.specialize(dense && is_cross_entropy(opts));
         lead.specialize(dense);
     }

@@ -273,15 +273,19 @@ public:
         }
         const schedules::CpuParams sp =
             schedules::cpu_params(get_target(), "region", with_pointwise ? "compound_grad" : "region_grad");
-        const int vec = schedules::vector_width(get_target(), sp);
-        schedules::LineLoops l;
-        schedules::split_lines(grad, {x, c}, v, l, sp.grain);
         // A fixed class count: a vector of voxels at a time, every class of it, the per-voxel
         // stages in registers (schedules/cpu_classes.h); else the stages once per task.
         const bool fixed = int(classes) > 0;
+        const int vec = fixed ? schedules::class_vector_width(get_target(), sp)
+                              : schedules::vector_width(get_target(), sp);
+        schedules::LineLoops l;
+        schedules::split_lines(grad, {x, c}, v, l, sp.grain);
         if (fixed) schedules::vectors_of_every_class(grad, per_line, v, vec);
         else grad.vectorize(x, vec, TailStrategy::GuardWithIf);
-        if (hard.defined()) grad.specialize(dense && hard);
+        if (hard.defined()) {
+            grad.specialize(dense && hard && cross_entropy);
+            grad.specialize(dense && hard);
+        }
         if (with_pointwise) grad.specialize(dense && cross_entropy);
         grad.specialize(dense);
         if (!fixed) schedules::compute_per_task(per_line, schedules::helper_level(grad, l, sp), v, vec);

@@ -63,3 +63,40 @@ TEST_CASE("focal with gamma = 0 is cross-entropy, bit for bit", "[focal][cross]"
     REQUIRE(a.values == b.values);
     REQUIRE(a.grad == b.grad);
 }
+
+// Hard labels with softmax take a path of their own: only the label's class has a loss term, so
+// focal's and exp_log's factors are computed for that class alone, once per voxel (formulas.h);
+// the label's logit is read by a blend up to 16 classes and by a gather beyond.
+TEST_CASE("focal, dice_focal and exp_log with hard labels at few and many classes", "[focal][hard]") {
+    auto classes = GENERATE(2, 4, 7, 20);
+    auto target = GENERATE(Target::I32, Target::U8);
+    auto gamma = GENERATE(0.5f, 2.0f);
+    auto variant = GENERATE(range(0, 4));
+    std::vector<float> alpha;
+    for (int c = 0; c < classes; c++) alpha.push_back(0.1f + 0.07f * float(c));
+    LossParams p(SEGLOSS_LOSS_FOCAL);
+    switch (variant) {
+    case 0: p.gamma(gamma).focal_alpha(alpha); break;
+    case 1: p.gamma(gamma).reduction(SEGLOSS_REDUCTION_NONE); break;
+    case 2: p = LossParams(SEGLOSS_LOSS_DICE_FOCAL).pointwise_part(LossParams(SEGLOSS_LOSS_FOCAL).gamma(gamma)); break;
+    case 3: p = LossParams(SEGLOSS_LOSS_EXP_LOG).gamma_ce(gamma).lambdas(0.4f, 0.6f); break;
+    }
+    LossTester t(p);
+    t.shape({2, classes, 5, 13}).target(target).grad_scale(0.7f).seed(70 + classes + variant).ignore(255, 0.2);
+    if (variant == 3) t.tolerance(2e-3);  // as test_compound: exp_log's Dice term amplifies rounding
+    t.check();
+}
+
+TEST_CASE("focal with hard labels and confident predictions (p_y = 1 in float) is finite and exact",
+          "[focal][hard][trap]") {
+    auto classes = GENERATE(3, 20);
+    auto gamma = GENERATE(0.5f, 2.0f);
+    LossTester t(SEGLOSS_LOSS_FOCAL);
+    t.shape({2, classes, 4, 9}).perfect().logit_range(40).seed(90 + classes);
+    t.params().gamma(gamma);
+    Outcome o = t.run();
+    REQUIRE(o.status == SEGLOSS_STATUS_OK);
+    REQUIRE(std::isfinite(o.values[0]));
+    for (double g : o.grad) REQUIRE(std::isfinite(g));
+    t.check();
+}
