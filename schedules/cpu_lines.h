@@ -55,4 +55,10 @@ inline int vector_width(const Halide::Target &t, const CpuParams &p) {
     return p.vector > 0 ? p.vector : t.natural_vector_size<float>();
 }
 
+// The vector width of a kernel built for a fixed class count: its stages live in registers,
+// so a narrower vector than the general kernel's can avoid spills (docs/tuning.md).
+inline int class_vector_width(const Halide::Target &t, const CpuParams &p) {
+    return p.class_vector > 0 ? p.class_vector : vector_width(t, p);
+}
+
 }  // namespace segloss::schedules

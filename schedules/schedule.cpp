@@ -30,7 +30,8 @@ struct Field {
 };
 
 std::vector<Field> fields(CpuParams &p) {
-    return {{"vector", &p.vector, 0, 64}, {"grain", &p.grain, 1, 4096}, {"helpers", &p.helpers, 0, 1}};
+    return {{"vector", &p.vector, 0, 64}, {"grain", &p.grain, 1, 4096}, {"helpers", &p.helpers, 0, 1},
+            {"class_vector", &p.class_vector, 0, 64}};
 }
 
 std::vector<Field> fields(GpuParams &p) {

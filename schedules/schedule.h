@@ -13,6 +13,7 @@ struct CpuParams {
     int vector = 0;   // vector width in floats; 0 = the target's natural width
     int grain = 1;    // rows (x lines) per parallel task
     int helpers = 0;  // per-voxel helpers (softmax terms) computed 0: once per task, 1: once per line
+    int class_vector = 0;  // vector width of the class-count kernels (schedules/cpu_classes.h); 0 = vector
 };
 
 // The sizes of every GPU schedule (schedules/gpu_lines.h), CUDA's and OpenCL's alike.
