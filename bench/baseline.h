@@ -17,5 +17,11 @@ struct Shape {
 double plain_ce(const Shape &s, const float *logits, const int32_t *labels, float *grad, int threads);
 // Mean over (n, c) of 1 - (2I + 1e-5)/(P + G + 1e-5) with softmax; gradient as above.
 double plain_dice(const Shape &s, const float *logits, const int32_t *labels, float *grad, int threads);
+// No loss: the traffic of one (pointwise) or, with two_pass, of a region loss's two passes
+// (read logits and labels, read them again and write the gradient), with as little arithmetic
+// as the compiler allows (a sum; grad = logit + (label == c)). What this machine attains with
+// regular stores for a loss's bytes: the floor under every kernel, next to the copy roofline.
+double plain_stream(const Shape &s, const float *logits, const int32_t *labels, float *grad, int threads,
+                    bool two_pass);
 
 }  // namespace segloss::bench

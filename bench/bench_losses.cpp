@@ -5,7 +5,8 @@
 // forward+backward of the same loss (bench/torch_losses.cpp).
 //
 // Names (read by tools/plot-bench): <impl>/<loss>/<fwd|fwdbwd>/<N>x<C>x<D>x<H>x<W>/threads:<t>,
-// impl = segloss, plain (the C++ loop), torch, half (segloss on float16 / bfloat16 logits,
+// impl = segloss, plain (the C++ loops; plain/stream_pointwise and plain/stream_region move the
+// one- and two-pass bytes with no loss, the floor regular stores attain), torch, half (segloss on float16 / bfloat16 logits,
 // loss "ce_float16" ...). Counters: bytes_per_second counts what the loss must move at least
 // (loss_bytes.h); roofline_fraction is the time those bytes take at the measured bandwidth over
 // the measured time (STREAM copy for forward+backward, STREAM read for forward).
@@ -107,8 +108,10 @@ void BM_plain(benchmark::State &st, Row r) {
     const bench::Shape s{p.N, p.C, p.V};
     for (auto _ : st) {
         float *g = r.backward ? p.grad.data() : nullptr;
-        double v = r.loss == "dice" ? bench::plain_dice(s, p.logits.data(), p.labels.data(), g, r.threads)
-                                    : bench::plain_ce(s, p.logits.data(), p.labels.data(), g, r.threads);
+        double v = r.loss == "dice"             ? bench::plain_dice(s, p.logits.data(), p.labels.data(), g, r.threads)
+                   : r.loss == "ce"             ? bench::plain_ce(s, p.logits.data(), p.labels.data(), g, r.threads)
+                                                : bench::plain_stream(s, p.logits.data(), p.labels.data(), g, r.threads,
+                                                                      r.loss == "stream_region");
         benchmark::DoNotOptimize(v);
     }
     set_counters(st, r, p.input_bytes(), p.grad_bytes());
@@ -146,7 +149,9 @@ int main(int argc, char **argv) {
                 for (const bench::LossInfo &l : bench::all_losses()) {
                     add("segloss", BM_segloss, {segloss_loss_name(l.kind), backward, threads, shape});
                 }
-                for (const char *loss : {"ce", "dice"}) add("plain", BM_plain, {loss, backward, threads, shape});
+                for (const char *loss : {"ce", "dice", "stream_pointwise", "stream_region"}) {
+                    add("plain", BM_plain, {loss, backward, threads, shape});
+                }
 #ifdef SEGLOSS_BENCH_TORCH
                 if (backward) {
                     for (const std::string &loss : bench::torch_losses()) add("torch", BM_torch, {loss, true, threads, shape});

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""tools/plot-bench on a hand-made benchmark JSON: medians, spreads, speed-ups and roofline
+"""tools/plot-bench on a hand-made benchmark JSON: medians, spreads, speed-ups, roofline and floor
 fractions in its table are the ones worked out below from the rows; rows it must skip (other
 aggregates, failed runs, names outside the scheme) are skipped; the PNGs are written when
 gnuplot is installed. usage: test_plot_bench.py ROOT"""
@@ -35,6 +35,10 @@ rows = [
     row(seg, 2.5, 4.0, 0.20, "median"), row(seg, 99.0, 0.1, 0.01, "mean"),
     # torch: one run of 10 ms: speed-up 10 / 2.5 = 4.0x, 2% of the roofline.
     row(torch, 10.0, 1.0, 0.02),
+    # The floors: stream_pointwise moves segloss ce's bytes (1 ms at 10 GB/s = 2.5 ms at 4 GB/s):
+    # 1 / 2.5 = 40% of the floor; stream_region moves other bytes and must not be taken.
+    row("plain/stream_pointwise/fwdbwd/2x4x1x8x8/threads:2/real_time", 1.0, 10.0, 0.5),
+    row("plain/stream_region/fwdbwd/2x4x1x8x8/threads:2/real_time", 0.5, 10.0, 0.5),
     # Skipped: a failed run and a name outside the scheme.
     row("segloss/dice/fwdbwd/2x4x1x8x8/threads:2/real_time", 1.0, 1.0, 0.5, error=True),
     row("BM_something_else/8", 1.0, 1.0, 0.5),
@@ -49,7 +53,7 @@ with tempfile.TemporaryDirectory() as tmp:
     print(r.stdout, r.stderr)
     if r.returncode != 0:
         failures.append(f"exit {r.returncode}")
-    expected = "| ce | 2.5 (±20%) | 4.00 | 20% | 10.0 | 2.0% | 4.0x |"
+    expected = "| ce | 2.5 (±20%) | 4.00 | 20% | 40% | 10.0 | 2.0% | 4.0x |"
     if expected not in r.stdout:
         failures.append("missing row: " + expected)
     if "bandwidth 20.0 GB/s" not in r.stdout:
