@@ -74,6 +74,8 @@ function(segloss_kernel NAME)
                        USE_RUNTIME segloss_halide_runtime)
     if (ARG_LINK)
         target_link_libraries(${NAME} INTERFACE ${ARG_LINK})
+        # The installed static archive takes them in too (cmake/install.cmake).
+        set_property(GLOBAL APPEND PROPERTY SEGLOSS_KERNEL_LINK_LIBS ${ARG_LINK})
     endif ()
     set_property(GLOBAL APPEND PROPERTY SEGLOSS_KERNEL_LIBS ${NAME})
     set_property(GLOBAL APPEND PROPERTY SEGLOSS_KERNEL_ROWS
