@@ -123,6 +123,11 @@ TEST_CASE("cli: options by their LOSSES.md names", "[cli]") {
     Result none = run("loss dice --logits cli_logits.npy --target cli_labels.npy --set reduction=none");
     REQUIRE(none.status == 0);
     REQUIRE(none.out.find("\"value_shape\": [2, 3]") != std::string::npos);
+    // Generalized Dice has one group per image: its map is N,1 (the CLI once asked for N,C).
+    Result gd = run("loss generalized_dice --logits cli_logits.npy --target cli_labels.npy --set reduction=none");
+    INFO(gd.err);
+    REQUIRE(gd.status == 0);
+    REQUIRE(gd.out.find("\"value_shape\": [2, 1]") != std::string::npos);
 }
 
 TEST_CASE("cli: every loss by name, with its own options", "[cli]") {

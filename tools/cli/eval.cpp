@@ -11,10 +11,11 @@
 
 #include "label_volume.h"
 #include "args.h"
-#include "options.h"
+#include "options/loss_options.h"
 #include "segloss/segloss.hpp"
 
 namespace segloss::cli {
+using namespace segloss::options;
 namespace {
 
 const char *kMetricNames[SEGLOSS_NUM_METRICS] = {"dice", "iou", "hd", "hd95", "assd", "nsd"};

@@ -19,12 +19,13 @@
 #include "eval.h"
 #include "npy.h"
 #include "args.h"
-#include "options.h"
+#include "options/loss_options.h"
 #include "phantom.h"
 #include "segloss/segloss.hpp"
 
 using namespace segloss;
 using namespace segloss::cli;
+using namespace segloss::options;
 
 namespace {
 
@@ -140,15 +141,7 @@ int run_loss(int argc, char **argv) {
     }
 
     const segloss_loss_params_t &p = *params.get();
-    std::vector<int64_t> vshape{1};
-    if (p.reduction == SEGLOSS_REDUCTION_NONE && L.shape.size() >= 2) {
-        if (is_pointwise(p.loss)) {
-            vshape = L.shape;
-            vshape.erase(vshape.begin() + 1);
-        } else {
-            vshape = {p.batch ? 1 : L.shape[0], p.include_background ? L.shape[1] : L.shape[1] - 1};
-        }
-    }
+    std::vector<int64_t> vshape = value_shape(params, L.shape);
     int64_t vn = 1;
     for (int64_t e : vshape) vn *= e;
     std::vector<float> value(vn), grad(grad_path.empty() ? 0 : logits.size());

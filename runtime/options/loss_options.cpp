@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "options.h"
+#include "loss_options.h"
 
 #include <cerrno>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace segloss::cli {
+namespace segloss::options {
 namespace {
 
 [[noreturn]] void bad(const std::string &name, const std::string &value, const std::string &want) {
@@ -302,4 +302,17 @@ std::string options_json(const LossParams &params) {
     return o.str();
 }
 
-}  // namespace segloss::cli
+std::vector<int64_t> value_shape(const LossParams &params, const std::vector<int64_t> &logits_shape) {
+    const segloss_loss_params_t &p = *params.get();
+    if (p.reduction != SEGLOSS_REDUCTION_NONE || logits_shape.size() < 2) return {1};
+    if (is_pointwise(p.loss)) {
+        std::vector<int64_t> s = logits_shape;
+        s.erase(s.begin() + 1);
+        return s;
+    }
+    const int64_t n = p.batch ? 1 : logits_shape[0];
+    if (is_generalized(p.loss)) return {n, 1};
+    return {n, p.include_background ? logits_shape[1] : logits_shape[1] - 1};
+}
+
+}  // namespace segloss::options

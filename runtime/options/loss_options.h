@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// `--set name=value` options, names and values exactly as LOSSES.md spells them.
+// Loss options given as name=value strings, names and values exactly as LOSSES.md spells them:
+// the CLI's `--set` and the PyTorch op's options (integrations/torch). Not part of the C ABI.
 #pragma once
 
 #include <string>
@@ -8,7 +9,7 @@
 
 #include "segloss/segloss.hpp"
 
-namespace segloss::cli {
+namespace segloss::options {
 
 // Applies one option; throws std::runtime_error naming the option on a bad name or value.
 void apply_option(LossParams &params, const std::string &name, const std::string &value);
@@ -25,4 +26,10 @@ bool is_pointwise(segloss_loss_kind_t loss);
 // The effective options as a JSON object (for the CLI's output).
 std::string options_json(const LossParams &params);
 
-}  // namespace segloss::cli
+// The shape of segloss_loss_compute's `value` for these options and logits `N, C, spatial`:
+// {1} for mean and sum; for none, `N, spatial` (pointwise losses), `N, 1` (generalized Dice
+// losses) or `N, C'` (the other grouped losses; C' without a left-out background), with 1 for
+// N under `batch`.
+std::vector<int64_t> value_shape(const LossParams &params, const std::vector<int64_t> &logits_shape);
+
+}  // namespace segloss::options
