@@ -10,7 +10,8 @@ shift || true
 PACKAGES=(cmake ninja-build g++ binutils libhalide14-0-dev catch2 libbenchmark-dev libdlpack-dev libnifti2-dev)
 # The tests' oracle for the distance transforms (SciPy, run under Debian's /usr/bin/python3);
 # pkg-config: the installed-package test builds a consumer with it.
-[[ " $* " == *" -DSEGLOSS_BUILD_TESTS=ON "* ]] && PACKAGES+=(python3-scipy pkg-config)
+# libtorch-dev and python3-torch: the PyTorch extension and its tests (integrations/torch).
+[[ " $* " == *" -DSEGLOSS_BUILD_TESTS=ON "* ]] && PACKAGES+=(python3-scipy pkg-config libtorch-dev python3-torch)
 # OpenCL kernels run on pocl, a CPU OpenCL (ocl-icd-opencl-dev: the libOpenCL.so that Halide loads).
 [[ " $* " == *"SEGLOSS_GPU_APIS="*"opencl"* ]] && PACKAGES+=(pocl-opencl-icd ocl-icd-opencl-dev)
 tools/install-missing.sh "${PACKAGES[@]}"

@@ -4,7 +4,8 @@
 # staging prefix, the tree moved elsewhere (the CMake package and the .pc file must not depend
 # on where it was installed), then this folder's project built with find_package(segloss)
 # (C on the shared library, C++ on the static archive) and consumer.c built again with
-# pkg-config alone (shared, then static); every program run. The static program must not need libsegloss.so.
+# pkg-config alone (shared, then static); every program run; and, where the build has it, the
+# PyTorch package imported from the prefix. The static program must not need libsegloss.so.
 # usage: run.sh BUILD_DIR CMAKE GENERATOR
 set -eu
 build=$1 cmake=$2 generator=$3
@@ -43,5 +44,17 @@ cc -std=c99 -o "$tmp/pc_static_consumer" "$here/consumer.c" $(pkg-config --cflag
 if readelf -d "$tmp/pc_static_consumer" | grep -q 'libsegloss'; then
     echo "pc_static_consumer needs libsegloss.so"
     exit 1
+fi
+# The Python package, where the build has the PyTorch extension: importable from the prefix.
+if [ -f "$build/python/segloss/_segloss_torch.so" ]; then
+    PYTHONPATH="$prefix/lib/python3/dist-packages" /usr/bin/python3 -c '
+import torch
+from segloss.torch import DiceLoss
+x = torch.zeros(1, 2, 2, requires_grad=True)
+v = DiceLoss()(x, torch.tensor([[0, 1]]))
+v.backward()
+s = 1e-5
+assert abs(v.item() - (1 - (1 + s) / (2 + s))) < 1e-6, v.item()
+print("installed segloss.torch: OK")'
 fi
 echo "installed tree: find_package and pkg-config consumers OK"
