@@ -19,50 +19,18 @@
 // a GPU; Debian's libtorch has no CUDA, so the Python side passes it and this file needs no
 // CUDA header. segloss is deterministic (bitwise for any thread count), so the operators
 // never alert under torch.use_deterministic_algorithms(True).
-#include <ATen/Parallel.h>
 #include <torch/autograd.h>
 #include <torch/library.h>
 
-#include <atomic>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "call.h"
 #include "options/loss_options.h"
-#include "segloss/segloss.hpp"
-#include "tensor_view.h"
 
 namespace segloss::torch_op {
 namespace {
-
-LossParams make_params(const std::string &loss, const std::vector<std::string> &options) {
-    try {
-        LossParams p(loss);
-        for (const std::string &o : options) {
-            const size_t eq = o.find('=');
-            TORCH_CHECK(eq != std::string::npos && eq > 0, "segloss: option '", o, "' is not name=value");
-            options::apply_option(p, o.substr(0, eq), o.substr(eq + 1));
-        }
-        return p;
-    } catch (const c10::Error &) {
-        throw;
-    } catch (const std::exception &e) {
-        TORCH_CHECK(false, "segloss: ", e.what());
-    }
-}
-
-// segloss's thread count follows PyTorch's intra-op setting (torch.set_num_threads).
-void follow_torch_threads() {
-    static std::atomic<int> current{-1};
-    const int want = at::get_num_threads();
-    if (current.exchange(want) != want) segloss_set_num_threads(want);
-}
-
-// One context per thread (a context serves one thread at a time), kept for its scratch.
-Context &thread_context() {
-    thread_local Context ctx;
-    return ctx;
-}
 
 bool is_none(const LossParams &params) { return params.get()->reduction == SEGLOSS_REDUCTION_NONE; }
 
@@ -73,29 +41,15 @@ std::tuple<at::Tensor, at::Tensor> compute(LossParams &params, const at::Tensor 
                                            int64_t stream) {
     TORCH_CHECK(!(is_none(params) && with_grad), "segloss: reduction=none has no fused gradient (use mean or sum, "
                                                  "and loss_mask for voxel weights)");
-    DLTensor mask_view{};
-    if (loss_mask && loss_mask->defined()) {
-        mask_view = dl_view(*loss_mask, "loss_mask");
-        params.loss_mask(&mask_view);
-    }
+    BoundMask mask(params, loss_mask);
     at::Tensor value = at::empty(options::value_shape(params, logits.sizes().vec()),
                                  logits.options().dtype(is_none(params) ? at::kFloat : at::kDouble));
     at::Tensor grad = with_grad ? at::empty_like(logits, at::MemoryFormat::Preserve) : at::Tensor();
     DLTensor lv = dl_view(logits, "logits"), tv = dl_view(target, "target"), vv = dl_view(value, "value");
     DLTensor gv = with_grad ? dl_view(grad, "grad") : DLTensor{};
 
-    follow_torch_threads();
-    Context &ctx = thread_context();
-    try {
-        if (logits.is_cuda()) {
-            ctx.set_stream(lv.device, reinterpret_cast<void *>(stream));
-        } else {
-            ctx.set_stream({kDLCPU, 0}, nullptr);
-        }
-        ctx.compute(params, lv, tv, vv, with_grad ? &gv : nullptr);
-    } catch (const Error &e) {
-        TORCH_CHECK(false, "segloss: ", segloss_loss_name(params.get()->loss), ": ", e.what());
-    }
+    Context &ctx = context_for(logits, stream);
+    run(params, [&] { ctx.compute(params, lv, tv, vv, with_grad ? &gv : nullptr); });
     return {value, grad};
 }
 

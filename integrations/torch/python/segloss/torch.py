@@ -59,18 +59,53 @@ def _options(options, prefix=""):
     return out
 
 
+class _AllReducedRegionLoss(torch.autograd.Function):
+    """A region loss whose batch statistics are summed over the processes of a group between the
+    statistics pass and the epilogue: every process gets the loss of the whole distributed batch
+    and the exact gradient of that loss w.r.t. its own logits."""
+
+    @staticmethod
+    def forward(ctx, logits, target, name, options, loss_mask, stream, group):
+        stats = _ops.region_stats(logits, target, name, options, loss_mask, stream).sum(0, keepdim=True)
+        torch.distributed.all_reduce(stats, group=group)
+        value, coef = _ops.region_epilogue(stats, name, options, stream)
+        ctx.save_for_backward(logits, target, coef, loss_mask)
+        ctx.call = (name, options, stream)
+        return value.reshape(()).float()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        logits, target, coef, loss_mask = ctx.saved_tensors
+        name, options, stream = ctx.call
+        coef = coef.expand(logits.shape[0], -1, -1).contiguous()
+        grad = _ops.region_grad(logits, target, coef, name, options, loss_mask, stream)
+        return grad * grad_output.to(grad.dtype), None, None, None, None, None, None
+
+
 class SeglossLoss(torch.nn.Module):
-    """Base of the loss modules: ``loss_name`` is the LOSSES.md name."""
+    """Base of the loss modules: ``loss_name`` is the LOSSES.md name.
+
+    ``process_group`` (region losses with ``batch=True``): sum the batch statistics over the
+    processes of this ``torch.distributed`` group (``torch.distributed.group.WORLD`` for all)
+    before the epilogue, so that the loss is that of the whole distributed batch and each
+    process's gradient is the exact gradient of it w.r.t. its own logits (docs/torch.md)."""
 
     loss_name = None
 
-    def __init__(self, **options):
+    def __init__(self, process_group=None, **options):
         super().__init__()
         self.options = _options(options)
         _ops.check_options(self.loss_name, self.options)
+        if process_group is not None and "batch=true" not in self.options:
+            raise ValueError(f"{type(self).__name__}: process_group sums batch statistics: it needs batch=True "
+                             "(without batch each image's loss is its own, and no statistics cross processes)")
+        self.process_group = process_group
 
     def forward(self, logits, target, loss_mask=None):
         stream = torch.cuda.current_stream(logits.device).cuda_stream if logits.is_cuda else 0
+        if self.process_group is not None:
+            return _AllReducedRegionLoss.apply(logits, target, self.loss_name, self.options, loss_mask, stream,
+                                               self.process_group)
         return _ops.loss(logits, target, self.loss_name, self.options, loss_mask, stream)
 
     def extra_repr(self):
