@@ -10,8 +10,10 @@ shift || true
 PACKAGES=(cmake ninja-build g++ binutils libhalide14-0-dev catch2 libbenchmark-dev libdlpack-dev libnifti2-dev)
 # The tests' oracle for the distance transforms (SciPy, run under Debian's /usr/bin/python3);
 # pkg-config: the installed-package test builds a consumer with it.
-# libtorch-dev and python3-torch: the PyTorch extension and its tests (integrations/torch).
-[[ " $* " == *" -DSEGLOSS_BUILD_TESTS=ON "* ]] && PACKAGES+=(python3-scipy pkg-config libtorch-dev python3-torch)
+# libtorch-dev and python3-torch: the PyTorch extension and its tests (integrations/torch);
+# libopenmpi-dev and openmpi-bin: the MPI example's 2-process test (examples/distributed).
+[[ " $* " == *" -DSEGLOSS_BUILD_TESTS=ON "* ]] &&
+    PACKAGES+=(python3-scipy pkg-config libtorch-dev python3-torch libopenmpi-dev openmpi-bin)
 # OpenCL kernels run on pocl, a CPU OpenCL (ocl-icd-opencl-dev: the libOpenCL.so that Halide loads).
 [[ " $* " == *"SEGLOSS_GPU_APIS="*"opencl"* ]] && PACKAGES+=(pocl-opencl-icd ocl-icd-opencl-dev)
 tools/install-missing.sh "${PACKAGES[@]}"
