@@ -226,6 +226,18 @@ class Behaviour(unittest.TestCase):
         with self.assertRaisesRegex(RuntimeError, "logits has dtype"):
             st.DiceLoss()(x.to(torch.complex64), y)
 
+    def test_monai_arguments(self):
+        """MONAI's DiceLoss(to_onehot_y=True, softmax=True) on an N,1,spatial target: the same
+        as segloss's defaults; sigmoid=True is the sigmoid; both False read probabilities."""
+        x, y = problem()
+        base = st.DiceLoss()(x, y).item()
+        self.assertEqual(st.DiceLoss(to_onehot_y=True, softmax=True)(x, y.unsqueeze(1)).item(), base)
+        self.assertEqual(st.DiceLoss(sigmoid=True)(x, y).item(), st.DiceLoss(activation="sigmoid")(x, y).item())
+        p = torch.softmax(x, 1)
+        self.assertAlmostEqual(st.DiceLoss(softmax=False, sigmoid=False)(p, y).item(), base, places=6)
+        with self.assertRaises(ValueError):
+            st.DiceLoss(softmax=True, activation="softmax")
+
     def test_deterministic_across_runs_and_threads(self):
         x, y = problem(n=2, c=4, spatial=(16, 16, 16))
         torch.use_deterministic_algorithms(True)

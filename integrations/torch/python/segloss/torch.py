@@ -11,6 +11,7 @@ One ``nn.Module`` per loss of LOSSES.md (``docs/losses.md``), named by the loss 
     loss.backward()
 
 A compound loss's part options go in a dict named by the part (or as ``"dice.option"`` keys).
+MONAI's ``softmax=``, ``sigmoid=`` and ``to_onehot_y=`` are understood too (``_from_monai``).
 Values: bools, numbers, strings for the choices (``reduction="sum"``), sequences or tensors for
 per-class lists. Bad names or values raise ``RuntimeError`` when the module is made.
 
@@ -59,6 +60,25 @@ def _options(options, prefix=""):
     return out
 
 
+def _from_monai(options):
+    """MONAI's activation flags, so that a MONAI user changes the import only: ``softmax=True``
+    is ``activation="softmax"``, ``sigmoid=True`` ``activation="sigmoid"``, both given as False
+    ``activation="none"`` (MONAI's default: the input holds probabilities); ``to_onehot_y`` is
+    accepted and has no effect (an index target is expanded on the fly, a dense one is used as
+    it is). Without them segloss's default, softmax, applies."""
+    options = dict(options)
+    options.pop("to_onehot_y", None)
+    flags = {k: options.pop(k) for k in ("softmax", "sigmoid") if k in options}
+    if not flags:
+        return options
+    if "activation" in options:
+        raise ValueError("give either activation= or MONAI's softmax=/sigmoid=, not both")
+    if flags.get("softmax") and flags.get("sigmoid"):
+        raise ValueError("softmax=True and sigmoid=True are exclusive")
+    options["activation"] = "softmax" if flags.get("softmax") else "sigmoid" if flags.get("sigmoid") else "none"
+    return options
+
+
 class _AllReducedRegionLoss(torch.autograd.Function):
     """A region loss whose batch statistics are summed over the processes of a group between the
     statistics pass and the epilogue: every process gets the loss of the whole distributed batch
@@ -94,7 +114,7 @@ class SeglossLoss(torch.nn.Module):
 
     def __init__(self, process_group=None, **options):
         super().__init__()
-        self.options = _options(options)
+        self.options = _options(_from_monai(options))
         _ops.check_options(self.loss_name, self.options)
         if process_group is not None and "batch=true" not in self.options:
             raise ValueError(f"{type(self).__name__}: process_group sums batch statistics: it needs batch=True "
