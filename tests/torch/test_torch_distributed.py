@@ -69,6 +69,8 @@ def worker(rank, init_file, result_dir):
 
 
 def main():
+    # The loopback interface: a container's hostname may not resolve to a usable address.
+    os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
     with tempfile.TemporaryDirectory() as tmp:
         mp.spawn(worker, args=(os.path.join(tmp, "init"), tmp), nprocs=WORLD, join=True)
         failures = [open(os.path.join(tmp, f"rank{r}")).read() for r in range(WORLD)]
