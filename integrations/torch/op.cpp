@@ -34,6 +34,24 @@ namespace {
 
 bool is_none(const LossParams &params) { return params.get()->reduction == SEGLOSS_REDUCTION_NONE; }
 
+// The gradient's buffer. PyTorch's CPU allocator takes large blocks from fresh pages, whose
+// faults cost about as much as the kernel's pass over them (docs/torch.md); so on the CPU the
+// thread keeps its last gradient and hands it out again once nothing else holds it (neither
+// the tensor nor its storage: the graph that used it is gone), for logits of the same size,
+// dtype and strides. One gradient per thread stays allocated between calls.
+at::Tensor gradient_buffer(const at::Tensor &logits) {
+    thread_local at::Tensor last;
+    const bool cacheable = logits.is_cpu() && logits.is_non_overlapping_and_dense();
+    if (cacheable && last.defined() && last.use_count() == 1 && last.storage().use_count() == 1 &&
+        last.scalar_type() == logits.scalar_type() && last.sizes() == logits.sizes() &&
+        last.strides() == logits.strides()) {
+        return last;
+    }
+    at::Tensor grad = at::empty_like(logits, at::MemoryFormat::Preserve);
+    last = cacheable ? grad : at::Tensor();
+    return grad;
+}
+
 // The kernel call: the value (float64 for mean and sum, the float32 map for none) and, with
 // with_grad, d(value)/d(logits) in the logits' dtype and memory format.
 std::tuple<at::Tensor, at::Tensor> compute(LossParams &params, const at::Tensor &logits, const at::Tensor &target,
@@ -44,7 +62,7 @@ std::tuple<at::Tensor, at::Tensor> compute(LossParams &params, const at::Tensor 
     BoundMask mask(params, loss_mask);
     at::Tensor value = at::empty(options::value_shape(params, logits.sizes().vec()),
                                  logits.options().dtype(is_none(params) ? at::kFloat : at::kDouble));
-    at::Tensor grad = with_grad ? at::empty_like(logits, at::MemoryFormat::Preserve) : at::Tensor();
+    at::Tensor grad = with_grad ? gradient_buffer(logits) : at::Tensor();
     DLTensor lv = dl_view(logits, "logits"), tv = dl_view(target, "target"), vv = dl_view(value, "value");
     DLTensor gv = with_grad ? dl_view(grad, "grad") : DLTensor{};
 

@@ -178,6 +178,27 @@ class Gradients(unittest.TestCase):
         (3.0 * st.DiceCELoss()(xs, y)).backward()
         self.assertLess((xs.grad.double() - 3 * g).abs().max().item(), 1e-6)
 
+    def test_gradients_held_by_the_caller_are_never_reused(self):
+        """The op keeps its last CPU gradient for reuse: one the caller still holds (or a view
+        of it) must not be overwritten by the next call; one dropped may be."""
+        x, y = problem()
+        y2 = torch.roll(y, 1, dims=-1)
+        xs = x.clone().requires_grad_()
+        g1 = torch.autograd.grad(st.DiceLoss()(xs, y), xs)[0]
+        kept = g1.clone()
+        view = g1[0]
+        g2 = torch.autograd.grad(st.DiceLoss()(xs, y2), xs)[0]
+        self.assertTrue(torch.equal(g1, kept))
+        self.assertNotEqual(g1.data_ptr(), g2.data_ptr())
+        del g1
+        g3 = torch.autograd.grad(st.DiceLoss()(xs, y), xs)[0]
+        self.assertTrue(torch.equal(view, kept[0]))  # the view keeps the storage: not reused
+        self.assertTrue(torch.equal(g3, kept))
+        # Two losses on the same logits before one backward (deep supervision).
+        total = st.DiceLoss()(xs, y) + st.DiceLoss()(xs, y2)
+        g = torch.autograd.grad(total, xs)[0]
+        self.assertLess((g - kept - g2).abs().max().item(), 1e-7)
+
     def test_no_grad_and_inference_mode(self):
         x, y = problem()
         ref = st.DiceLoss()(x, y).item()
