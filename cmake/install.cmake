@@ -22,15 +22,13 @@ list(PREPEND _segloss_bundle_libs segloss_static)
 list(APPEND _segloss_bundle_libs ${_segloss_bundle_gpu_libs} ${_segloss_bundle_link_libs} segloss_halide_runtime)
 set(_segloss_bundle "${PROJECT_BINARY_DIR}/bundle/libsegloss.a")
 set(_segloss_mri "create ${_segloss_bundle}\n")
+set(_segloss_bundle_files)
 foreach (lib IN LISTS _segloss_bundle_libs)
     string(APPEND _segloss_mri "addlib $<TARGET_FILE:${lib}>\n")
+    list(APPEND _segloss_bundle_files "$<TARGET_FILE:${lib}>")
 endforeach ()
 string(APPEND _segloss_mri "save\nend\n")
 file(GENERATE OUTPUT "${PROJECT_BINARY_DIR}/bundle/libsegloss.mri" CONTENT "${_segloss_mri}")
-set(_segloss_bundle_files)
-foreach (lib IN LISTS _segloss_bundle_libs)
-    list(APPEND _segloss_bundle_files "$<TARGET_FILE:${lib}>")
-endforeach ()
 add_custom_command(OUTPUT "${_segloss_bundle}"
                    COMMAND "${CMAKE_COMMAND}" -E rm -f "${_segloss_bundle}"
                    COMMAND sh -c "\"${CMAKE_AR}\" -M < \"${PROJECT_BINARY_DIR}/bundle/libsegloss.mri\""

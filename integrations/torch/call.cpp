@@ -13,14 +13,8 @@ namespace segloss::torch_op {
 LossParams make_params(const std::string &loss, const std::vector<std::string> &options) {
     try {
         LossParams p(loss);
-        for (const std::string &o : options) {
-            const size_t eq = o.find('=');
-            TORCH_CHECK(eq != std::string::npos && eq > 0, "segloss: option '", o, "' is not name=value");
-            options::apply_option(p, o.substr(0, eq), o.substr(eq + 1));
-        }
+        for (const std::string &o : options) options::apply_option(p, o);
         return p;
-    } catch (const c10::Error &) {
-        throw;
     } catch (const std::exception &e) {
         TORCH_CHECK(false, "segloss: ", e.what());
     }

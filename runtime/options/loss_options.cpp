@@ -272,6 +272,14 @@ void apply_option(LossParams &params, const std::string &name, const std::string
     throw std::runtime_error("unknown option '" + name + "' for loss " + segloss_loss_name(loss));
 }
 
+void apply_option(LossParams &params, const std::string &name_equals_value) {
+    const size_t eq = name_equals_value.find('=');
+    if (eq == std::string::npos || eq == 0) {
+        throw std::runtime_error("option '" + name_equals_value + "': expected name=value");
+    }
+    apply_option(params, name_equals_value.substr(0, eq), name_equals_value.substr(eq + 1));
+}
+
 std::string options_json(const LossParams &params) {
     const Params &p = *params.get();
     std::ostringstream o;

@@ -13,6 +13,8 @@ namespace segloss::options {
 
 // Applies one option; throws std::runtime_error naming the option on a bad name or value.
 void apply_option(LossParams &params, const std::string &name, const std::string &value);
+// The same for "name=value" (the CLI's --set, the PyTorch op's options).
+void apply_option(LossParams &params, const std::string &name_equals_value);
 
 // One finite number; a comma-separated list of them ("0.2,0.8"), as float64 or float32. Each
 // throws naming `name` on a bad value.

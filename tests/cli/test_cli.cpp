@@ -238,6 +238,7 @@ TEST_CASE("cli: bad files and options fail with one line and write nothing", "[c
              "loss ce --logits cli_logits.npy --target cli_labels.npy --set nope=1 --grad-out cli_grad.npy",
              "loss dice --logits cli_logits.npy --target cli_labels.npy --set batch=maybe --grad-out cli_grad.npy",
              "loss ce --logits cli_logits.npy --target cli_labels.npy --set batch=true --grad-out cli_grad.npy",
+             "loss ce --logits cli_logits.npy --target cli_labels.npy --set label_smoothing --grad-out cli_grad.npy",
              "loss ce --logits cli_logits.npy --target cli_labels.npy --set include_background=false --grad-out cli_grad.npy",
              "loss ce --logits missing.npy --target cli_labels.npy --grad-out cli_grad.npy",
              "loss focal_nonexistent --logits cli_logits.npy --target cli_labels.npy --grad-out cli_grad.npy",

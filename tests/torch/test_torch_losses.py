@@ -236,6 +236,8 @@ class Behaviour(unittest.TestCase):
         x, y = problem()
         with self.assertRaisesRegex(RuntimeError, "unknown option 'gama'"):
             st.FocalLoss(gama=2)
+        with self.assertRaisesRegex(RuntimeError, "expected name=value"):
+            torch.ops.segloss.check_options("focal", ["gamma2"])
         with self.assertRaisesRegex(RuntimeError, "gamma"):
             st.FocalLoss(gamma=-1)(x, y)
         bad = y.clone()

@@ -78,12 +78,8 @@ int run_loss(int argc, char **argv) {
         else if (a == "--target") target_path = args.value();
         else if (a == "--grad-out") grad_path = args.value();
         else if (a == "--mask") mask_path = args.value();
-        else if (a == "--set") {
-            const std::string kv = args.value();
-            const size_t eq = kv.find('=');
-            if (eq == std::string::npos) throw std::runtime_error("--set " + kv + ": expected key=value");
-            apply_option(params, kv.substr(0, eq), kv.substr(eq + 1));
-        } else {
+        else if (a == "--set") apply_option(params, args.value());
+        else {
             throw std::runtime_error("unknown argument " + a);
         }
     }
