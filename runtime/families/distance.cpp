@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "../../generators/common/abi.h"
+#include "../src/enum_field.h"
 #include "../src/failure.h"
 #include "../src/registry.h"
 
@@ -37,9 +38,35 @@ std::array<float, 3> read_spacing(const double *spacing, int64_t num_spacing, in
     return s;
 }
 
+namespace {
+
+// Index labels outside [0, C) that are not ignore_index, counted on the host: the kernel counts
+// them too, but only as it writes the maps, and INVALID_LABEL promises nothing written.
+int64_t count_invalid_labels(const DistanceRequest &r) {
+    const Tensor &t = r.source;
+    const bool u8 = r.kind == TargetKind::u8;
+    int64_t bad = 0;
+    for (int64_t i = 0; i < t.numel; i++) {
+        const int64_t at = element_offset(t, i);
+        const int v = u8 ? reinterpret_cast<const uint8_t *>(t.data)[at] : reinterpret_cast<const int32_t *>(t.data)[at];
+        bad += (v < 0 || v >= r.num_classes) && !(r.has_ignore && v == r.ignore_index);
+    }
+    return bad;
+}
+
+void fail_invalid_labels(const DistanceRequest &r, int64_t bad) {
+    fail(SEGLOSS_STATUS_INVALID_LABEL, bad, " labels are outside [0, ", r.num_classes, ")",
+         r.has_ignore ? " and are not ignore_index" : "");
+}
+
+}  // namespace
+
 void distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out, halide_buffer_t *flags,
                    halide_buffer_t *voxel_weight) {
     const bool index = r.kind != TargetKind::f32;
+    if (r.check_labels && index && call.api() == GpuApi::none) {
+        if (const int64_t bad = count_invalid_labels(r)) fail_invalid_labels(r, bad);
+    }
     Kernel k = find_kernel(r.collapse ? Stage::dpce_weight : Stage::distance, index ? Act::identity : r.act, r.kind,
                            call.api());
     const int C = out->dim[3].extent, N = out->dim[4].extent;
@@ -57,10 +84,7 @@ void distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out, h
     call.to_host(inv.get());  // a device call waits for its label check here
     int64_t bad = 0;
     for (int32_t v : invalid) bad += v;
-    if (bad > 0) {
-        fail(SEGLOSS_STATUS_INVALID_LABEL, bad, " labels are outside [0, ", r.num_classes, ")",
-             r.has_ignore ? " and are not ignore_index" : "");
-    }
+    if (bad > 0) fail_invalid_labels(r, bad);
 }
 
 Tensor dpce_weights(Call &call, const Problem &pb) {
@@ -114,11 +138,11 @@ void check_distance_params(const segloss_distance_params_t *p) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "params.struct_size is ", p->struct_size, ", expected ",
              sizeof(segloss_distance_params_t), " (call segloss_distance_params_init)");
     }
-    if (p->kind < SEGLOSS_DISTANCE_EDT || p->kind > SEGLOSS_DISTANCE_DPCE) {
-        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown distance kind ", int(p->kind));
+    if (!enum_in(p->kind, SEGLOSS_DISTANCE_EDT, SEGLOSS_DISTANCE_DPCE)) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown distance kind ", enum_field(p->kind));
     }
-    if (p->activation < SEGLOSS_ACTIVATION_SOFTMAX || p->activation > SEGLOSS_ACTIVATION_NONE) {
-        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown activation ", int(p->activation));
+    if (!enum_in(p->activation, SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_NONE)) {
+        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown activation ", enum_field(p->activation));
     }
     if (p->has_ignore_index && (p->ignore_index < INT32_MIN || p->ignore_index > INT32_MAX)) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ignore_index ", p->ignore_index, " does not fit in 32 bits");

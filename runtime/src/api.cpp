@@ -10,6 +10,7 @@
 #include "../families/metrics.h"
 #include "../families/families.h"
 #include "context.h"
+#include "enum_field.h"
 #include "failure.h"
 #include "losses.h"
 #include "precision.h"
@@ -40,7 +41,7 @@ segloss_status_t guarded(segloss_context *ctx, F &&body) {
 }
 
 void require_region_loss(const segloss_loss_params_t *p) {
-    const Family f = find_loss(p->loss)->family;
+    const Family f = find_loss(enum_field(p->loss))->family;
     if (f == Family::pointwise || f == Family::boundary) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, segloss_loss_name(p->loss), " is not a region loss");
     }
@@ -110,7 +111,8 @@ segloss_status_t segloss_set_num_threads(int n) {
 }
 
 segloss_status_t segloss_set_max_cpu_isa(segloss_cpu_isa_t isa) {
-    if (isa < SEGLOSS_CPU_ISA_BASELINE || (isa > SEGLOSS_CPU_ISA_AVX512 && isa != SEGLOSS_CPU_ISA_ALL)) {
+    const int v = enum_field(isa);
+    if (v < SEGLOSS_CPU_ISA_BASELINE || (v > SEGLOSS_CPU_ISA_AVX512 && v != SEGLOSS_CPU_ISA_ALL)) {
         return SEGLOSS_STATUS_INVALID_ARGUMENT;
     }
     set_max_cpu_isa(isa);
@@ -118,7 +120,7 @@ segloss_status_t segloss_set_max_cpu_isa(segloss_cpu_isa_t isa) {
 }
 
 segloss_status_t segloss_loss_params_init(segloss_loss_params_t *p, segloss_loss_kind_t loss) {
-    if (!p || !find_loss(loss)) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    if (!p || !find_loss(enum_field(loss))) return SEGLOSS_STATUS_INVALID_ARGUMENT;
     default_params(*p, loss);
     return SEGLOSS_STATUS_OK;
 }
@@ -131,13 +133,13 @@ segloss_status_t segloss_loss_from_name(const char *name, segloss_loss_kind_t *l
 }
 
 const char *segloss_loss_name(segloss_loss_kind_t loss) {
-    const LossInfo *l = find_loss(loss);
+    const LossInfo *l = find_loss(enum_field(loss));
     return l ? l->name : "unknown";
 }
 
 segloss_status_t segloss_loss_parts(segloss_loss_kind_t loss, segloss_loss_kind_t *region_part,
                                     segloss_loss_kind_t *pointwise_part) {
-    const LossInfo *l = find_loss(loss);
+    const LossInfo *l = find_loss(enum_field(loss));
     if (!l || !has_parts(*l) || !region_part || !pointwise_part) return SEGLOSS_STATUS_INVALID_ARGUMENT;
     *region_part = l->region_part;
     *pointwise_part = l->pointwise_part;
@@ -151,7 +153,7 @@ segloss_status_t segloss_loss_compute(segloss_context_t ctx, const segloss_loss_
         Problem pb = make_problem(params, logits, target, true);
         if (!std::isfinite(grad_scale)) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "grad_scale must be finite");
         Call call(ctx);
-        const Family family = find_loss(params->loss)->family;
+        const Family family = find_loss(enum_field(params->loss))->family;
         start_device_call(call, pb);
         prepare_logits(call, pb);
         if (family == Family::pointwise) {

@@ -42,9 +42,9 @@ const LossInfo kLosses[] = {
 
 }  // namespace
 
-const LossInfo *find_loss(segloss_loss_kind_t kind) {
+const LossInfo *find_loss(int kind) {
     for (const LossInfo &l : kLosses) {
-        if (l.kind == kind) return &l;
+        if (static_cast<int>(l.kind) == kind) return &l;
     }
     return nullptr;
 }

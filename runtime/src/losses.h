@@ -19,7 +19,8 @@ struct LossInfo {
 };
 
 // The entry of a loss kind, or nullptr for a value outside the enum.
-const LossInfo *find_loss(segloss_loss_kind_t kind);
+// kind: the value a caller stored (enum_field.h); nullptr for one that is no loss.
+const LossInfo *find_loss(int kind);
 const LossInfo *find_loss(const char *name);
 
 // Losses made of a region part and a pointwise or boundary part (segloss_loss_parts): the

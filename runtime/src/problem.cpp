@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "context.h"
+#include "enum_field.h"
 #include "failure.h"
 #include "losses.h"
 
@@ -21,7 +22,6 @@ void require_option(bool ok, const char *loss, const char *what) {
 // where a wrong value would silently change the result.
 void check_region_options(const segloss_loss_params_t &p, const LossInfo &l) {
     const char *n = l.name;
-    require_option(p.empty == SEGLOSS_EMPTY_SMOOTH || p.empty == SEGLOSS_EMPTY_EXCLUDE, n, "unknown empty policy");
     require_option(!p.squared_pred || p.loss == SEGLOSS_LOSS_DICE || p.loss == SEGLOSS_LOSS_LOG_COSH_DICE, n,
                    "squared_pred applies to dice and log_cosh_dice only");
     switch (p.loss) {
@@ -40,8 +40,6 @@ void check_region_options(const segloss_loss_params_t &p, const LossInfo &l) {
         break;
     case SEGLOSS_LOSS_GENERALIZED_DICE:
     case SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE:
-        require_option(p.w_type >= SEGLOSS_GD_WEIGHT_SQUARE && p.w_type <= SEGLOSS_GD_WEIGHT_UNIFORM, n,
-                       "unknown w_type");
         require_option(p.weight == nullptr, n, "the class weights are w_type's; weight does not apply");
         require_option(p.loss != SEGLOSS_LOSS_PENALTY_GENERALIZED_DICE || (std::isfinite(p.k) && p.k >= 0), n,
                        "k must be finite and >= 0");
@@ -55,8 +53,6 @@ void check_pointwise_options(const segloss_loss_params_t &p, const LossInfo &l) 
     const char *n = l.name;
     const bool focal = p.loss == SEGLOSS_LOSS_FOCAL;
     require_option(p.label_smoothing >= 0 && p.label_smoothing <= 1, n, "label_smoothing must be in [0, 1]");
-    require_option(p.weight_norm == SEGLOSS_WEIGHT_NORM_WEIGHTED || p.weight_norm == SEGLOSS_WEIGHT_NORM_COUNT, n,
-                   "unknown weight_norm");
     require_option(p.class_weights == SEGLOSS_CLASS_WEIGHTS_GIVEN ||
                        (!focal && p.class_weights == SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY),
                    n, "class_weights must be given or (ce, wce) inverse_frequency");
@@ -66,8 +62,6 @@ void check_pointwise_options(const segloss_loss_params_t &p, const LossInfo &l) 
                        p.class_weights == SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY,
                    n, "wce needs weight or class_weights=inverse_frequency");
     if (p.loss == SEGLOSS_LOSS_TOPK) {
-        require_option(p.topk_mode == SEGLOSS_TOPK_PERCENT || p.topk_mode == SEGLOSS_TOPK_THRESHOLD, n,
-                       "unknown topk_mode");
         require_option(p.topk_mode != SEGLOSS_TOPK_PERCENT || (p.k > 0 && p.k <= 100), n, "k must be in (0, 100]");
         require_option(p.topk_mode != SEGLOSS_TOPK_THRESHOLD || (p.t > 0 && p.t <= 1), n, "t must be in (0, 1]");
     }
@@ -99,6 +93,25 @@ void check_compound_options(const segloss_loss_params_t &p, const LossInfo &l) {
     }
 }
 
+// Every enum field holds one of its enumerators, whether the loss uses it or not (the
+// defaults do): later code reads them as their enum types.
+void check_enum_fields(const segloss_loss_params_t &p) {
+    const auto check = [](bool ok, const char *field, int value) {
+        if (!ok) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown ", field, " ", value);
+    };
+    check(enum_in(p.activation, SEGLOSS_ACTIVATION_SOFTMAX, SEGLOSS_ACTIVATION_NONE), "activation",
+          enum_field(p.activation));
+    check(enum_in(p.reduction, SEGLOSS_REDUCTION_MEAN, SEGLOSS_REDUCTION_NONE), "reduction", enum_field(p.reduction));
+    check(enum_in(p.empty, SEGLOSS_EMPTY_SMOOTH, SEGLOSS_EMPTY_EXCLUDE), "empty policy", enum_field(p.empty));
+    check(enum_in(p.w_type, SEGLOSS_GD_WEIGHT_SQUARE, SEGLOSS_GD_WEIGHT_UNIFORM), "w_type", enum_field(p.w_type));
+    check(enum_in(p.weight_norm, SEGLOSS_WEIGHT_NORM_WEIGHTED, SEGLOSS_WEIGHT_NORM_COUNT), "weight_norm",
+          enum_field(p.weight_norm));
+    check(enum_in(p.class_weights, SEGLOSS_CLASS_WEIGHTS_GIVEN, SEGLOSS_CLASS_WEIGHTS_INVERSE_FREQUENCY),
+          "class_weights", enum_field(p.class_weights));
+    check(enum_in(p.topk_mode, SEGLOSS_TOPK_PERCENT, SEGLOSS_TOPK_THRESHOLD), "topk_mode", enum_field(p.topk_mode));
+    check(enum_in(p.hd_variant, SEGLOSS_HD_TWO_SIDED, SEGLOSS_HD_ONE_SIDED), "variant", enum_field(p.hd_variant));
+}
+
 }  // namespace
 
 void check_params(const segloss_loss_params_t *p) {
@@ -107,14 +120,9 @@ void check_params(const segloss_loss_params_t *p) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "params.struct_size is ", p->struct_size, ", expected ",
              sizeof(segloss_loss_params_t), " (call segloss_loss_params_init)");
     }
-    const LossInfo *loss = find_loss(p->loss);
-    if (!loss) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown loss kind ", int(p->loss));
-    if (p->activation < SEGLOSS_ACTIVATION_SOFTMAX || p->activation > SEGLOSS_ACTIVATION_NONE) {
-        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown activation ", int(p->activation));
-    }
-    if (p->reduction < SEGLOSS_REDUCTION_MEAN || p->reduction > SEGLOSS_REDUCTION_NONE) {
-        fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown reduction ", int(p->reduction));
-    }
+    const LossInfo *loss = find_loss(enum_field(p->loss));
+    if (!loss) fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "unknown loss kind ", enum_field(p->loss));
+    check_enum_fields(*p);
     if (p->weight == nullptr && p->num_weights != 0) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "weight is NULL but num_weights is ", p->num_weights);
     }
@@ -135,8 +143,6 @@ void check_params(const segloss_loss_params_t *p) {
                        "weight, squared_pred and empty do not apply");
         require_option(p->loss != SEGLOSS_LOSS_HAUSDORFF_DT || (std::isfinite(p->alpha) && p->alpha > 0), loss->name,
                        "alpha must be finite and > 0");
-        require_option(p->hd_variant == SEGLOSS_HD_TWO_SIDED || p->hd_variant == SEGLOSS_HD_ONE_SIDED, loss->name,
-                       "unknown variant");
     }
     if (p->has_ignore_index && (p->ignore_index < INT32_MIN || p->ignore_index > INT32_MAX)) {
         fail(SEGLOSS_STATUS_INVALID_ARGUMENT, "ignore_index ", p->ignore_index, " does not fit in 32 bits");
