@@ -10,32 +10,44 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
+# One static archive of several: the members of every library in LIBS (GNU ar's MRI script),
+# built by target NAME (in ALL when ALL is given).
+function(segloss_archive_bundle NAME OUTPUT)
+    cmake_parse_arguments(ARG "ALL" "" "LIBS" ${ARGN})
+    set(mri "create ${OUTPUT}\n")
+    set(files)
+    foreach (lib IN LISTS ARG_LIBS)
+        string(APPEND mri "addlib $<TARGET_FILE:${lib}>\n")
+        list(APPEND files "$<TARGET_FILE:${lib}>")
+    endforeach ()
+    string(APPEND mri "save\nend\n")
+    file(GENERATE OUTPUT "${OUTPUT}.mri" CONTENT "${mri}")
+    add_custom_command(OUTPUT "${OUTPUT}"
+                       COMMAND "${CMAKE_COMMAND}" -E rm -f "${OUTPUT}"
+                       COMMAND sh -c "\"${CMAKE_AR}\" -M < \"${OUTPUT}.mri\""
+                       DEPENDS ${ARG_LIBS} ${files} "${OUTPUT}.mri"
+                       COMMENT "Bundling ${NAME}"
+                       VERBATIM)
+    if (ARG_ALL)
+        add_custom_target(${NAME} ALL DEPENDS "${OUTPUT}")
+    else ()
+        add_custom_target(${NAME} DEPENDS "${OUTPUT}")
+    endif ()
+endfunction ()
+
+# Every kernel library, the extern stages they call and the Halide runtime.
+get_property(_segloss_kernel_archives GLOBAL PROPERTY SEGLOSS_KERNEL_LIBS)
+get_property(_segloss_gpu_kernel_archives GLOBAL PROPERTY SEGLOSS_GPU_KERNEL_LIBS)
+get_property(_segloss_extern_archives GLOBAL PROPERTY SEGLOSS_KERNEL_LINK_LIBS)  # extern stages
+list(REMOVE_DUPLICATES _segloss_extern_archives)
+list(APPEND _segloss_kernel_archives ${_segloss_gpu_kernel_archives} ${_segloss_extern_archives} segloss_halide_runtime)
+
 # One static archive for consumers. The build's segloss_static holds the runtime's objects only
 # and links the kernel libraries as separate targets, which an installed tree cannot name; this
-# archive takes the members of all of them (GNU ar's MRI script), so that `-lsegloss` or
-# segloss::segloss_static is the whole library.
-get_property(_segloss_bundle_libs GLOBAL PROPERTY SEGLOSS_KERNEL_LIBS)
-get_property(_segloss_bundle_gpu_libs GLOBAL PROPERTY SEGLOSS_GPU_KERNEL_LIBS)
-get_property(_segloss_bundle_link_libs GLOBAL PROPERTY SEGLOSS_KERNEL_LINK_LIBS)  # extern stages
-list(REMOVE_DUPLICATES _segloss_bundle_link_libs)
-list(PREPEND _segloss_bundle_libs segloss_static)
-list(APPEND _segloss_bundle_libs ${_segloss_bundle_gpu_libs} ${_segloss_bundle_link_libs} segloss_halide_runtime)
+# archive takes the members of all of them, so that `-lsegloss` or segloss::segloss_static is
+# the whole library.
 set(_segloss_bundle "${PROJECT_BINARY_DIR}/bundle/libsegloss.a")
-set(_segloss_mri "create ${_segloss_bundle}\n")
-set(_segloss_bundle_files)
-foreach (lib IN LISTS _segloss_bundle_libs)
-    string(APPEND _segloss_mri "addlib $<TARGET_FILE:${lib}>\n")
-    list(APPEND _segloss_bundle_files "$<TARGET_FILE:${lib}>")
-endforeach ()
-string(APPEND _segloss_mri "save\nend\n")
-file(GENERATE OUTPUT "${PROJECT_BINARY_DIR}/bundle/libsegloss.mri" CONTENT "${_segloss_mri}")
-add_custom_command(OUTPUT "${_segloss_bundle}"
-                   COMMAND "${CMAKE_COMMAND}" -E rm -f "${_segloss_bundle}"
-                   COMMAND sh -c "\"${CMAKE_AR}\" -M < \"${PROJECT_BINARY_DIR}/bundle/libsegloss.mri\""
-                   DEPENDS ${_segloss_bundle_libs} ${_segloss_bundle_files} "${PROJECT_BINARY_DIR}/bundle/libsegloss.mri"
-                   COMMENT "Bundling the runtime and the kernels into bundle/libsegloss.a"
-                   VERBATIM)
-add_custom_target(segloss_bundle ALL DEPENDS "${_segloss_bundle}")
+segloss_archive_bundle(segloss_bundle "${_segloss_bundle}" ALL LIBS segloss_static ${_segloss_kernel_archives})
 
 install(TARGETS segloss LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 install(FILES "${_segloss_bundle}" DESTINATION "${CMAKE_INSTALL_LIBDIR}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The whole test suite: install what is missing, build what the tests need, run ctest on x86,
-# then the same suite cross-compiled for aarch64 under qemu (SEGLOSS_SKIP_AARCH64=1 skips it).
+# the sanitizer build and the fuzzer on its kernels (tools/test-sanitize.sh), then the same
+# suite cross-compiled for aarch64 under qemu (SEGLOSS_SKIP_AARCH64=1 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The GPU kernel sets: CUDA (run only where a GPU is), and OpenCL, whose test runs here on pocl
@@ -29,6 +30,11 @@ tools/setup.sh build -DSEGLOSS_BUILD_TESTS=ON -DSEGLOSS_BUILD_BENCH=OFF "-DSEGLO
                -DSEGLOSS_CLASS_KERNELS=4 "${cpu_levels[@]}"
 cmake --build build -j2
 ctest --test-dir build --output-on-failure -j2 --timeout 900
+# The runtime and unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer, on the
+# same kernels, and two minutes of the C ABI fuzzer (SEGLOSS_SKIP_SANITIZE=1 skips them).
+if [[ "${SEGLOSS_SKIP_SANITIZE:-0}" != 1 ]]; then
+    tools/test-sanitize.sh build build-sanitize
+fi
 if [[ "${SEGLOSS_SKIP_AARCH64:-0}" != 1 ]]; then
     tools/test-aarch64.sh build-aarch64
 fi
