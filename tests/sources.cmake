@@ -23,4 +23,5 @@ set(SEGLOSS_UNIT_TEST_SOURCES
     api/test_loss_mask.cpp
     api/test_half_logits.cpp
     api/test_class_kernels.cpp
-    api/test_concurrency.cpp)
+    api/test_concurrency.cpp
+    api/test_batch_split.cpp)

@@ -169,10 +169,10 @@ void run_boundary(Call &call, const Problem &pb, const DLTensor *value_dl, const
 
     Kernel kern = find_kernel(Stage::boundary_loss, pb.act, pb.kind, api);
     HalideView logits = pb.logits_view(), target = pb.target_view(), mask = pb.mask_view();
-    HalideView host_coef = HalideView::dense(coef.data(), {int(K), int(pb.N)});
+    HalideView host_coef = HalideView::per_image(coef.data(), {int(K), int(pb.N)});
     halide_buffer_t *coef_v = device_counts ? device_counts->coef_v.get() : host_coef.get();
     host_coef.get()->set_host_dirty();
-    HalideView region_v = HalideView::dense(region_coef.data(), {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
+    HalideView region_v = HalideView::per_image(region_coef.data(), {abi::kNumRegionCoefs, int(pb.C), int(pb.N)});
     region_v.get()->set_host_dirty();
     // A device call's compound: the region part's coefficients where its epilogue left them.
     halide_buffer_t *region_b = compound && api != GpuApi::none ? region.coef() : region_v.get();

@@ -73,7 +73,7 @@ void distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out, h
     std::vector<int32_t> own_flags(flags ? 0 : static_cast<size_t>(C) * N), invalid(static_cast<size_t>(N));
     const int first = index && r.source.ndim == r.spatial_rank + 1 ? 1 : 2;  // N,spatial or N,1|C,spatial
     HalideView src(r.source, spatial_view_axes(first, r.spatial_rank, !index));
-    HalideView fl = HalideView::dense(own_flags.data(), {C, N}), inv = HalideView::dense(invalid.data(), {N});
+    HalideView fl = HalideView::per_image(own_flags.data(), {C, N}), inv = HalideView::per_image(invalid.data(), {N});
     std::vector<float> ones(voxel_weight ? 0 : static_cast<size_t>(out->dim[0].extent), 1.0f);
     HalideView no_weight = HalideView::broadcast_line(ones.data(), {out->dim[0].extent, out->dim[1].extent,
                                                                     out->dim[2].extent, N});

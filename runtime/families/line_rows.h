@@ -13,7 +13,7 @@ inline HalideView line_rows_view(std::vector<float> &rows, int slots, const Prob
     const halide_dimension_t *d = lv.get()->dim;
     const int Y = d[1].extent, Z = d[2].extent, N = d[4].extent;
     rows.assign(static_cast<size_t>(slots) * Y * Z * N, 0.0f);
-    return HalideView::dense(rows.data(), {slots, Y, Z, N});
+    return HalideView::per_image(rows.data(), {slots, Y, Z, N});
 }
 
 }  // namespace segloss::rt

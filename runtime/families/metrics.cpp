@@ -251,7 +251,7 @@ void run_metrics(Call &call, const segloss_metric_params_t *params, const DLTens
     std::vector<int32_t> *labels[2] = {&l.pred, &l.target};
     for (int i = 0; i < 2; i++) {
         r.source = compact_copy(target, labels[i]->data(), {kDLInt, 32, 1});
-        HalideView out = HalideView::dense(maps[i], extents);
+        HalideView out = HalideView::per_image(maps[i], extents);
         distance_maps(call, r, out.get());
     }
 

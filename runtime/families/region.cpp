@@ -24,9 +24,9 @@ namespace segloss::rt {
 struct EpilogueOut {
     EpilogueOut(int64_t N, int64_t C, float *coef = nullptr)
         : group_loss(static_cast<size_t>(N * C), 0.0), own_coef(coef ? 0 : abi::kNumRegionCoefs * N * C) {
-        group_loss_v = HalideView::dense(group_loss.data(), {int(C), int(N)});
+        group_loss_v = HalideView::per_image(group_loss.data(), {int(C), int(N)});
         total_v = HalideView::dense(&total, {1});
-        coef_v = HalideView::dense(coef ? coef : own_coef.data(), {abi::kNumRegionCoefs, int(C), int(N)});
+        coef_v = HalideView::per_image(coef ? coef : own_coef.data(), {abi::kNumRegionCoefs, int(C), int(N)});
     }
     EpilogueOut(EpilogueOut &&) = delete;  // the views point into the struct
     std::vector<double> group_loss;
@@ -70,7 +70,7 @@ void check_invalid(const std::vector<double> &stats, int64_t N, int64_t C) {
 // The group sums (slot, c, n) of N images of C classes over host memory (a device call's
 // kernels keep them in the view's device copy until Call::to_host).
 HalideView stats_view(double *stats, int64_t N, int64_t C) {
-    return HalideView::dense(stats, {abi::kNumRegionStats, int(C), int(N)});
+    return HalideView::per_image(stats, {abi::kNumRegionStats, int(C), int(N)});
 }
 
 // all_sums: every stat (the public segloss_region_stats), not only those the plan's epilogue reads.

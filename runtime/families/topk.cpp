@@ -146,7 +146,7 @@ TopkCut find_topk_cut(const float *keys, int64_t n, segloss_topk_mode_t mode, do
 
 SelectionArgs TopkSelection::args(const Problem &pb) {
     if (device_keys.ndim) return {HalideView(device_keys, pb.voxel_axes(0)), cut.cut_value, static_cast<int>(cut.cut_index)};
-    return {HalideView::dense(keys, pb.voxel_extents()), cut.cut_value, static_cast<int>(cut.cut_index)};
+    return {HalideView::per_image(keys, pb.voxel_extents()), cut.cut_value, static_cast<int>(cut.cut_index)};
 }
 
 // The device select's buffers (host-backed views whose data stay on the device).
@@ -208,7 +208,7 @@ void key_pass(Call &call, const Problem &pb, const segloss_loss_params_t &topk, 
     }
     const bool device = call.api() != GpuApi::none;
     if (!device || copy_back) s.keys = call.scratch(Scratch::keys, static_cast<size_t>(pb.voxels));
-    HalideView host_keys = HalideView::dense(s.keys, pb.voxel_extents()), keys;
+    HalideView host_keys = HalideView::per_image(s.keys, pb.voxel_extents()), keys;
     if (device) {
         Tensor t = pb.logits;  // N,spatial on the logits' device
         t.what = "topk keys";

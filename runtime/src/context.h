@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../devices/gpu.h"
+#include "batch_split.h"
 #include "segloss/segloss.h"
 
 // Large float32 scratch a call needs (half-precision copies, TopK's keys), kept by the context
@@ -34,12 +35,19 @@ class Call {
 public:
     explicit Call(segloss_context *ctx) : ctx_(ctx) { ctx_->last_kernel.clear(); }
     // Runs one Halide kernel: records its name, turns a non-zero result into a Failure.
+    // A kernel whose per-image buffers hold a batch stride beyond 32 bits runs once per image
+    // (batch_split.h).
     template <typename Fn, typename... Args>
     void run(const char *name, Fn fn, Args... args) {
         if (!ctx_->last_kernel.empty()) ctx_->last_kernel += ",";
         ctx_->last_kernel += name;
-        int rc = fn(static_cast<const void *>(this), args...);
-        if (rc != 0) kernel_failed(name, rc);
+        halide_buffer_t *const bufs[] = {buffer_or_null(args)..., nullptr};
+        BatchSplit split(bufs, sizeof...(Args));
+        for (int64_t n = 0; n < split.images(); n++) {
+            split.select(n);
+            int rc = fn(static_cast<const void *>(this), args...);
+            if (rc != 0) kernel_failed(name, rc);
+        }
     }
     // The context's scratch buffer `which`, at least n floats, contents unspecified. Valid until
     // the next call on the context (it grows, and stays, at the largest size used).
@@ -62,6 +70,9 @@ public:
     void *device_copy(const float *host, size_t n);
 
 private:
+    static halide_buffer_t *buffer_or_null(halide_buffer_t *b) { return b; }
+    template <typename T>
+    static halide_buffer_t *buffer_or_null(const T &) { return nullptr; }
     [[noreturn]] void kernel_failed(const char *name, int rc);
     segloss_context *ctx_;
     std::unique_ptr<DeviceScope> device_;

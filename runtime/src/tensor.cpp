@@ -6,6 +6,7 @@
 
 #include "../devices/cuda_probe.h"
 #include "../devices/gpu.h"
+#include "batch_split.h"
 #include "failure.h"
 
 namespace segloss::rt {
@@ -139,6 +140,7 @@ void require_disjoint(const Tensor &a, const Tensor &b) {
 HalideView HalideView::broadcast_line(float *data, const std::vector<int> &extents) {
     HalideView v = dense(data, extents);
     for (size_t i = 1; i < extents.size(); i++) v.dim_[i].stride = 0;
+    v.set_per_image(0);  // the same line for every image (x, ..., n)
     v.buf_.set_host_dirty(true);  // an input: a GPU kernel copies it to the device
     return v;
 }
@@ -159,7 +161,16 @@ void HalideView::init(void *data, halide_type_t type, int dims) {
     buf_.dim = dim_;
 }
 
+void HalideView::set_per_image(int64_t batch_stride) {
+    if (per_image_) unregister_per_image(&buf_);
+    per_image_ = true;
+    batch_stride_ = batch_stride;
+    register_per_image(&buf_, batch_stride);
+}
+
 void HalideView::release() {
+    if (per_image_) unregister_per_image(&buf_);
+    per_image_ = false;
     if (!buf_.device) return;
     // Errors cannot be reported from here; a failed release leaves the block to the driver.
     if (wrapped_) {
@@ -180,23 +191,34 @@ HalideView &HalideView::operator=(HalideView &&o) noexcept {
     o.buf_.device = 0;
     o.buf_.device_interface = nullptr;
     o.wrapped_ = false;
+    if (o.per_image_) {
+        unregister_per_image(&o.buf_);
+        o.per_image_ = false;
+        set_per_image(o.batch_stride_);
+    }
     return *this;
 }
 
 HalideView::HalideView(const Tensor &t, const std::vector<int> &axes) {
     init(t.on_device() ? nullptr : t.data, halide_type_of_dl(t.dtype), static_cast<int>(axes.size()));
+    const bool per_image = axes.size() >= 2 && axes.back() == 0;
     for (size_t i = 0; i < axes.size(); i++) {
         int64_t extent = 1, stride = 0;
         if (axes[i] >= 0) {
             extent = t.shape[axes[i]];
             stride = t.strides[axes[i]];
         }
-        if (extent > INT32_MAX || stride > INT32_MAX || stride < INT32_MIN) {
-            fail(SEGLOSS_STATUS_TOO_LARGE, t.what, " has an extent or stride beyond 32 bits (extent ",
-                 extent, ", stride ", stride, "); split the batch");
+        const bool stride_fits = stride <= INT32_MAX && stride >= INT32_MIN;
+        if (per_image && i + 1 == axes.size() && !stride_fits && !t.on_device()) {
+            stride = 0;  // the images are run one at a time (batch_split.h)
+        } else if (extent > INT32_MAX || !stride_fits) {
+            fail(SEGLOSS_STATUS_TOO_LARGE, t.what, " has an extent or stride beyond 32 bits (extent ", extent,
+                 ", stride ", stride, t.on_device() ? "; a device tensor's batch is not split" : "; one image must fit",
+                 ")");
         }
         dim_[i] = halide_dimension_t(0, static_cast<int32_t>(extent), static_cast<int32_t>(stride));
     }
+    if (per_image) set_per_image(t.strides[0]);
     if (t.on_device()) {
         const uint64_t native = reinterpret_cast<uintptr_t>(t.data);
         if (halide_device_wrap_native(nullptr, &buf_, native, device_interface(gpu_api_of(t.device.device_type)))) {

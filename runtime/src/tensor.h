@@ -44,7 +44,9 @@ const char *dtype_name(DLDataType dt);
 void require_disjoint(const Tensor &a, const Tensor &b);
 
 // A halide_buffer_t over a Tensor. `axes` lists the tensor axis of each Halide dimension,
-// innermost first; -1 adds an extent-1 dimension. Every extent and stride must fit int32.
+// innermost first; -1 adds an extent-1 dimension. Every extent and stride must fit int32 but
+// the batch's: a view whose last axis is the tensor's axis 0 is per image (batch_split.h), and
+// a host tensor's batch stride beyond 32 bits makes the kernels that use it run per image.
 // Over device memory the view has no host pointer and wraps the caller's allocation. A view
 // over host memory that a GPU kernel reads or writes gets a device copy from Halide (pooled),
 // given back when the view ends: only inside the device call (Call::use_device). A GPU kernel
@@ -61,6 +63,9 @@ public:
     // One float32 line of extents[0] values repeated over the other extents (zero strides), as
     // an input.
     static HalideView broadcast_line(float *data, const std::vector<int> &extents);
+    // dense() of a per-image buffer: its last extent is the batch (batch_split.h).
+    template <typename T>
+    static HalideView per_image(T *data, const std::vector<int> &extents);
     halide_buffer_t *get() { return &buf_; }
     HalideView(const HalideView &) = delete;
     HalideView &operator=(const HalideView &) = delete;
@@ -73,6 +78,10 @@ private:
     halide_buffer_t buf_{};
     bool wrapped_ = false;  // buf_.device is the caller's memory
     halide_dimension_t dim_[kMaxRank] = {};
+    // Per image: the distance between images in elements (registered while the view lives).
+    bool per_image_ = false;
+    int64_t batch_stride_ = 0;
+    void set_per_image(int64_t batch_stride);
 };
 
 halide_type_t halide_type_of_dl(DLDataType dt);
@@ -86,6 +95,13 @@ HalideView HalideView::dense(T *data, const std::vector<int> &extents) {
         v.dim_[i] = halide_dimension_t(0, extents[i], stride);
         stride *= extents[i];
     }
+    return v;
+}
+
+template <typename T>
+HalideView HalideView::per_image(T *data, const std::vector<int> &extents) {
+    HalideView v = dense(data, extents);
+    v.set_per_image(v.dim_[extents.size() - 1].stride);
     return v;
 }
 
