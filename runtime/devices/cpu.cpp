@@ -14,10 +14,32 @@ namespace {
 std::atomic<int> g_max_isa{SEGLOSS_CPU_ISA_ALL};
 std::atomic<int> g_num_threads{0};
 
-// Halide's pool keeps the threads it has spawned, so halide_set_num_threads cannot go back down
-// to one thread; a thread count of 1 therefore runs parallel loops inline, on the caller's
-// thread. (The loop order is irrelevant to the results: every reduction has a fixed order.)
+// One parallel loop of a kernel, handed to a caller's pool (segloss_context_set_thread_pool).
+struct PoolLoop {
+    halide_task_t f;
+    void *user_context;
+    int min;
+    uint8_t *closure;
+};
+
+int run_pool_task(void *loop, int index) {
+    const PoolLoop &l = *static_cast<const PoolLoop *>(loop);
+    return l.f(l.user_context, l.min + index, l.closure);
+}
+
+// A context's own pool runs its calls' loops. Otherwise Halide's: it keeps the threads it has
+// spawned, so halide_set_num_threads cannot go back down to one thread; a thread count of 1
+// therefore runs parallel loops inline, on the caller's thread. (The loop order is irrelevant
+// to the results: every reduction has a fixed order.) The user context of every kernel is its
+// Call.
 int do_par_for(void *user_context, halide_task_t f, int min, int size, uint8_t *closure) {
+    if (user_context) {
+        const segloss_context &ctx = static_cast<const Call *>(user_context)->context();
+        if (ctx.parallel_for) {
+            PoolLoop loop{f, user_context, min, closure};
+            return ctx.parallel_for(ctx.pool, run_pool_task, &loop, size);
+        }
+    }
     if (g_num_threads.load() != 1) return halide_default_do_par_for(user_context, f, min, size, closure);
     for (int i = min; i < min + size; i++) {
         if (int rc = f(user_context, i, closure)) return rc;

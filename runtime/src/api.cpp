@@ -3,6 +3,7 @@
 // the context's message.
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <new>
 
 #include "../devices/cpu.h"
@@ -23,6 +24,7 @@ namespace {
 template <typename F>
 segloss_status_t guarded(segloss_context *ctx, F &&body) {
     if (!ctx) return SEGLOSS_STATUS_INVALID_ARGUMENT;
+    std::lock_guard<std::mutex> turn(ctx->calls);
     ctx->last_error.clear();
     try {
         ensure_cpu_runtime();
@@ -92,6 +94,14 @@ void segloss_context_destroy(segloss_context_t ctx) { delete ctx; }
 const char *segloss_last_error(segloss_context_t ctx) { return ctx ? ctx->last_error.c_str() : "context is NULL"; }
 
 const char *segloss_last_kernel(segloss_context_t ctx) { return ctx ? ctx->last_kernel.c_str() : ""; }
+
+segloss_status_t segloss_context_set_thread_pool(segloss_context_t ctx, segloss_parallel_for_fn parallel_for,
+                                                 void *pool) {
+    return guarded(ctx, [&] {
+        ctx->parallel_for = parallel_for;
+        ctx->pool = parallel_for ? pool : nullptr;
+    });
+}
 
 segloss_status_t segloss_context_set_stream(segloss_context_t ctx, DLDevice device, void *stream) {
     return guarded(ctx, [&] {

@@ -27,6 +27,10 @@ struct segloss_context {
     };
     Buffer scratch[static_cast<int>(Scratch::count)];
     segloss::rt::StreamBinding stream;  // segloss_context_set_stream
+    segloss_parallel_for_fn parallel_for = nullptr;  // segloss_context_set_thread_pool
+    void *pool = nullptr;
+    // Calls on one context take turns (its scratch, stream and messages are the call's).
+    std::mutex calls;
 };
 
 namespace segloss::rt {
@@ -52,6 +56,7 @@ public:
     // The context's scratch buffer `which`, at least n floats, contents unspecified. Valid until
     // the next call on the context (it grows, and stays, at the largest size used).
     float *scratch(Scratch which, size_t n);
+    const segloss_context &context() const { return *ctx_; }
     // Called by the Halide error handler, possibly from a worker thread.
     void add_halide_message(const char *msg);
     // Makes the call a device call on `device` (a CUDA or OpenCL device): its kernels, copies

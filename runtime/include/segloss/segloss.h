@@ -272,6 +272,23 @@ SEGLOSS_API const char *segloss_last_kernel(segloss_context_t ctx);
  * Device calls: see segloss_loss_compute. */
 SEGLOSS_API segloss_status_t segloss_context_set_stream(segloss_context_t ctx, DLDevice device, void *stream);
 
+/** One iteration of a parallel loop: runs iteration `index` of the loop task_data describes;
+ * returns 0, or a non-zero error code. */
+typedef int (*segloss_task_fn)(void *task_data, int index);
+/** A caller's thread pool: runs task(task_data, i) for every i in [0, count), on any of its
+ * threads (the calling one included) and in any order, waits until all have returned, and
+ * returns 0, or a non-zero value one of them returned. The results do not depend on the order
+ * or the threads. It may be called from several threads at once (calls on several contexts)
+ * and from inside a task (nested loops): a pool that cannot nest runs such a loop inline. */
+typedef int (*segloss_parallel_for_fn)(void *pool, segloss_task_fn task, void *task_data, int count);
+
+/** Runs the CPU kernels of later calls on ctx on the caller's thread pool: parallel_for(pool,
+ * ...) for each parallel loop, instead of segloss's own pool (segloss_set_num_threads).
+ * parallel_for NULL: back to segloss's pool. pool must outlive its use by ctx. GPU kernels are
+ * unaffected. Returns INVALID_ARGUMENT for a NULL ctx. */
+SEGLOSS_API segloss_status_t segloss_context_set_thread_pool(segloss_context_t ctx,
+                                                             segloss_parallel_for_fn parallel_for, void *pool);
+
 /** Process-wide CPU thread count of the kernels (0 = one per core, the default; 1 = run on the
  * caller's thread). Halide's pool keeps threads it has started: a count between 2 and the
  * number already started does not shrink it. Results are bitwise the same for any count. */

@@ -147,6 +147,11 @@ public:
     // Binds the context to a GPU and its stream, as segloss_context_set_stream ({kDLCPU, 0}
     // unbinds).
     void set_stream(DLDevice device, void *stream) { raise(segloss_context_set_stream(ctx_, device, stream)); }
+    // Runs the CPU kernels of calls on this context on the caller's pool, as
+    // segloss_context_set_thread_pool (nullptr: segloss's own pool).
+    void set_thread_pool(segloss_parallel_for_fn parallel_for, void *pool) {
+        raise(segloss_context_set_thread_pool(ctx_, parallel_for, pool));
+    }
     // Loss value (and gradient when grad != nullptr) as segloss_loss_compute.
     void compute(const LossParams &params, const DLTensor &logits, const DLTensor &target, DLTensor &value,
                  DLTensor *grad = nullptr, float grad_scale = 1.0f) {
