@@ -213,6 +213,7 @@ void run_distance(Call &call, const segloss_distance_params_t *p, const DLTensor
                   const DLTensor *distance_dl, const DLTensor *flags_dl) {
     check_distance_params(p);
     Tensor D = read_tensor(distance_dl, "distance", true);
+    require_distinct_elements(D);
     if (!is_dtype(D, kDLFloat, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "distance must be float32, got ", dtype_name(D.dtype));
     if (D.ndim < 3) {
         fail(SEGLOSS_STATUS_INVALID_SHAPE, "distance must be N,C,spatial with 1 to 3 spatial axes; got ", D.ndim,
@@ -227,6 +228,7 @@ void run_distance(Call &call, const segloss_distance_params_t *p, const DLTensor
     Tensor F;
     if (flags_dl) {
         F = read_tensor(flags_dl, "flags", true);
+        require_distinct_elements(F);
         require_same_device(F, D);
         if (!is_dtype(F, kDLInt, 32)) fail(SEGLOSS_STATUS_UNSUPPORTED, "flags must be int32, got ", dtype_name(F.dtype));
         if (F.ndim != 2 || F.shape[0] != D.shape[0] || F.shape[1] != D.shape[1]) {

@@ -191,6 +191,7 @@ std::array<double, SEGLOSS_NUM_METRICS> metrics_of(int64_t P, int64_t T, int64_t
 Tensor read_output(const DLTensor *dl, const char *what, uint8_t code, int bits, std::vector<int64_t> shape,
                    const std::vector<const Tensor *> &inputs) {
     Tensor t = read_tensor(dl, what);
+    require_distinct_elements(t);
     if (!is_dtype(t, code, bits)) fail(SEGLOSS_STATUS_UNSUPPORTED, what, " must be ", code == kDLFloat ? "float" : "int", bits);
     bool ok = t.ndim == static_cast<int>(shape.size());
     for (int d = 0; ok && d < t.ndim; d++) ok = t.shape[d] == shape[d];

@@ -396,6 +396,7 @@ Tensor check_grad(const Problem &pb, const DLTensor *grad) {
     for (int i = 0; i < g.ndim; i++) {
         if (g.shape[i] != pb.logits.shape[i]) fail(SEGLOSS_STATUS_INVALID_SHAPE, "grad must have the logits' shape");
     }
+    require_distinct_elements(g);
     for (const Tensor *t : inputs_of(pb)) require_disjoint(g, *t);
     (void)HalideView(g, pb.logits_axes());
     return g;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tensor.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "../devices/cuda_probe.h"
 #include "../devices/gpu.h"
@@ -128,6 +131,22 @@ void require_same_device(const Tensor &t, const Tensor &like) {
         fail(SEGLOSS_STATUS_DEVICE_MISMATCH, t.what, " is on ", device_name(t.device.device_type), ":",
              t.device.device_id, " but ", like.what, " is on ", device_name(like.device.device_type), ":",
              like.device.device_id);
+    }
+}
+
+void require_distinct_elements(const Tensor &t) {
+    std::vector<std::pair<int64_t, int64_t>> axes;  // |stride|, extent
+    for (int i = 0; i < t.ndim; i++) {
+        if (t.shape[i] > 1) axes.emplace_back(t.strides[i] < 0 ? -t.strides[i] : t.strides[i], t.shape[i]);
+    }
+    std::sort(axes.begin(), axes.end());
+    __int128 span = 0;  // the largest offset the smaller axes reach
+    for (const auto &[stride, extent] : axes) {
+        if (stride <= span) {
+            fail(SEGLOSS_STATUS_INVALID_ARGUMENT, t.what, " has strides that give two elements one address (stride ",
+                 stride, "); an output's elements must be distinct");
+        }
+        span += static_cast<__int128>(stride) * (extent - 1);
     }
 }
 

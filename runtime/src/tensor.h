@@ -42,6 +42,10 @@ const char *dtype_name(DLDataType dt);
 
 // Fails with INVALID_ARGUMENT if the byte ranges of a and b overlap.
 void require_disjoint(const Tensor &a, const Tensor &b);
+// Fails with INVALID_ARGUMENT unless t's elements lie at distinct addresses, as an output's must:
+// ordered by |stride|, each axis (of extent > 1) steps beyond everything the smaller ones span.
+// (Negative strides and gaps are fine; zero strides and interleaved axes are not.)
+void require_distinct_elements(const Tensor &t);
 
 // A halide_buffer_t over a Tensor. `axes` lists the tensor axis of each Halide dimension,
 // innermost first; -1 adds an extent-1 dimension. Every extent and stride must fit int32 but

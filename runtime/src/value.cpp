@@ -24,6 +24,7 @@ Tensor read_value(const DLTensor *value, segloss_reduction_t reduction, const st
     } else if (v.numel != 1) {
         fail(SEGLOSS_STATUS_INVALID_SHAPE, "value of reduction=mean/sum must have one element, got ", v.numel);
     }
+    require_distinct_elements(v);
     for (const Tensor *t : inputs) require_disjoint(v, *t);
     return v;
 }

@@ -5,12 +5,15 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <dlfcn.h>
 
 #include <catch2/catch.hpp>
 
 #include "segloss/segloss.h"
+#include "segloss/segloss.hpp"
 #include "support/host_tensor.h"
 
 using namespace segloss::test;
@@ -80,6 +83,7 @@ TEST_CASE("bad inputs return their documented status and write nothing", "[bad_i
     int64_t huge[4] = {2, 3, 4, int64_t(1) << 32}, strides[4] = {0, 0, 0, 0};
     int64_t lhuge[3] = {2, 4, int64_t(1) << 32}, lstrides[3] = {0, 0, 0};
     HostTensor<float> big({2}, false, kSentinel), dense({2, 3, 4, 5});
+    int64_t gzero[4] = {60, 20, 0, 1}, ginterleaved[4] = {60, 20, 5, 2};
 
     SECTION("null pointers") {
         REQUIRE(segloss_loss_compute(nullptr, &f.p, &f.l, &f.t, &f.v, &f.g, 1) == SEGLOSS_STATUS_INVALID_ARGUMENT);
@@ -175,6 +179,14 @@ TEST_CASE("bad inputs return their documented status and write nothing", "[bad_i
 #endif
     SECTION("a gradient that overlaps the logits") {
         f.g.data = f.logits.storage().data();
+        want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+    }
+    SECTION("a gradient whose elements share addresses (a zero stride)") {
+        f.g.strides = gzero;
+        want = SEGLOSS_STATUS_INVALID_ARGUMENT;
+    }
+    SECTION("a gradient whose axes interleave") {
+        f.g.strides = ginterleaved;
         want = SEGLOSS_STATUS_INVALID_ARGUMENT;
     }
     SECTION("a value that overlaps the gradient") {
@@ -448,5 +460,78 @@ TEST_CASE("out-of-range topk options are refused", "[bad_input][topk]") {
     }
     INFO("case " << bad);
     REQUIRE(f.run() == SEGLOSS_STATUS_INVALID_ARGUMENT);
+    REQUIRE(f.untouched());
+}
+
+TEST_CASE("negative strides in inputs and outputs give the compact call's bits", "[bad_input][strides]") {
+    auto loss = GENERATE(SEGLOSS_LOSS_CE, SEGLOSS_LOSS_DICE);
+    Fixture f(loss);
+    REQUIRE(f.run() == SEGLOSS_STATUS_OK);
+    // The logits reversed along x, the gradient along y: element (n, c, y, x) of [2, 3, 4, 5].
+    std::vector<float> logits(120), grad(120, kSentinel);
+    for (int64_t n = 0; n < 2; n++)
+        for (int64_t c = 0; c < 3; c++)
+            for (int64_t y = 0; y < 4; y++)
+                for (int64_t x = 0; x < 5; x++) logits[n * 60 + c * 20 + y * 5 + (4 - x)] = f.logits.flat(n * 60 + c * 20 + y * 5 + x);
+    int64_t lstrides[4] = {60, 20, 5, -1}, gstrides[4] = {60, 20, -5, 1};
+    DLTensor l = f.l, g = f.g;
+    l.data = logits.data() + 4;
+    l.strides = lstrides;
+    g.data = grad.data() + 15;
+    g.strides = gstrides;
+    HostTensor<float> value({1}, false, kSentinel);
+    DLTensor v = value.dl();
+    REQUIRE(segloss_loss_compute(f.ctx, &f.p, &l, &f.t, &v, &g, 1.0f) == SEGLOSS_STATUS_OK);
+    CHECK(value.flat(0) == f.value.flat(0));
+    for (int64_t n = 0; n < 2; n++)
+        for (int64_t c = 0; c < 3; c++)
+            for (int64_t y = 0; y < 4; y++)
+                for (int64_t x = 0; x < 5; x++) {
+                    const int64_t i = n * 60 + c * 20 + y * 5 + x;
+                    REQUIRE(grad[static_cast<size_t>(n * 60 + c * 20 + (3 - y) * 5 + x)] == f.grad.flat(i));
+                }
+}
+
+TEST_CASE("bad spacing of the boundary losses is refused before anything is written", "[bad_input][boundary]") {
+    auto loss = GENERATE(SEGLOSS_LOSS_BOUNDARY, SEGLOSS_LOSS_HAUSDORFF_DT, SEGLOSS_LOSS_DPCE);
+    double negative[2] = {1.0, -1.0}, nan[2] = {NAN, 1.0}, three[3] = {1.0, 1.0, 1.0};
+    for (auto [spacing, count] : {std::pair<double *, int64_t>{negative, 2}, {nan, 2}, {three, 3}, {nullptr, 2}}) {
+        Fixture f(loss);
+        f.p.spacing = spacing;
+        f.p.num_spacing = count;
+        INFO(segloss_loss_name(loss) << ", " << count << " values");
+        REQUIRE(f.run() == SEGLOSS_STATUS_INVALID_ARGUMENT);
+        CHECK(std::string(segloss_last_error(f.ctx)).find("spacing") != std::string::npos);
+        REQUIRE(f.untouched());
+    }
+}
+
+TEST_CASE("the C++ API throws segloss::Error with the status and the message naming the argument",
+          "[bad_input][cpp]") {
+    Fixture f(SEGLOSS_LOSS_DICE);
+    segloss::Context ctx;
+    auto status_of = [](auto &&call) {
+        try {
+            call();
+        } catch (const segloss::Error &e) {
+            INFO(e.what());
+            return std::make_pair(e.status(), std::string(e.what()));
+        }
+        return std::make_pair(SEGLOSS_STATUS_OK, std::string());
+    };
+    auto [unknown, unknown_msg] = status_of([] { segloss::LossParams p("dcie"); });
+    CHECK(unknown == SEGLOSS_STATUS_INVALID_ARGUMENT);
+    CHECK(unknown_msg.find("dcie") != std::string::npos);
+    f.labels.flat(3) = 7;  // >= C
+    segloss::LossParams p(SEGLOSS_LOSS_DICE);
+    auto [label, label_msg] = status_of([&] { ctx.compute(p, f.l, f.t, f.v, &f.g); });
+    CHECK(label == SEGLOSS_STATUS_INVALID_LABEL);
+    CHECK(label_msg.find("SEGLOSS_STATUS_INVALID_LABEL: 1 target labels are outside [0, 3)") == 0);
+    f.labels.flat(3) = 0;
+    segloss::LossParams focal(SEGLOSS_LOSS_FOCAL);
+    focal.gamma(-1);
+    auto [gamma, gamma_msg] = status_of([&] { ctx.compute(focal, f.l, f.t, f.v, &f.g); });
+    CHECK(gamma == SEGLOSS_STATUS_INVALID_ARGUMENT);
+    CHECK(gamma_msg.find("gamma") != std::string::npos);
     REQUIRE(f.untouched());
 }
