@@ -248,6 +248,28 @@ class Behaviour(unittest.TestCase):
             st.DiceLoss()(x, y[:, :3])
         with self.assertRaisesRegex(RuntimeError, "logits has dtype"):
             st.DiceLoss()(x.to(torch.complex64), y)
+        # The library's statuses through the operator, the argument named.
+        op = torch.ops.segloss.loss
+        with self.assertRaisesRegex(RuntimeError, "unknown loss 'dcie'"):
+            op(x, y, "dcie", [])
+        with self.assertRaisesRegex(RuntimeError, "INVALID_LABEL"):
+            op(x, y - 1, "ce", [])  # -1 is no class and no ignore_index
+        self.assertTrue(torch.isfinite(op(x, y.masked_fill(y == 0, -1), "ce", ["ignore_index=-1"])).all())
+        with self.assertRaisesRegex(RuntimeError, "INVALID_SHAPE.*loss_mask"):
+            op(x, y, "dice", [], torch.ones(2, 4, 5, 7))
+        with self.assertRaisesRegex(RuntimeError, "INVALID_ARGUMENT.*loss_mask"):
+            op(x, y, "dice", [], torch.full((2, 4, 5, 6), 2.0))
+        with self.assertRaisesRegex(RuntimeError, "INVALID_ARGUMENT.*k must be in"):
+            op(x, y, "topk", ["k=0"])
+        with self.assertRaisesRegex(RuntimeError, "INVALID_ARGUMENT.*spacing"):
+            op(x, y, "boundary", ["spacing=1,-1,1"])
+        nan = x.clone()
+        nan[0, 0, 0, 0, 0] = float("nan")
+        self.assertTrue(torch.isnan(op(nan, y, "dice", [])).all())
+        with self.assertRaisesRegex(RuntimeError, "NONFINITE"):
+            op(nan, y, "dice", ["check_finite=true"])
+        with self.assertRaisesRegex(RuntimeError, "INVALID_LABEL"):
+            op(x, torch.rand(2, 3, 4, 5, 6) * 3, "dice", ["check_inputs=true"])  # soft targets beyond 1
 
     def test_monai_arguments(self):
         """MONAI's DiceLoss(to_onehot_y=True, softmax=True) on an N,1,spatial target: the same
