@@ -9,6 +9,7 @@
 #include "../src/enum_field.h"
 #include "../src/failure.h"
 #include "../src/registry.h"
+#include "../src/value.h"
 
 namespace segloss::rt {
 
@@ -40,18 +41,22 @@ std::array<float, 3> read_spacing(const double *spacing, int64_t num_spacing, in
 
 namespace {
 
-// Index labels outside [0, C) that are not ignore_index, counted on the host: the kernel counts
-// them too, but only as it writes the maps, and INVALID_LABEL promises nothing written.
-int64_t count_invalid_labels(const DistanceRequest &r) {
-    const Tensor &t = r.source;
-    const bool u8 = r.kind == TargetKind::u8;
-    int64_t bad = 0;
-    for (int64_t i = 0; i < t.numel; i++) {
-        const int64_t at = element_offset(t, i);
-        const int v = u8 ? reinterpret_cast<const uint8_t *>(t.data)[at] : reinterpret_cast<const int32_t *>(t.data)[at];
-        bad += (v < 0 || v >= r.num_classes) && !(r.has_ignore && v == r.ignore_index);
-    }
-    return bad;
+// Index labels outside [0, C) that are not ignore_index, counted by the losses' target pre-pass
+// (label_stats: it reads the labels only). The distance kernel counts them too, but only as it
+// writes the maps, and INVALID_LABEL promises nothing written.
+int64_t count_invalid_labels(Call &call, const DistanceRequest &r, HalideView &labels) {
+    const halide_dimension_t *d = labels.get()->dim;
+    const int X = d[0].extent, Y = d[1].extent, Z = d[2].extent, N = d[3].extent;
+    std::vector<float> ones(static_cast<size_t>(X), 1.0f), rows, class_rows;
+    HalideView mask = HalideView::broadcast_line(ones.data(), {X, Y, Z, N});
+    rows.assign(static_cast<size_t>(abi::kNumLabelSlots) * Y * Z * N, 0.0f);
+    class_rows.assign(static_cast<size_t>(r.num_classes) * Y * Z * N, 0.0f);  // (not summed: zeros)
+    HalideView rows_v = HalideView::per_image(rows.data(), {abi::kNumLabelSlots, Y, Z, N});
+    HalideView class_v = HalideView::per_image(class_rows.data(), {r.num_classes, Y, Z, N});
+    Kernel k = find_kernel(Stage::label_stats, Act::identity, r.kind, call.api());
+    call.run(k.name, k.as<LabelStatsFn>(), labels.get(), r.num_classes, r.has_ignore, r.ignore_index, mask.get(), 0,
+             rows_v.get(), class_v.get());
+    return static_cast<int64_t>(sum_lines(rows, abi::kNumLabelSlots)[abi::kInvalid]);
 }
 
 void fail_invalid_labels(const DistanceRequest &r, int64_t bad) {
@@ -64,15 +69,15 @@ void fail_invalid_labels(const DistanceRequest &r, int64_t bad) {
 void distance_maps(Call &call, const DistanceRequest &r, halide_buffer_t *out, halide_buffer_t *flags,
                    halide_buffer_t *voxel_weight) {
     const bool index = r.kind != TargetKind::f32;
+    const int first = index && r.source.ndim == r.spatial_rank + 1 ? 1 : 2;  // N,spatial or N,1|C,spatial
+    HalideView src(r.source, spatial_view_axes(first, r.spatial_rank, !index));
     if (r.check_labels && index && call.api() == GpuApi::none) {
-        if (const int64_t bad = count_invalid_labels(r)) fail_invalid_labels(r, bad);
+        if (const int64_t bad = count_invalid_labels(call, r, src)) fail_invalid_labels(r, bad);
     }
     Kernel k = find_kernel(r.collapse ? Stage::dpce_weight : Stage::distance, index ? Act::identity : r.act, r.kind,
                            call.api());
     const int C = out->dim[3].extent, N = out->dim[4].extent;
     std::vector<int32_t> own_flags(flags ? 0 : static_cast<size_t>(C) * N), invalid(static_cast<size_t>(N));
-    const int first = index && r.source.ndim == r.spatial_rank + 1 ? 1 : 2;  // N,spatial or N,1|C,spatial
-    HalideView src(r.source, spatial_view_axes(first, r.spatial_rank, !index));
     HalideView fl = HalideView::per_image(own_flags.data(), {C, N}), inv = HalideView::per_image(invalid.data(), {N});
     std::vector<float> ones(voxel_weight ? 0 : static_cast<size_t>(out->dim[0].extent), 1.0f);
     HalideView no_weight = HalideView::broadcast_line(ones.data(), {out->dim[0].extent, out->dim[1].extent,

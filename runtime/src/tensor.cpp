@@ -228,7 +228,7 @@ HalideView::HalideView(const Tensor &t, const std::vector<int> &axes) {
             stride = t.strides[axes[i]];
         }
         const bool stride_fits = stride <= INT32_MAX && stride >= INT32_MIN;
-        if (per_image && i + 1 == axes.size() && !stride_fits && !t.on_device()) {
+        if (per_image && i + 1 == axes.size() && !stride_fits && extent <= INT32_MAX && !t.on_device()) {
             stride = 0;  // the images are run one at a time (batch_split.h)
         } else if (extent > INT32_MAX || !stride_fits) {
             fail(SEGLOSS_STATUS_TOO_LARGE, t.what, " has an extent or stride beyond 32 bits (extent ", extent,

@@ -80,7 +80,6 @@ struct Result {
     segloss_status_t status;
     std::string error;
     double value = -1;
-    std::vector<float> grad;
 };
 
 Result compute(const LossParams &p, const DLTensor &logits, const DLTensor &target, DLTensor *grad) {
@@ -127,21 +126,16 @@ TEST_CASE("every loss over images 2^31 elements apart gives the bits of a compac
     DLTensor compact = logits;
     compact.data = compact_logits.data();
     compact.strides = nullptr;
-    Result base;
-    base.grad.assign(compact_logits.size(), 0.0f);
-    DLTensor base_grad = compact;
-    base_grad.data = base.grad.data();
-    const Result expected = [&] {
-        Result r = compute(p, compact, target, &base_grad);
-        r.grad = base.grad;
-        return r;
-    }();
+    std::vector<float> expected_grad(compact_logits.size());
+    DLTensor eg = compact;
+    eg.data = expected_grad.data();
+    const Result expected = compute(p, compact, target, &eg);
     if (batch && expected.status == SEGLOSS_STATUS_INVALID_ARGUMENT) return;  // no batch option
     REQUIRE(expected.status == SEGLOSS_STATUS_OK);
 
     FarApart far_logits(shape, kFar, 4), far_grad(shape, kFar, 4);
     if (!far_logits.ok() || !far_grad.ok()) {
-        WARN("cannot reserve 2 x " << (kFar * 3 * 4 >> 30) << " GB of address space here; skipped");
+        WARN("cannot reserve 2 x " << (kFar * (shape[0] - 1) * 4 >> 30) << " GB of address space here; skipped");
         return;
     }
     copy_images(compact_logits.data(), far_logits, true);
@@ -152,7 +146,7 @@ TEST_CASE("every loss over images 2^31 elements apart gives the bits of a compac
     std::vector<float> grad(compact_logits.size());
     copy_images(grad.data(), far_grad, false);
     CHECK(std::memcmp(&split.value, &expected.value, sizeof(double)) == 0);
-    CHECK(same_bits(grad, expected.grad));
+    CHECK(same_bits(grad, expected_grad));
 }
 
 TEST_CASE("half-precision logits and channels-last gradients 2^31 elements apart match a compact batch", "[size]") {

@@ -227,8 +227,10 @@ TEST_CASE("distance: bad input is a clear status", "[distance][bad_input]") {
     DLTensor l = labels.dl(), o = out.dl();
     SECTION("a label outside [0, C)") {
         labels.flat(7) = 2;
+        for (int64_t i = 0; i < out.numel(); i++) out.flat(i) = -7.0f;
         REQUIRE(segloss_distance_compute(c.ctx, &p, &l, &o, nullptr) == SEGLOSS_STATUS_INVALID_LABEL);
         REQUIRE(std::string(segloss_last_error(c.ctx)).find("outside [0, 2)") != std::string::npos);
+        for (int64_t i = 0; i < out.numel(); i++) REQUIRE(out.flat(i) == -7.0f);  // found before any write
         p.has_ignore_index = 1;
         p.ignore_index = 2;
         REQUIRE(segloss_distance_compute(c.ctx, &p, &l, &o, nullptr) == SEGLOSS_STATUS_OK);
